@@ -1,0 +1,79 @@
+"""Mission resource optimiser: allocate people, equipment and money to missions.
+
+The data's journey, one module a stage::
+
+    read_workbook(path)            read.py      tolerant parsing, cell references kept
+    validate(raw) -> Portfolio     validate.py  every problem collected
+    apply_levers(portfolio, lv)    levers.py    scenario levers -> Scenario
+    build_model(scenario)          model.py     the PuLP model, no I/O
+    solve(scenario) -> Plan        solve.py     solver options, stages, status
+    write_report / write_json      report.py    xlsx, json, text
+
+A five-line script::
+
+    from optimiser import load_portfolio, optimise, write_report
+    portfolio = load_portfolio("sample_budgets/national_portfolio.xlsx")
+    for name, scale in {"baseline": 1.0, "cut10": 0.9}.items():
+        plan = optimise(portfolio, portfolio.levers.changed(budget_scale=scale))
+        write_report(plan, f"{name}.xlsx")
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+try:
+    __version__ = version("mission-optimiser")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0.1.0"
+
+from optimiser.levers import Levers, PriorityMode, Scenario, SolverName, apply_levers
+from optimiser.plan import Plan, SolverInfo, Status
+from optimiser.portfolio import InputFile, Portfolio
+from optimiser.problems import InvalidInput, Problem, Severity
+from optimiser.read import RawWorkbook, read_workbook
+from optimiser.report import plan_to_dict, summary_text, write_json, write_report
+from optimiser.solve import optimise, solve
+from optimiser.template import write_template
+from optimiser.validate import validate
+
+
+def load_portfolio(path: str | Path) -> Portfolio:
+    """Read and validate a workbook (any accepted format, or a folder of CSV files).
+
+    Raises
+    ------
+    InvalidInput
+        listing every problem found, each with its sheet, cell and column.
+    """
+    return validate(read_workbook(path))
+
+
+__all__ = [
+    "InputFile",
+    "InvalidInput",
+    "Levers",
+    "Plan",
+    "Portfolio",
+    "PriorityMode",
+    "Problem",
+    "RawWorkbook",
+    "Scenario",
+    "Severity",
+    "SolverInfo",
+    "SolverName",
+    "Status",
+    "__version__",
+    "apply_levers",
+    "load_portfolio",
+    "optimise",
+    "plan_to_dict",
+    "read_workbook",
+    "solve",
+    "summary_text",
+    "validate",
+    "write_json",
+    "write_report",
+    "write_template",
+]

@@ -1,0 +1,357 @@
+"""Scenario levers (SPEC section 2, Settings) and the one function that applies them.
+
+The workbook's Settings sheet, the command line's ``--set key=value`` and the web
+page's sliders all end up as a :class:`Levers`. :func:`apply_levers` turns a validated
+portfolio and levers into a :class:`Scenario`: the numbers the model reads (usable
+capacity after scales and reserves, money per source and period, active periods of
+each mission, worth of each priority tier).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from optimiser.problems import InvalidInput, Problem, Severity
+from optimiser.schema import ITEM_LEVERS, SETTING_KEYS, canonical
+from optimiser.values import is_blank, parse_bool, parse_integer, parse_number, parse_share
+
+if TYPE_CHECKING:
+    from optimiser.portfolio import Portfolio
+
+
+class PriorityMode(StrEnum):
+    WEIGHTED = "weighted"
+    STRICT = "strict"
+
+
+class SolverName(StrEnum):
+    HIGHS = "highs"
+    CBC = "cbc"
+
+
+@dataclass(frozen=True)
+class Levers:
+    """Scenario levers. Defaults are SPEC section 2's.
+
+    The per-item levers are mappings from an id to a value: ``source_scale``
+    (funding source -> multiplier), ``zone_cap`` (zone -> personnel cap, ``None``
+    for no cap), ``must_fund`` (mission -> bool), ``priority`` (mission -> 1..5).
+    """
+
+    currency: str = "USD"
+    budget_scale: float = 1.0
+    personnel_scale: float = 1.0
+    equipment_scale: float = 1.0
+    reserve_share: float | None = None
+    priority_weights: tuple[float, float, float, float, float] = (16.0, 8.0, 4.0, 2.0, 1.0)
+    priority_mode: PriorityMode = PriorityMode.WEIGHTED
+    diminishing_returns: bool = True
+    integer: bool = True
+    solver: SolverName = SolverName.HIGHS
+    time_limit_s: float = 60.0
+    mip_gap: float = 0.005
+    source_scale: Mapping[str, float] = field(default_factory=dict)
+    zone_cap: Mapping[str, float | None] = field(default_factory=dict)
+    must_fund: Mapping[str, bool] = field(default_factory=dict)
+    priority: Mapping[str, int] = field(default_factory=dict)
+
+    def tier_weight(self, priority: int) -> float:
+        return self.priority_weights[priority - 1]
+
+    def changed(self, **changes: object) -> Levers:
+        """A copy with some levers changed (``levers.changed(budget_scale=0.9)``)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def with_settings(self, settings: Mapping[str, object], origin: str = "--set") -> Levers:
+        """A copy with ``key=value`` settings applied, as typed in Settings or ``--set``.
+
+        Raises
+        ------
+        InvalidInput
+            naming every key or value that is not understood.
+        """
+        levers, problems = parse_settings(settings, self, origin)
+        if problems:
+            raise InvalidInput(problems)
+        return levers
+
+    def as_settings(self) -> dict[str, str]:
+        """Every lever as ``key -> value`` text that :meth:`with_settings` reads back;
+        what ``--set`` needs to reproduce this scenario."""
+        out = {
+            "currency": self.currency,
+            "budget_scale": _fmt(self.budget_scale),
+            "personnel_scale": _fmt(self.personnel_scale),
+            "equipment_scale": _fmt(self.equipment_scale),
+            "reserve_share": "" if self.reserve_share is None else _fmt(self.reserve_share),
+            "priority_weights": ",".join(f"{i}:{_fmt(w)}" for i, w in enumerate(self.priority_weights, 1)),
+            "priority_mode": str(self.priority_mode),
+            "diminishing_returns": "yes" if self.diminishing_returns else "no",
+            "integer": "yes" if self.integer else "no",
+            "solver": str(self.solver),
+            "time_limit_s": _fmt(self.time_limit_s),
+            "mip_gap": _fmt(self.mip_gap),
+        }
+        for key, value in sorted(self.source_scale.items()):
+            out[f"source_scale.{key}"] = _fmt(value)
+        for key, cap in sorted(self.zone_cap.items()):
+            out[f"zone_cap.{key}"] = "" if cap is None else _fmt(cap)
+        for key, flag in sorted(self.must_fund.items()):
+            out[f"must_fund.{key}"] = "yes" if flag else "no"
+        for key, tier in sorted(self.priority.items()):
+            out[f"priority.{key}"] = str(tier)
+        return out
+
+
+def _fmt(number: float) -> str:
+    return f"{number:g}" if abs(number) < 1e15 else repr(number)
+
+
+def parse_settings(
+    settings: Mapping[str, object], base: Levers, origin: str, cells: Mapping[str, str] | None = None
+) -> tuple[Levers, list[Problem]]:
+    """Apply ``key -> value`` settings on top of ``base``; collect every problem.
+
+    ``origin`` names where the settings came from (``"Settings"`` or ``"--set"``);
+    ``cells`` optionally maps a key to the cell of its value (``"B4"``).
+    """
+    changes: dict[str, object] = {}
+    items: dict[str, dict[str, object]] = {name: dict(getattr(base, name)) for name in ITEM_LEVERS}
+    problems: list[Problem] = []
+    for raw_key, raw_value in settings.items():
+        key = canonical(raw_key)
+        cell = (cells or {}).get(raw_key)
+        try:
+            if "." in str(raw_key).strip():
+                prefix, _, item = str(raw_key).strip().partition(".")
+                prefix = canonical(prefix)
+                if prefix not in ITEM_LEVERS or not item.strip():
+                    raise KeyError(raw_key)
+                items[prefix][item.strip()] = _parse_item(prefix, raw_value)
+            elif key in SETTING_KEYS:
+                changes[key] = _parse_setting(key, raw_value)
+            else:
+                raise KeyError(raw_key)
+        except KeyError:
+            known = ", ".join(SETTING_KEYS) + ", " + ", ".join(f"{p}.<id>" for p in ITEM_LEVERS)
+            problems.append(
+                Problem(Severity.ERROR, origin, f"'{raw_key}' is not a setting; known: {known}",
+                        cell=cell, column="key", value=raw_key)
+            )
+        except ValueError as reason:
+            problems.append(
+                Problem(Severity.ERROR, origin, f"{raw_key} = {raw_value!r} {reason}",
+                        cell=cell, column="value", value=raw_value)
+            )
+    changes.update(items)
+    return dataclasses.replace(base, **changes), problems  # type: ignore[arg-type]
+
+
+def _parse_setting(key: str, value: object) -> object:
+    text = "" if is_blank(value) else str(value).strip()
+    if key == "currency":
+        return text or SETTING_KEYS["currency"].default
+    if key == "reserve_share":
+        return None if not text else parse_share(value)
+    if not text:
+        raise ValueError("is blank")
+    if key in ("budget_scale", "personnel_scale", "equipment_scale", "time_limit_s", "mip_gap"):
+        number = parse_number(value)
+        if number < 0 or (key == "time_limit_s" and number <= 0):
+            raise ValueError("must be above 0" if key == "time_limit_s" else "must not be negative")
+        return number
+    if key == "priority_weights":
+        return _parse_priority_weights(text)
+    if key == "priority_mode":
+        return _choice(PriorityMode, text)
+    if key == "solver":
+        return _choice(SolverName, text)
+    if key in ("diminishing_returns", "integer"):
+        return parse_bool(value)
+    raise KeyError(key)
+
+
+def _choice(enum: type[StrEnum], text: str) -> StrEnum:
+    try:
+        return enum(text.lower())
+    except ValueError:
+        raise ValueError("is not one of " + ", ".join(e.value for e in enum)) from None
+
+
+def _parse_priority_weights(text: str) -> tuple[float, ...]:
+    """``"1:16,2:8,3:4,4:2,5:1"`` or ``"16,8,4,2,1"``; tiers not named keep the default."""
+    weights = list(Levers().priority_weights)
+    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+    if all(":" not in p for p in parts):
+        if len(parts) != 5:
+            raise ValueError("needs five weights (tiers 1 to 5) or tier:weight pairs")
+        return tuple(_positive(p) for p in parts)
+    for part in parts:
+        tier_text, _, weight_text = part.partition(":")
+        tier = parse_integer(tier_text)
+        if not 1 <= tier <= 5:
+            raise ValueError(f"names tier {tier}; tiers are 1 to 5")
+        weights[tier - 1] = _positive(weight_text)
+    return tuple(weights)
+
+
+def _positive(text: str) -> float:
+    number = parse_number(text)
+    if number < 0:
+        raise ValueError("has a negative weight")
+    return number
+
+
+def _parse_item(prefix: str, value: object) -> object:
+    if prefix == "source_scale":
+        number = parse_number(value)
+        if number < 0:
+            raise ValueError("must not be negative")
+        return number
+    if prefix == "zone_cap":
+        if is_blank(value):
+            return None
+        number = parse_number(value)
+        if number < 0:
+            raise ValueError("must not be negative")
+        return number
+    if prefix == "must_fund":
+        return parse_bool(value)
+    tier = parse_integer(value)
+    if not 1 <= tier <= 5:
+        raise ValueError("is not a priority from 1 to 5")
+    return tier
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """A portfolio with levers applied: exactly what the model reads.
+
+    Attributes
+    ----------
+    portfolio : the portfolio with per-item levers applied (must_fund, priority,
+        zone caps).
+    levers : the levers applied.
+    capacity : one row per (resource, period): ``resource_id``, ``period_id``,
+        ``kind``, ``available`` (scaled; NaN: unlimited), ``reserve`` (units held
+        back), ``usable`` (available - reserve; NaN: unlimited).
+    budget : one row per (source, period): ``source_id``, ``period_id``, ``amount``
+        (scaled money).
+    active : one row per active (mission, period): ``mission_id``, ``period_id``.
+    """
+
+    portfolio: Portfolio
+    levers: Levers
+    capacity: pd.DataFrame
+    budget: pd.DataFrame
+    active: pd.DataFrame
+
+    def tier_weight(self, priority: int) -> float:
+        return self.levers.tier_weight(priority)
+
+
+def apply_levers(portfolio: Portfolio, levers: Levers | None = None) -> Scenario:
+    """Apply scenario levers to a validated portfolio.
+
+    Parameters
+    ----------
+    portfolio : the validated portfolio.
+    levers : the levers; ``None`` means the workbook's own Settings
+        (``portfolio.levers``).
+
+    Raises
+    ------
+    InvalidInput
+        when a per-item lever names a source, zone or mission that does not exist.
+    """
+    levers = portfolio.levers if levers is None else levers
+    _check_item_ids(portfolio, levers)
+
+    missions = portfolio.missions.copy()
+    for mission_id, flag in levers.must_fund.items():
+        missions.loc[mission_id, "must_fund"] = bool(flag)
+    for mission_id, tier in levers.priority.items():
+        missions.loc[mission_id, "priority"] = int(tier)
+    zones = portfolio.zones.copy()
+    for zone_id, cap in levers.zone_cap.items():
+        zones.loc[zone_id, "personnel_cap"] = float("nan") if cap is None else float(cap)
+    edited = dataclasses.replace(portfolio, missions=missions, zones=zones, levers=levers)
+
+    return Scenario(
+        portfolio=edited,
+        levers=levers,
+        capacity=_capacity(portfolio, levers),
+        budget=_budget(portfolio, levers),
+        active=_active(portfolio),
+    )
+
+
+def _check_item_ids(portfolio: Portfolio, levers: Levers) -> None:
+    known = {
+        "source_scale": (levers.source_scale, portfolio.sources.index, "funding source"),
+        "zone_cap": (levers.zone_cap, portfolio.zones.index, "zone"),
+        "must_fund": (levers.must_fund, portfolio.missions.index, "mission"),
+        "priority": (levers.priority, portfolio.missions.index, "mission"),
+    }
+    problems = [
+        Problem(Severity.ERROR, "levers", f"{prefix}.{item}: '{item}' is not a {what}", value=item)
+        for prefix, (mapping, index, what) in known.items()
+        for item in mapping
+        if item not in index
+    ]
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _capacity(portfolio: Portfolio, levers: Levers) -> pd.DataFrame:
+    """Units usable per resource and period: scaled availability less the reserve."""
+    resources = portfolio.resources
+    periods = portfolio.period_ids
+    grid = pd.MultiIndex.from_product([resources.index, periods], names=["resource_id", "period_id"])
+    frame = pd.DataFrame(index=grid).reset_index()
+    frame["kind"] = frame["resource_id"].map(resources["kind"])
+    frame["available"] = frame["resource_id"].map(resources["available"]).astype(float)
+    overrides = portfolio.availability.set_index(["resource_id", "period_id"])["available"]
+    if len(overrides):
+        key = pd.MultiIndex.from_frame(frame[["resource_id", "period_id"]])
+        override = overrides.reindex(key).to_numpy()
+        frame["available"] = frame["available"].where(pd.isna(override), override)
+    scale = frame["kind"].map({"personnel": levers.personnel_scale, "equipment": levers.equipment_scale})
+    frame["available"] = frame["available"] * scale
+    share = (
+        levers.reserve_share
+        if levers.reserve_share is not None
+        else frame["resource_id"].map(resources["reserve_share"])
+    )
+    frame["reserve"] = frame["available"] * share
+    frame["usable"] = frame["available"] - frame["reserve"]
+    return frame
+
+
+def _budget(portfolio: Portfolio, levers: Levers) -> pd.DataFrame:
+    """Money per source and period after the budget scale and per-source scales."""
+    frame = portfolio.funding[["source_id", "period_id", "amount"]].copy()
+    per_source = frame["source_id"].map(lambda s: levers.source_scale.get(s, 1.0))
+    frame["amount"] = frame["amount"].astype(float) * levers.budget_scale * per_source
+    return frame.reset_index(drop=True)
+
+
+def _active(portfolio: Portfolio) -> pd.DataFrame:
+    """The (mission, period) pairs between each mission's start and end period."""
+    order = {p: i for i, p in enumerate(portfolio.period_ids)}
+    rows = [
+        (mission_id, period)
+        for mission_id, start, end in zip(
+            portfolio.missions.index, portfolio.missions["start_period"], portfolio.missions["end_period"],
+            strict=True,
+        )
+        for period in portfolio.period_ids
+        if order[start] <= order[period] <= order[end]
+    ]
+    return pd.DataFrame(rows, columns=["mission_id", "period_id"])

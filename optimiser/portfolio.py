@@ -1,0 +1,84 @@
+"""The validated portfolio: what the planner's workbook says, typed and frozen.
+
+A :class:`Portfolio` is made only by :func:`optimiser.validate.validate` (or by tests
+that build one directly). Every table is a pandas DataFrame in the normalised form
+documented on the class; defaults are filled in, ids are strings, periods are
+expanded, so that later stages never re-interpret the workbook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import pandas as pd
+
+from optimiser.levers import Levers
+from optimiser.problems import Problem
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """Where a portfolio came from: path as given, format and SHA-256 of its bytes."""
+
+    path: str
+    format: str  # xlsx, xlsm, xls, xlsb, ods, csv, or "memory"
+    sha256: str
+
+
+@dataclass(frozen=True, eq=False)
+class Portfolio:
+    """A validated portfolio of missions (SPEC section 2), in normalised tables.
+
+    Attributes
+    ----------
+    missions : DataFrame indexed by ``mission_id`` (str), in workbook order, columns
+        ``name`` str, ``zone_id`` str, ``type`` str, ``priority`` int (1-5),
+        ``weight`` float, ``must_fund`` bool, ``min_coverage`` float,
+        ``max_coverage`` float, ``running_cost`` float (money per period at full
+        coverage), ``start_period`` str, ``end_period`` str (blanks filled with the
+        first and last period).
+    zones : DataFrame indexed by ``zone_id``: ``name``, ``region``, ``risk`` str,
+        ``personnel_cap`` float (NaN: no cap), ``hazard_multiplier`` float.
+    resources : DataFrame indexed by ``resource_id``: ``name``, ``kind``
+        ("personnel" or "equipment"), ``unit`` str, ``unit_cost`` float (money per
+        unit per period), ``available`` float (units per period; NaN: unlimited),
+        ``reserve_share`` float, ``integer`` bool.
+    requirements : DataFrame with columns ``mission_id``, ``resource_id``,
+        ``quantity`` float (units per period at full coverage); one row per pair.
+    sources : DataFrame indexed by ``source_id``: ``name`` str and
+        ``eligible_types``, ``eligible_zones``, ``eligible_regions``, each a tuple of
+        str (empty tuple: any).
+    funding : DataFrame with columns ``source_id``, ``period_id``, ``amount`` float;
+        one row for every (source, period), blank periods expanded, missing ones 0.
+    periods : DataFrame indexed by ``period_id`` in planning order: ``name``.
+    availability : DataFrame with columns ``resource_id``, ``period_id``,
+        ``available`` float: per-period overrides of ``resources.available``.
+    policies : DataFrame with columns ``rule``, ``scope_type``, ``scope_value`` (str;
+        priorities as "1".."5"), ``value`` float.
+    levers : the workbook's Settings as :class:`~optimiser.levers.Levers`.
+    source : the file it was read from.
+    warnings : warnings found while reading and validating.
+    """
+
+    missions: pd.DataFrame
+    zones: pd.DataFrame
+    resources: pd.DataFrame
+    requirements: pd.DataFrame
+    sources: pd.DataFrame
+    funding: pd.DataFrame
+    periods: pd.DataFrame
+    availability: pd.DataFrame
+    policies: pd.DataFrame
+    levers: Levers = field(default_factory=Levers)
+    source: InputFile = field(default_factory=lambda: InputFile("", "memory", ""))
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def period_ids(self) -> list[str]:
+        return list(self.periods.index)
+
+    def __repr__(self) -> str:
+        return (
+            f"Portfolio({len(self.missions)} missions, {len(self.zones)} zones, "
+            f"{len(self.resources)} resources, {len(self.sources)} funding sources, "
+            f"{len(self.periods)} periods, from {self.source.path or 'memory'!r})"
+        )
