@@ -1,0 +1,117 @@
+"""Speed figures for ``make bench``: medians of several runs, against the issues' targets.
+
+Prints one table and appends every figure, with the date and git commit, to
+``bench/results.jsonl`` so that changes can be compared over time. Timings are
+measured here, never asserted in tests.
+
+    python bench/bench.py [--runs N] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from optimiser import load_portfolio, optimise  # noqa: E402
+
+SAMPLES = ROOT / "sample_budgets"
+RESULTS = ROOT / "bench" / "results.jsonl"
+
+
+@dataclass
+class Figure:
+    name: str
+    median_s: float
+    worst_s: float
+    runs: int
+    target_s: float | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> str:
+        return f"{self.median_s / self.target_s:.2f}" if self.target_s else ""
+
+
+def measure(name: str, action: Callable[[], object], runs: int, target_s: float | None = None) -> Figure:
+    """Run ``action`` ``runs`` times (after one warm-up) and keep median and worst."""
+    action()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return Figure(name, statistics.median(times), max(times), runs, target_s)
+
+
+def solve_figures(label: str, workbook: Path, runs: int, targets: dict[str, float]) -> list[Figure]:
+    """End-to-end (levers applied -> plan), split into model build and solver time."""
+    portfolio = load_portfolio(workbook)
+    figures = []
+    for mode, integer in (("relaxed", False), ("integer", True)):
+        levers = portfolio.levers.changed(integer=integer)
+        plans = []
+
+        def run(levers=levers, plans=plans):
+            plans.append(optimise(portfolio, levers))
+
+        figure = measure(f"{label} {mode}: levers -> plan", run, runs, targets.get(mode))
+        plan = plans[-1]
+        figure.note = f"{plan.status}, value {plan.value or 0:,.1f}, gap {plan.gap or 0:.3%}"
+        builds = [p.solver.build_s for p in plans[1:]]
+        solves = [p.solver.solve_s for p in plans[1:]]
+        figures += [
+            figure,
+            Figure(f"{label} {mode}: model build", statistics.median(builds), max(builds), runs),
+            Figure(f"{label} {mode}: solver", statistics.median(solves), max(solves), runs),
+        ]
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (default 5)")
+    args = parser.parse_args()
+
+    figures = [
+        measure("read national workbook", lambda: load_portfolio(SAMPLES / "national_portfolio.xlsx"),
+                args.runs, 0.5),
+        *solve_figures("demo", SAMPLES / "demo.xlsx", args.runs, {}),
+        *solve_figures("national", SAMPLES / "national_portfolio.xlsx", args.runs,
+                       {"relaxed": 0.5, "integer": 5.0}),
+    ]
+    _print(figures)
+    _keep(figures)
+
+
+def _print(figures: list[Figure]) -> None:
+    header = f"{'figure':<42} {'median s':>9} {'worst s':>8} {'runs':>4} {'target s':>8} {'ratio':>6}  note"
+    print(header)
+    print("-" * len(header))
+    for f in figures:
+        target = f"{f.target_s:.2f}" if f.target_s else ""
+        print(f"{f.name:<42} {f.median_s:>9.3f} {f.worst_s:>8.3f} {f.runs:>4} {target:>8} {f.ratio:>6}  {f.note}")
+
+
+def _keep(figures: list[Figure]) -> None:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=ROOT).stdout.strip()
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    with RESULTS.open("a", encoding="utf-8") as out:
+        for f in figures:
+            out.write(json.dumps({"when": stamp, "commit": commit, **f.__dict__}) + "\n")
+    print(f"\nFigures appended to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""The ``optimiser`` command line: a thin shell over the package's public functions.
+
+Exit codes (SPEC section 6): 0 a plan was made; 1 no plan is possible (the
+explanation is printed); 2 invalid input or arguments; 3 anything else (a bug or a
+solver failure), with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_PLAN, EXIT_NO_PLAN, EXIT_INVALID, EXIT_FAILURE = 0, 1, 2, 3
+
+DESCRIPTION = """\
+Allocate people, equipment and money to a portfolio of missions.
+
+Reads the planner's workbook (.xlsx, .xlsm, .xls, .xlsb, .ods, or a folder of CSV
+files named after the sheets), checks it, finds the plan of most value within the
+people, equipment and earmarked budgets available, and writes reports.
+"""
+
+EPILOG = """\
+examples:
+  optimiser template my_portfolio.xlsx
+  optimiser validate my_portfolio.xlsx
+  optimiser solve my_portfolio.xlsx --out plan.xlsx --json plan.json
+  optimiser solve my_portfolio.xlsx --set budget_scale=0.9 --set integer=no
+
+exit codes: 0 a plan was made, 1 no plan is possible, 2 invalid input or
+arguments, 3 anything else (a bug or a solver failure).
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with code 2 and one line on bad arguments (its default too)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="optimiser",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=_version_text())
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what each stage does")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    solve = commands.add_parser(
+        "solve",
+        help="check a workbook, find the best plan, write reports",
+        description="Check the workbook, find the plan of most value, print a summary and "
+        "write the reports asked for. Settings in the workbook are the scenario; "
+        "--set changes a lever for this run only.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="levers for --set: currency, budget_scale, personnel_scale, equipment_scale,\n"
+        "reserve_share, priority_weights (e.g. 1:16,2:8,3:4,4:2,5:1), priority_mode\n"
+        "(weighted|strict), diminishing_returns (yes|no), integer (yes|no), solver\n"
+        "(highs|cbc), time_limit_s, mip_gap, and per item: source_scale.<source>=0.8,\n"
+        "zone_cap.<zone>=400, must_fund.<mission>=yes, priority.<mission>=2",
+    )
+    solve.add_argument("workbook", type=Path, help="the portfolio workbook or CSV folder")
+    solve.add_argument("--out", type=Path, metavar="REPORT.xlsx", help="write the report workbook here")
+    solve.add_argument("--json", type=Path, metavar="RESULT.json", help="write the JSON result here")
+    solve.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change a scenario lever for this run (repeatable); wins over the Settings sheet",
+    )
+
+    validate = commands.add_parser(
+        "validate",
+        help="list every problem and warning in a workbook",
+        description="Check the workbook and list every problem (which stops a plan) and "
+        "warning (which does not), each with its sheet, cell and column.",
+    )
+    validate.add_argument("workbook", type=Path, help="the portfolio workbook or CSV folder")
+
+    template = commands.add_parser(
+        "template",
+        help="write an empty workbook to fill in",
+        description="Write an empty workbook with every sheet and header, an Instructions "
+        "sheet and drop-down lists.",
+    )
+    template.add_argument("out", type=Path, metavar="OUT.xlsx", help="where to write the template")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (also used by ``python -m optimiser``)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    from optimiser.problems import InvalidInput
+
+    try:
+        return {"solve": _solve, "validate": _validate, "template": _template}[args.command](args)
+    except InvalidInput as invalid:
+        _print_problems(invalid.problems)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("optimiser: interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except BrokenPipeError:  # output piped into `head` and closed early: not a failure
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
+        return EXIT_PLAN
+    except Exception as error:  # the promise: one line, never a traceback
+        logging.getLogger(__name__).debug("failure", exc_info=True)
+        print(f"optimiser: failed: {type(error).__name__}: {error}".splitlines()[0], file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from optimiser import load_portfolio, optimise, summary_text, write_json, write_report
+
+    settings = _parse_sets(args.set)
+    portfolio = load_portfolio(args.workbook)
+    levers = portfolio.levers.with_settings(settings, origin="--set")
+    _print_problems(portfolio.warnings)
+    plan = optimise(portfolio, levers)
+    print(summary_text(plan))
+    if args.out:
+        print(f"Report written to {write_report(plan, args.out)}")
+    if args.json:
+        print(f"JSON result written to {write_json(plan, args.json)}")
+    return EXIT_PLAN if plan.has_plan else EXIT_NO_PLAN
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from optimiser import load_portfolio
+
+    portfolio = load_portfolio(args.workbook)
+    _print_problems(portfolio.warnings)
+    print(f"{args.workbook}: no problems found; {len(portfolio.warnings)} warning(s). {portfolio!r}")
+    return EXIT_PLAN
+
+
+def _template(args: argparse.Namespace) -> int:
+    from optimiser import write_template
+
+    write_template(args.out)
+    print(f"Template written to {args.out}")
+    return EXIT_PLAN
+
+
+def _parse_sets(pairs: Sequence[str]) -> dict[str, str]:
+    from optimiser.problems import InvalidInput, Problem, Severity
+
+    settings: dict[str, str] = {}
+    problems = []
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            problems.append(Problem(Severity.ERROR, "--set", f"'{pair}' is not KEY=VALUE", value=pair))
+        else:
+            settings[key.strip()] = value.strip()
+    if problems:
+        raise InvalidInput(problems)
+    return settings
+
+
+def _print_problems(problems: Sequence[object]) -> None:
+    from optimiser.problems import Severity
+
+    errors = [p for p in problems if p.severity is Severity.ERROR]  # type: ignore[attr-defined]
+    warnings = [p for p in problems if p.severity is Severity.WARNING]  # type: ignore[attr-defined]
+    if errors:
+        print(f"{len(errors)} problem(s) stop a plan:", file=sys.stderr)
+        for problem in errors:
+            print(f"  error: {problem}", file=sys.stderr)
+    if warnings:
+        print(f"{len(warnings)} warning(s):", file=sys.stderr)
+        for problem in warnings:
+            print(f"  warning: {problem}", file=sys.stderr)
+
+
+def _version_text() -> str:
+    from optimiser import __version__
+
+    return f"optimiser {__version__}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,666 @@
+"""The allocation model of SPEC section 3, built as a PuLP problem. No I/O, no solver.
+
+:func:`build_model` reads only a :class:`~optimiser.levers.Scenario` and returns a
+:class:`MissionModel`: the :class:`pulp.LpProblem` (objective: total value, maximised)
+plus the handles that :mod:`optimiser.solve` and the infeasibility diagnosis need,
+each keyed by the planner's ids.
+
+Decisions, per active (mission, period) "cell":
+
+- ``coverage[m, p]`` in [0, max_coverage]: the share of the mission's requirements met;
+- ``excess[m, p]`` in [0, 0.5]: the coverage beyond one half, which is worth less
+  when ``diminishing_returns`` is on (g(c) = 4/3 c - 2/3 excess, excess >= c - 1/2);
+- ``running[m, p]`` binary, only for missions with an on/off minimum;
+- ``units[m, r, p]`` whole units of an integer resource (only where the quantity is
+  above zero). A continuous resource has no variable: its units are exactly
+  ``quantity * coverage`` (buying more never helps), which keeps relaxed plans small;
+- ``flow[s, m, p]`` money from an eligible funding source.
+
+Money is carried in the model in units of :attr:`MissionModel.money_unit` (a power of
+ten chosen so that budgets are numbers in the hundreds), to keep the solver's matrix
+well scaled; plans and shadow prices are converted back to plain money by the solver
+layer.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from optimiser.levers import Scenario
+
+log = logging.getLogger(__name__)
+
+HALF = 0.5  # coverage at which diminishing returns set in
+FIRST_HALF_SLOPE = 4.0 / 3.0  # value per unit of coverage up to one half
+SECOND_HALF_SLOPE = 2.0 / 3.0  # value per unit of coverage beyond one half
+_ROUND = 1e-6  # tolerance when rounding quantity * coverage to whole units
+
+Cell = tuple[str, str]  # (mission_id, period_id)
+
+
+@dataclass(eq=False)
+class MissionModel:
+    """A built model and the handles to read and change it.
+
+    Attributes
+    ----------
+    problem : the PuLP problem; its objective is :attr:`value` (maximised).
+    scenario : the scenario it was built from.
+    money_unit : money in the model is real money divided by this (e.g. 1e5).
+    variables : every variable, in solver column order (``variable.index`` is set to
+        the position). A variable added later must be appended here to be seen by
+        the solver layer; use :meth:`add_variable`.
+    cells : one row per active (mission, period), in mission then period order:
+        ``mission_id``, ``period_id``, ``zone_id``, ``region``, ``type``,
+        ``priority``, ``weight``, ``worth`` (tier weight x weight), ``must_fund``,
+        ``min_coverage``, ``max_coverage``, ``running_cost``, ``hazard_multiplier``,
+        ``max_value`` (worth x g(max_coverage)).
+    needs : one row per (mission, resource, period) of the requirements of active
+        cells (quantity 0 included): ``cell`` (row of :attr:`cells`), ``mission_id``,
+        ``period_id``, ``resource_id``, ``kind``, ``quantity``, ``unit_cost`` (hazard
+        adjusted), ``integer`` (whole units in this scenario), ``column`` (solver
+        column of the units variable, -1 when units are quantity x coverage).
+    flows : one row per money flow variable: ``source_id``, ``cell``,
+        ``mission_id``, ``period_id``, ``column``.
+    coverage, excess, running : variables by (mission_id, period_id).
+    units : integer allocation variables by (mission_id, resource_id, period_id).
+    flow : money flow variables by (source_id, mission_id, period_id).
+    capacity : usable units per resource and period, by (resource_id, period_id);
+        only for limited resources that some active mission needs.
+    budgets : money per source and period, by (source_id, period_id).
+    zone_caps : personnel caps, by (zone_id, period_id).
+    must_fund : must-fund floors ``coverage >= min_coverage``, by (mission, period).
+    policies : policy rows, by (row of ``portfolio.policies``, period_id or None for
+        the budget-share rules that span every period).
+    on_off : for on/off missions, by (mission, period): the pair of rows
+        ``coverage >= min * running`` and ``coverage <= max * running``.
+    value : total value, sum of tier weight x weight x g(coverage).
+    tier_value : the part of :attr:`value` from each priority tier (1..5) present.
+    spending : total money spent, in model money units.
+    tidy_units : a tiny cost on units of free (zero-cost) integer resources, added to
+        the money objective so that no unit is allocated for nothing.
+    """
+
+    problem: pulp.LpProblem
+    scenario: Scenario
+    money_unit: float
+    variables: list[pulp.LpVariable]
+    cells: pd.DataFrame
+    needs: pd.DataFrame
+    flows: pd.DataFrame
+    coverage: dict[Cell, pulp.LpVariable]
+    excess: dict[Cell, pulp.LpVariable]
+    running: dict[Cell, pulp.LpVariable]
+    units: dict[tuple[str, str, str], pulp.LpVariable]
+    flow: dict[tuple[str, str, str], pulp.LpVariable]
+    capacity: dict[tuple[str, str], pulp.LpConstraint]
+    budgets: dict[tuple[str, str], pulp.LpConstraint]
+    zone_caps: dict[tuple[str, str], pulp.LpConstraint]
+    must_fund: dict[Cell, pulp.LpConstraint]
+    policies: dict[tuple[int, str | None], pulp.LpConstraint]
+    on_off: dict[Cell, tuple[pulp.LpConstraint, pulp.LpConstraint]]
+    value: pulp.LpAffineExpression
+    tier_value: dict[int, pulp.LpAffineExpression]
+    spending: pulp.LpAffineExpression
+    tidy_units: pulp.LpAffineExpression = field(default_factory=pulp.LpAffineExpression)
+
+    def add_variable(
+        self, name: str, low: float | None = 0.0, up: float | None = None, cat: str = pulp.LpContinuous
+    ) -> pulp.LpVariable:
+        """A new variable, registered in solver column order (e.g. a penalised slack)."""
+        variable = self.problem.add_variable(name, low, up, cat)
+        variable.index = len(self.variables)
+        self.variables.append(variable)
+        return variable
+
+    @property
+    def constraints(self) -> list[pulp.LpConstraint]:
+        """Every constraint, in solver row order."""
+        return self.problem.constraints()
+
+    @property
+    def is_mip(self) -> bool:
+        return any(v.cat == pulp.LpInteger for v in self.variables)
+
+    def __repr__(self) -> str:
+        return (
+            f"MissionModel({len(self.variables)} variables, {len(self.problem.constraints())} constraints, "
+            f"{len(self.cells)} mission-periods, money unit {self.money_unit:g})"
+        )
+
+
+def value_of_coverage(coverage: np.ndarray | float, diminishing_returns: bool) -> np.ndarray:
+    """g(c): the worth of a coverage, concave when ``diminishing_returns`` (SPEC 3)."""
+    c = np.asarray(coverage, dtype=float)
+    if not diminishing_returns:
+        return c
+    return FIRST_HALF_SLOPE * np.minimum(c, HALF) + SECOND_HALF_SLOPE * np.maximum(c - HALF, 0.0)
+
+
+def build_model(scenario: Scenario, *, name: str = "missions") -> MissionModel:
+    """Build the allocation model of SPEC section 3 for a scenario.
+
+    Parameters
+    ----------
+    scenario : a portfolio with levers applied (:func:`optimiser.levers.apply_levers`).
+        Reads ``portfolio.missions``, ``zones``, ``resources``, ``requirements``,
+        ``sources``, ``policies`` and ``periods``, plus ``scenario.capacity``
+        (usable units), ``scenario.budget`` (money per source and period) and
+        ``scenario.active`` (active mission-periods).
+    name : the problem's name.
+
+    Returns
+    -------
+    MissionModel
+        The problem with total value as objective (maximise), and handles.
+    """
+    builder = _Builder(scenario, name)
+    return builder.build()
+
+
+class _Builder:
+    """Turns a scenario into variables and rows, one family at a time."""
+
+    def __init__(self, scenario: Scenario, name: str):
+        self.scenario = scenario
+        self.levers = scenario.levers
+        self.portfolio = scenario.portfolio
+        self.problem = pulp.LpProblem(name, pulp.LpMaximize)
+        self.variables: list[pulp.LpVariable] = []
+
+    # -- preparation -----------------------------------------------------------------
+
+    def _cells(self) -> pd.DataFrame:
+        portfolio, levers = self.portfolio, self.levers
+        missions, zones = portfolio.missions, portfolio.zones
+        mission_order = {m: i for i, m in enumerate(missions.index)}
+        period_order = {p: i for i, p in enumerate(portfolio.period_ids)}
+        cells = self.scenario.active[["mission_id", "period_id"]].copy()
+        cells["_m"] = cells["mission_id"].map(mission_order)
+        cells["_p"] = cells["period_id"].map(period_order)
+        cells = cells.sort_values(["_m", "_p"]).drop(columns=["_m", "_p"]).reset_index(drop=True)
+        info = missions.loc[cells["mission_id"]]
+        for column in ("zone_id", "type", "running_cost", "min_coverage", "max_coverage"):
+            cells[column] = info[column].to_numpy()
+        cells["priority"] = info["priority"].to_numpy().astype(int)
+        cells["weight"] = info["weight"].to_numpy().astype(float)
+        cells["must_fund"] = info["must_fund"].to_numpy().astype(bool)
+        cells["region"] = cells["zone_id"].map(zones["region"]).to_numpy()
+        cells["hazard_multiplier"] = cells["zone_id"].map(zones["hazard_multiplier"]).astype(float).to_numpy()
+        tier = np.asarray(levers.priority_weights, dtype=float)
+        cells["worth"] = tier[cells["priority"].to_numpy() - 1] * cells["weight"].to_numpy()
+        cells["max_value"] = cells["worth"] * value_of_coverage(
+            cells["max_coverage"].to_numpy(float), levers.diminishing_returns
+        )
+        for column in ("running_cost", "min_coverage", "max_coverage"):
+            cells[column] = cells[column].astype(float)
+        return cells
+
+    def _needs(self, cells: pd.DataFrame) -> pd.DataFrame:
+        resources = self.portfolio.resources
+        cell_of = pd.DataFrame(
+            {
+                "mission_id": cells["mission_id"],
+                "period_id": cells["period_id"],
+                "cell": np.arange(len(cells)),
+            }
+        )
+        needs = self.portfolio.requirements[["mission_id", "resource_id", "quantity"]].merge(
+            cell_of, on="mission_id", how="inner"
+        )
+        resource_order = {r: i for i, r in enumerate(resources.index)}
+        needs["_r"] = needs["resource_id"].map(resource_order)
+        needs = needs.sort_values(["cell", "_r"], kind="stable").drop(columns="_r").reset_index(drop=True)
+        needs["quantity"] = needs["quantity"].astype(float)
+        needs["kind"] = needs["resource_id"].map(resources["kind"]).to_numpy()
+        base_cost = needs["resource_id"].map(resources["unit_cost"]).astype(float).to_numpy()
+        hazard = cells["hazard_multiplier"].to_numpy()[needs["cell"].to_numpy()]
+        personnel = (needs["kind"] == "personnel").to_numpy()
+        needs["unit_cost"] = base_cost * np.where(personnel, hazard, 1.0)
+        integer = needs["resource_id"].map(resources["integer"]).astype(bool).to_numpy()
+        needs["integer"] = integer & bool(self.levers.integer)
+        needs = needs[
+            ["cell", "mission_id", "period_id", "resource_id", "kind", "quantity", "unit_cost", "integer"]
+        ]
+        return needs
+
+    @staticmethod
+    def _money_unit(budget: pd.DataFrame) -> float:
+        """A power of ten that makes the typical budget a number in the hundreds."""
+        amounts = budget["amount"].to_numpy(float)
+        amounts = amounts[np.isfinite(amounts) & (amounts > 0)]
+        if not len(amounts):
+            return 1.0
+        exponent = math.floor(math.log10(float(np.median(amounts)))) - 2
+        return float(10.0 ** max(exponent, 0))
+
+    # -- variables ---------------------------------------------------------------------
+
+    def _new(self, names: Sequence[str], low: Sequence[float], up: Sequence[float | None], cat: str) -> list:
+        add = self.problem.add_variable
+        start = len(self.variables)
+        made = [add(n, lo, hi, cat) for n, lo, hi in zip(names, low, up, strict=True)]
+        for offset, variable in enumerate(made):
+            variable.index = start + offset
+        self.variables.extend(made)
+        return made
+
+    # -- rows ----------------------------------------------------------------------------
+
+    def _expressions(self, rows: np.ndarray, cols: np.ndarray, coefs: np.ndarray, n_rows: int) -> list:
+        """One expression per row from (row, column, coefficient) triplets; duplicates summed."""
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        coefs = np.asarray(coefs, dtype=float)
+        keep = coefs != 0.0
+        rows, cols, coefs = rows[keep], cols[keep], coefs[keep]
+        if len(rows):
+            order = np.lexsort((cols, rows))
+            rows, cols, coefs = rows[order], cols[order], coefs[order]
+            first = np.ones(len(rows), dtype=bool)
+            first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+            if not first.all():
+                starts = np.flatnonzero(first)
+                coefs = np.add.reduceat(coefs, starts)
+                rows, cols = rows[starts], cols[starts]
+        bounds = np.searchsorted(rows, np.arange(n_rows + 1)).tolist()
+        variables = self.variables
+        terms = [variables[c] for c in cols.tolist()]
+        values = coefs.tolist()
+        return [
+            pulp.LpAffineExpression(
+                zip(terms[bounds[r] : bounds[r + 1]], values[bounds[r] : bounds[r + 1]], strict=True)
+            )
+            for r in range(n_rows)
+        ]
+
+    def _add_rows(self, prefix: str, expressions: list, sense: int, rhs: Sequence[float]) -> list:
+        add = self.problem.addConstraint
+        made = []
+        for i, (expression, bound) in enumerate(zip(expressions, rhs, strict=True)):
+            constraint = pulp.LpConstraint(expression, sense, f"{prefix}_{i}", float(bound))
+            add(constraint)
+            made.append(constraint)
+        return made
+
+    # -- the model -----------------------------------------------------------------------
+
+    def build(self) -> MissionModel:
+        levers, scenario = self.levers, self.scenario
+        cells = self._cells()
+        needs = self._needs(cells)
+        money_unit = self._money_unit(scenario.budget)
+        n_cells = len(cells)
+        keys = list(zip(cells["mission_id"], cells["period_id"], strict=True))
+        max_cov = cells["max_coverage"].to_numpy(float)
+        min_cov = cells["min_coverage"].to_numpy(float)
+        must_fund = cells["must_fund"].to_numpy(bool)
+        dr = bool(levers.diminishing_returns)
+
+        # Coverage: the share of each mission's requirements met in each active period.
+        coverage = self._new(
+            [f"coverage_{k}" for k in range(n_cells)], [0.0] * n_cells, max_cov.tolist(), pulp.LpContinuous
+        )
+        cov_col = np.array([v.index for v in coverage], dtype=np.int64)
+
+        # Excess: coverage beyond one half, worth half as much per unit (diminishing returns).
+        has_excess = np.flatnonzero(max_cov > HALF) if dr else np.array([], dtype=np.int64)
+        excess = self._new(
+            [f"excess_{k}" for k in has_excess],
+            [0.0] * len(has_excess),
+            (np.minimum(max_cov[has_excess] - HALF, HALF)).tolist(),
+            pulp.LpContinuous,
+        )
+
+        # Running: a mission with an on/off minimum is either off or at least at its minimum.
+        is_on_off = np.flatnonzero(~must_fund & (min_cov > 0) & (max_cov > 0))
+        running = self._new(
+            [f"running_{k}" for k in is_on_off], [0] * len(is_on_off), [1] * len(is_on_off), pulp.LpInteger
+        )
+
+        # Units: whole units of integer resources; continuous ones are quantity x coverage.
+        quantity = needs["quantity"].to_numpy(float)
+        need_cell = needs["cell"].to_numpy(np.int64)
+        integer_need = np.flatnonzero(needs["integer"].to_numpy(bool) & (quantity > 0))
+        unit_up = np.ceil(quantity[integer_need] * max_cov[need_cell[integer_need]] - _ROUND)
+        units = self._new(
+            [f"units_{j}" for j in integer_need],
+            [0] * len(integer_need),
+            np.maximum(unit_up, 0).astype(int).tolist(),
+            pulp.LpInteger,
+        )
+        unit_col = np.full(len(needs), -1, dtype=np.int64)
+        unit_col[integer_need] = [v.index for v in units]
+        needs["column"] = unit_col
+        active_need = np.flatnonzero(quantity > 0)
+        # every positive need as a term "units": (column, coefficient)
+        term_col = np.where(unit_col >= 0, unit_col, cov_col[need_cell])
+        term_coef = np.where(unit_col >= 0, 1.0, quantity)
+
+        # Money: flows from each eligible source to each mission-period that can cost money.
+        unit_cost = needs["unit_cost"].to_numpy(float)
+        full_cost = np.bincount(need_cell, weights=unit_cost * quantity, minlength=n_cells)
+        running_cost = cells["running_cost"].to_numpy(float)
+        can_cost = np.flatnonzero((full_cost + running_cost) * max_cov > 0)
+        flows = self._flows(cells, can_cost)
+        flow_vars = self._new(
+            [f"flow_{i}" for i in range(len(flows))],
+            [0.0] * len(flows),
+            [None] * len(flows),
+            pulp.LpContinuous,
+        )
+        flows["column"] = np.array([v.index for v in flow_vars], dtype=np.int64)
+        flow_cell = flows["cell"].to_numpy(np.int64)
+        flow_col = flows["column"].to_numpy(np.int64)
+
+        # Units needed: a mission's coverage cannot outrun the whole units it is given.
+        rows = np.arange(len(integer_need))
+        exprs = self._expressions(
+            np.concatenate([rows, rows]),
+            np.concatenate([unit_col[integer_need], cov_col[need_cell[integer_need]]]),
+            np.concatenate([np.ones(len(rows)), -quantity[integer_need]]),
+            len(rows),
+        )
+        self._add_rows("units_needed", exprs, pulp.LpConstraintGE, [0.0] * len(rows))
+
+        # Diminishing returns: the excess is at least the coverage beyond one half.
+        if len(has_excess):
+            rows = np.arange(len(has_excess))
+            exprs = self._expressions(
+                np.concatenate([rows, rows]),
+                np.concatenate([cov_col[has_excess], [v.index for v in excess]]),
+                np.concatenate([np.ones(len(rows)), -np.ones(len(rows))]),
+                len(rows),
+            )
+            self._add_rows("half", exprs, pulp.LpConstraintLE, [HALF] * len(rows))
+
+        # Must-fund floors: a must-fund mission gets at least its minimum coverage.
+        floor_cells = np.flatnonzero(must_fund & (min_cov > 0))
+        rows = np.arange(len(floor_cells))
+        exprs = self._expressions(rows, cov_col[floor_cells], np.ones(len(rows)), len(rows))
+        floors = self._add_rows("must_fund", exprs, pulp.LpConstraintGE, min_cov[floor_cells].tolist())
+
+        # On/off minimums: a mission worth running only from its minimum is off or above it.
+        on_off: dict[Cell, tuple[pulp.LpConstraint, pulp.LpConstraint]] = {}
+        if len(is_on_off):
+            rows = np.arange(len(is_on_off))
+            run_col = np.array([v.index for v in running], dtype=np.int64)
+            low = self._add_rows(
+                "on_min",
+                self._expressions(
+                    np.concatenate([rows, rows]),
+                    np.concatenate([cov_col[is_on_off], run_col]),
+                    np.concatenate([np.ones(len(rows)), -min_cov[is_on_off]]),
+                    len(rows),
+                ),
+                pulp.LpConstraintGE,
+                [0.0] * len(rows),
+            )
+            high = self._add_rows(
+                "on_max",
+                self._expressions(
+                    np.concatenate([rows, rows]),
+                    np.concatenate([cov_col[is_on_off], run_col]),
+                    np.concatenate([np.ones(len(rows)), -max_cov[is_on_off]]),
+                    len(rows),
+                ),
+                pulp.LpConstraintLE,
+                [0.0] * len(rows),
+            )
+            on_off = {keys[k]: (lo, hi) for k, lo, hi in zip(is_on_off, low, high, strict=True)}
+            # A running mission needs at least its minimum in whole units of each integer
+            # resource (a rounded-up cut that the plain rows only imply fractionally).
+            run_of_cell = np.full(n_cells, -1, dtype=np.int64)
+            run_of_cell[is_on_off] = run_col
+            least = np.ceil(quantity * min_cov[need_cell] - _ROUND)
+            cut = np.flatnonzero(
+                (unit_col >= 0)
+                & (run_of_cell[need_cell] >= 0)
+                & (least > quantity * min_cov[need_cell] + _ROUND)
+            )
+            if len(cut):
+                rows = np.arange(len(cut))
+                self._add_rows(
+                    "on_units",
+                    self._expressions(
+                        np.concatenate([rows, rows]),
+                        np.concatenate([unit_col[cut], run_of_cell[need_cell[cut]]]),
+                        np.concatenate([np.ones(len(rows)), -least[cut]]),
+                        len(rows),
+                    ),
+                    pulp.LpConstraintGE,
+                    [0.0] * len(rows),
+                )
+
+        # Capacity: units given out never exceed what is usable after the reserve.
+        capacity = self._capacity_rows(needs, active_need, term_col, term_coef)
+
+        # Zone caps: personnel deployed in a zone stay within its cap.
+        zone_caps = self._zone_rows(cells, needs, active_need, term_col, term_coef)
+
+        # Cost: what a mission-period costs (hazard-adjusted units plus running cost) is
+        # paid in full by its eligible funding sources.
+        cost_rows = np.full(n_cells, -1, dtype=np.int64)
+        cost_rows[can_cost] = np.arange(len(can_cost))
+        pay = active_need[cost_rows[need_cell[active_need]] >= 0]
+        exprs = self._expressions(
+            np.concatenate([cost_rows[flow_cell], cost_rows[need_cell[pay]], cost_rows[can_cost]]),
+            np.concatenate([flow_col, term_col[pay], cov_col[can_cost]]),
+            np.concatenate(
+                [
+                    np.ones(len(flow_col)),
+                    -unit_cost[pay] * term_coef[pay] / money_unit,
+                    -running_cost[can_cost] / money_unit,
+                ]
+            ),
+            len(can_cost),
+        )
+        self._add_rows("paid", exprs, pulp.LpConstraintEQ, [0.0] * len(can_cost))
+
+        # Budgets: each source pays no more than it holds in the period (earmarks are
+        # enforced by creating flows only to eligible missions).
+        budgets = self._budget_rows(flows, money_unit)
+
+        # Policies: portfolio rules on budget shares and average coverage.
+        policies = self._policy_rows(cells, flows, cov_col)
+
+        # Value: tier weight x weight x g(coverage), g concave with diminishing returns.
+        worth = cells["worth"].to_numpy(float)
+        excess_col = np.array([v.index for v in excess], dtype=np.int64)
+        value_cols = np.concatenate([cov_col, excess_col])
+        value_coefs = np.concatenate(
+            [
+                worth * (FIRST_HALF_SLOPE if dr else 1.0),
+                -worth[has_excess] * (FIRST_HALF_SLOPE - SECOND_HALF_SLOPE),
+            ]
+        )
+        value_cell = np.concatenate([np.arange(n_cells), has_excess])
+        priority = cells["priority"].to_numpy(int)
+        value = self._expressions(np.zeros(len(value_cols)), value_cols, value_coefs, 1)[0]
+        tiers = sorted(set(priority.tolist()))
+        tier_index = {t: i for i, t in enumerate(tiers)}
+        tier_rows = np.array([tier_index[t] for t in priority[value_cell].tolist()], dtype=np.int64)
+        tier_value = dict(
+            zip(tiers, self._expressions(tier_rows, value_cols, value_coefs, len(tiers)), strict=True)
+        )
+        spending = self._expressions(np.zeros(len(flow_col)), flow_col, np.ones(len(flow_col)), 1)[0]
+        free = np.flatnonzero((unit_col >= 0) & (unit_cost <= 0))
+        tidy_units = self._expressions(np.zeros(len(free)), unit_col[free], np.ones(len(free)), 1)[0]
+        self.problem.setObjective(value)
+
+        unit_keys = list(zip(needs["mission_id"], needs["resource_id"], needs["period_id"], strict=True))
+        flow_keys = zip(flows["source_id"], flows["mission_id"], flows["period_id"], strict=True)
+        model = MissionModel(
+            problem=self.problem,
+            scenario=scenario,
+            money_unit=money_unit,
+            variables=self.variables,
+            cells=cells,
+            needs=needs,
+            flows=flows,
+            coverage=dict(zip(keys, coverage, strict=True)),
+            excess={keys[k]: v for k, v in zip(has_excess, excess, strict=True)},
+            running={keys[k]: v for k, v in zip(is_on_off, running, strict=True)},
+            units={unit_keys[j]: v for j, v in zip(integer_need, units, strict=True)},
+            flow=dict(zip(flow_keys, flow_vars, strict=True)),
+            capacity=capacity,
+            budgets=budgets,
+            zone_caps=zone_caps,
+            must_fund={keys[k]: c for k, c in zip(floor_cells, floors, strict=True)},
+            policies=policies,
+            on_off=on_off,
+            value=value,
+            tier_value=tier_value,
+            spending=spending,
+            tidy_units=tidy_units,
+        )
+        log.debug("built %r", model)
+        return model
+
+    def _flows(self, cells: pd.DataFrame, can_cost: np.ndarray) -> pd.DataFrame:
+        """(source, cell) pairs where the source may pay the mission (every list it gives
+        must match; an empty list matches any)."""
+        sources = self.portfolio.sources
+        paying = cells.iloc[can_cost]
+        types = paying["type"].astype(str).str.casefold().to_numpy()
+        zones = paying["zone_id"].astype(str).to_numpy()
+        regions = paying["region"].astype(str).str.casefold().to_numpy()
+        parts = []
+        for source_id, row in sources.iterrows():
+            ok = np.ones(len(paying), dtype=bool)
+            if len(row["eligible_types"]):
+                ok &= np.isin(types, [t.casefold() for t in row["eligible_types"]])
+            if len(row["eligible_zones"]):
+                ok &= np.isin(zones, list(row["eligible_zones"]))
+            if len(row["eligible_regions"]):
+                ok &= np.isin(regions, [r.casefold() for r in row["eligible_regions"]])
+            chosen = can_cost[ok]
+            parts.append(pd.DataFrame({"source_id": source_id, "cell": chosen}))
+        columns = ["source_id", "cell"]
+        flows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+        flows["cell"] = flows["cell"].astype(np.int64)
+        flows = flows.sort_values(["cell"], kind="stable").reset_index(drop=True)
+        flows["mission_id"] = cells["mission_id"].to_numpy()[flows["cell"].to_numpy()]
+        flows["period_id"] = cells["period_id"].to_numpy()[flows["cell"].to_numpy()]
+        return flows
+
+    def _capacity_rows(self, needs, active_need, term_col, term_coef) -> dict:
+        capacity = self.scenario.capacity
+        limited = capacity[np.isfinite(capacity["usable"].to_numpy(float))]
+        used = needs.iloc[active_need][["resource_id", "period_id"]].drop_duplicates()
+        limited = limited.merge(used, on=["resource_id", "period_id"], how="inner").reset_index(drop=True)
+        row_of = pd.Series(
+            np.arange(len(limited)), index=pd.MultiIndex.from_frame(limited[["resource_id", "period_id"]])
+        )
+        sub = needs.iloc[active_need]
+        rows = row_of.reindex(pd.MultiIndex.from_frame(sub[["resource_id", "period_id"]])).to_numpy()
+        take = ~np.isnan(rows)
+        exprs = self._expressions(
+            rows[take].astype(np.int64),
+            term_col[active_need][take],
+            term_coef[active_need][take],
+            len(limited),
+        )
+        made = self._add_rows(
+            "capacity", exprs, pulp.LpConstraintLE, limited["usable"].to_numpy(float).tolist()
+        )
+        return dict(zip(zip(limited["resource_id"], limited["period_id"], strict=True), made, strict=True))
+
+    def _zone_rows(self, cells, needs, active_need, term_col, term_coef) -> dict:
+        zones = self.portfolio.zones
+        caps = zones["personnel_cap"].astype(float)
+        caps = caps[np.isfinite(caps.to_numpy())]
+        sub = needs.iloc[active_need]
+        zone = cells["zone_id"].to_numpy()[sub["cell"].to_numpy()]
+        take = (sub["kind"] == "personnel").to_numpy() & np.isin(zone, caps.index.to_numpy())
+        if not take.any():
+            return {}
+        pairs = pd.DataFrame({"zone_id": zone[take], "period_id": sub["period_id"].to_numpy()[take]})
+        period_order = {p: i for i, p in enumerate(self.portfolio.period_ids)}
+        zone_order = {z: i for i, z in enumerate(zones.index)}
+        keys = pairs.drop_duplicates()
+        keys = keys.assign(_z=keys["zone_id"].map(zone_order), _p=keys["period_id"].map(period_order))
+        keys = keys.sort_values(["_z", "_p"]).drop(columns=["_z", "_p"]).reset_index(drop=True)
+        row_of = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys))
+        rows = row_of.reindex(pd.MultiIndex.from_frame(pairs)).to_numpy().astype(np.int64)
+        exprs = self._expressions(rows, term_col[active_need][take], term_coef[active_need][take], len(keys))
+        made = self._add_rows(
+            "zone_cap", exprs, pulp.LpConstraintLE, keys["zone_id"].map(caps).to_numpy(float).tolist()
+        )
+        return dict(zip(zip(keys["zone_id"], keys["period_id"], strict=True), made, strict=True))
+
+    def _budget_rows(self, flows: pd.DataFrame, money_unit: float) -> dict:
+        budget = self.scenario.budget
+        used = flows[["source_id", "period_id"]].drop_duplicates()
+        rows_frame = budget.merge(used, on=["source_id", "period_id"], how="inner").reset_index(drop=True)
+        row_of = pd.Series(
+            np.arange(len(rows_frame)), index=pd.MultiIndex.from_frame(rows_frame[["source_id", "period_id"]])
+        )
+        rows = row_of.reindex(pd.MultiIndex.from_frame(flows[["source_id", "period_id"]])).to_numpy()
+        take = ~np.isnan(rows)
+        exprs = self._expressions(
+            rows[take].astype(np.int64),
+            flows["column"].to_numpy()[take],
+            np.ones(int(take.sum())),
+            len(rows_frame),
+        )
+        made = self._add_rows(
+            "budget", exprs, pulp.LpConstraintLE, (rows_frame["amount"].to_numpy(float) / money_unit).tolist()
+        )
+        return dict(
+            zip(zip(rows_frame["source_id"], rows_frame["period_id"], strict=True), made, strict=True)
+        )
+
+    def _policy_rows(self, cells: pd.DataFrame, flows: pd.DataFrame, cov_col: np.ndarray) -> dict:
+        policies = self.portfolio.policies
+        made: dict[tuple[int, str | None], pulp.LpConstraint] = {}
+        flow_cell = flows["cell"].to_numpy(np.int64)
+        flow_col = flows["column"].to_numpy(np.int64)
+        for i, (rule, scope_type, scope_value, share) in enumerate(
+            policies[["rule", "scope_type", "scope_value", "value"]].itertuples(index=False, name=None)
+        ):
+            in_scope = _in_scope(cells, str(scope_type), str(scope_value))
+            if not in_scope.any():
+                log.warning("policy %s %s=%s matches no active mission", rule, scope_type, scope_value)
+            share = float(share)
+            if rule in ("min_budget_share", "max_budget_share"):
+                # Budget share: spending on missions in scope vs total spending, all periods.
+                if not len(flow_col):
+                    continue
+                coefs = np.where(in_scope[flow_cell], 1.0 - share, -share)
+                expr = self._expressions(np.zeros(len(flow_col)), flow_col, coefs, 1)
+                sense = pulp.LpConstraintGE if rule == "min_budget_share" else pulp.LpConstraintLE
+                made[(i, None)] = self._add_rows(f"policy_{i}", expr, sense, [0.0])[0]
+            elif rule == "min_average_coverage":
+                # Average coverage: in every period, the mean coverage of active missions
+                # in scope is at least the value.
+                for j, period in enumerate(self.portfolio.period_ids):
+                    chosen = np.flatnonzero(in_scope & (cells["period_id"].to_numpy() == period))
+                    if not len(chosen):
+                        continue
+                    expr = self._expressions(np.zeros(len(chosen)), cov_col[chosen], np.ones(len(chosen)), 1)
+                    made[(i, period)] = self._add_rows(
+                        f"policy_{i}_{j}", expr, pulp.LpConstraintGE, [share * len(chosen)]
+                    )[0]
+            else:  # the validator only lets known rules through
+                raise ValueError(f"unknown policy rule {rule!r}")
+        return made
+
+
+def _in_scope(cells: pd.DataFrame, scope_type: str, scope_value: str) -> np.ndarray:
+    """Which cells a policy's scope covers (types and regions match case-insensitively)."""
+    value = scope_value.strip()
+    if scope_type == "priority":
+        return (cells["priority"].astype(int).astype(str) == value).to_numpy()
+    if scope_type == "zone":
+        return (cells["zone_id"].astype(str) == value).to_numpy()
+    if scope_type in ("type", "region"):
+        return (cells[scope_type].astype(str).str.casefold() == value.casefold()).to_numpy()
+    raise ValueError(f"unknown policy scope {scope_type!r}")

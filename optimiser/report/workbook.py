@@ -1,0 +1,100 @@
+"""The report workbook (SPEC section 5): a plan laid out for planners and ministers.
+
+Sheets, in order: Summary, Allocation, Funding, Resources, Zones, Unmet,
+Sensitivity, then the inputs as read ("Input Missions", ...). An infeasible plan has
+no allocation to show: its report is the Summary, with the diagnosis, and the inputs.
+
+Each sheet is written by one function (``summary_sheet.py``, ``plan_sheets.py``,
+``input_sheets.py``), every cell through :class:`~optimiser.report.cells.SheetWriter`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from optimiser.plan import Plan
+from optimiser.report import plan_sheets
+from optimiser.report.atomic import atomic_write
+from optimiser.report.derived import names_of, run_time, tool_version
+from optimiser.report.input_sheets import input_sheets
+from optimiser.report.summary_sheet import summary_sheet
+
+logger = logging.getLogger(__name__)
+
+
+def write_report(plan: Plan, path: str | os.PathLike[str]) -> Path:
+    """Write the plan's report workbook (``.xlsx``), replacing any file atomically.
+
+    Parameters
+    ----------
+    plan : the plan, feasible or not. An infeasible plan's report holds the Summary
+        (status and diagnosis) and the inputs.
+    path : where to write; must end in ``.xlsx``. Missing folders are created.
+
+    Returns
+    -------
+    Path
+        the report's path.
+
+    Raises
+    ------
+    ValueError
+        when ``path`` does not end in ``.xlsx`` (Excel refuses to open an xlsx
+        workbook under another extension).
+    OSError
+        when the file cannot be written; an existing file at ``path`` is then left
+        untouched.
+    """
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        raise ValueError(f"the report must be an .xlsx file, not {target.name!r}")
+    workbook = report_workbook(plan)
+    atomic_write(target, workbook.save)
+    logger.info("report written to %s", target)
+    return target
+
+
+def report_workbook(plan: Plan, written_at: datetime | None = None) -> Workbook:
+    """The report as an openpyxl :class:`~openpyxl.Workbook`, not yet saved.
+
+    ``written_at`` is the time shown as the run's (default: now). Useful to stream the
+    report without a file: ``report_workbook(plan).save(buffer)`` with an
+    :class:`io.BytesIO`.
+    """
+    written_at = written_at or run_time()
+    names = names_of(plan)
+    workbook = Workbook()
+    summary = workbook.active
+    assert summary is not None  # a new workbook always has one sheet
+    summary.title = "Summary"
+    summary_sheet(summary, plan, names, written_at)
+    if plan.has_plan:
+        plan_sheets.allocation_sheet(workbook.create_sheet("Allocation"), plan, names)
+        plan_sheets.funding_sheet(workbook.create_sheet("Funding"), plan, names)
+        plan_sheets.resources_sheet(workbook.create_sheet("Resources"), plan, names)
+        plan_sheets.zones_sheet(workbook.create_sheet("Zones"), plan, names)
+        plan_sheets.unmet_sheet(workbook.create_sheet("Unmet"), plan, names)
+        plan_sheets.sensitivity_sheet(workbook.create_sheet("Sensitivity"), plan, names)
+    if plan.portfolio is not None:
+        input_sheets(workbook, plan.portfolio, plan.levers.currency)
+    for sheet in workbook.worksheets:
+        _print_setup(sheet)
+    workbook.properties.title = "Mission allocation plan"
+    workbook.properties.creator = f"mission-optimiser {tool_version()}"
+    return workbook
+
+
+def _print_setup(ws: Worksheet) -> None:
+    """Landscape, one page wide, header row repeated on every printed page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if ws.title != "Summary":
+        ws.print_title_rows = "1:1"

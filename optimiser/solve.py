@@ -1,0 +1,1100 @@
+"""Solve a scenario: solver options, stages, status, and the plan's tables.
+
+The one place where solver objects are created. :func:`solve` builds the model
+(:mod:`optimiser.model`), runs its stages on HiGHS (``pulp.HiGHS``, the highspy object
+kept in ``problem.solverModel``) or CBC (``pulp.PULP_CBC_CMD``), and turns the chosen
+plan into a :class:`~optimiser.plan.Plan`.
+
+Stages (SPEC 3)
+---------------
+- ``weighted``: maximise total value (stage "value"); then keep that value (at least
+  the incumbent's value, to the solver's feasibility tolerance) and spend the least
+  money (stage "cost"), starting the integer search from the value stage's plan.
+- ``strict``: maximise the value of tier 1 ("tier1"), keep it, then tier 2, ... up to
+  the lowest tier present; then spend the least money ("cost").
+- On/off decisions without whole units (``integer = no``): the value stage first solves
+  the continuous relaxation (stage "value-bound", an upper bound), runs every on/off
+  mission that reached its minimum there and stops the others, and re-solves with
+  those decisions fixed. That plan is accepted when it is within ``mip_gap`` of the
+  bound (what the integer search would accept too), else the integer search starts
+  from it. A relaxed plan is then a few LPs, fast enough for the what-if page.
+- "cost" keeps the on/off decisions of the value stage (one mission switched for
+  another of the same value is rarely cheaper, and fixing them makes the money search
+  far easier). With whole units it is an integer search, given a quarter of the time
+  the value search took (at least half a second); if it stops there, the plan is still
+  value-optimal and the message says how close to the least money it got.
+- ``duals``: shadow prices come from the continuous model with the on/off decisions
+  fixed at the chosen plan (integer units relaxed, value floors dropped), maximising
+  total value weighted by ``priority_weights`` (in strict mode too: the lexicographic
+  order has no single marginal value, so the tiers' weights price it). When the value
+  stage's own LP is that model, its duals are used. A shadow price is "value of one
+  more unit": ``d value / d right-hand side`` of a capacity, budget or zone-cap row
+  (HiGHS's row dual for a maximisation; CBC's as read by PuLP), never negative.
+
+Time: ``time_limit_s`` covers every stage together. Each value stage may use three
+parts of the remaining time for every one part left to each later stage (weighted:
+75 % to "value", the rest to "cost"); time a stage does not use passes on.
+
+Status: ``optimal`` when the value stages proved their optimum (within ``mip_gap``);
+``feasible`` when the time limit stopped a search with a plan in hand; ``infeasible``
+when the commitments (must-fund floors, policies, zone caps, on/off minimums) cannot
+all hold. ``gap`` is the value stage's (bound - value) / bound, the bound read from
+HiGHS's ``mip_dual_bound`` (0 for a continuous plan); "within 1.2% of the best
+possible" means the value is at least 98.8% of the bound.
+
+Reported value: weighted mode, the value stage's optimum (SPEC 3); strict mode, the
+total weighted value of the final plan (its tiers are in ``value_by_priority``), with
+``gap`` the largest tier gap. ``max_value`` is the value if every active mission ran at
+its ``max_coverage`` in every active period.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import math
+import os
+import re
+import subprocess
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from operator import attrgetter
+
+import highspy
+import numpy as np
+import pandas as pd
+import pulp
+
+from optimiser.levers import PriorityMode, Scenario, SolverName, apply_levers
+from optimiser.model import MissionModel, build_model, value_of_coverage
+from optimiser.plan import Plan, SolverInfo, Status
+from optimiser.portfolio import Portfolio
+
+log = logging.getLogger(__name__)
+
+VALUE_TOLERANCE = 0.0  # relative value a later stage may give up (see _Stages.go)
+TIDY_COST = 1e-6  # money-unit cost of one unit of a free integer resource in the cost stage
+_STAGE_SHARE = 3.0  # a value stage's weight in sharing the time limit (a cost stage: 1)
+_MIN_STAGE_S = 0.01  # shortest time limit given to a stage
+_DUALS_FLOOR_S = 1.0  # the duals LP may run this long even when the time limit is spent
+_COST_SHARE = 0.25  # an integer cost search may take this share of the value search's time
+_COST_MIN_S = 0.5  # ... and at least this long
+
+
+class SolveError(RuntimeError):
+    """The solver failed, or a time limit stopped it before it found any plan.
+
+    Not raised for infeasible input: that is a :class:`~optimiser.plan.Plan` with status
+    ``infeasible``.
+    """
+
+
+class StageState(StrEnum):
+    """How one solver run ended."""
+
+    OPTIMAL = "optimal"  # proven (integer plans: within mip_gap)
+    STOPPED = "stopped"  # a time or other limit stopped the search with a plan in hand
+    INFEASIBLE = "infeasible"  # no plan meets the constraints
+    NO_PLAN = "no_plan"  # a limit stopped the search before any plan was found
+    FAILED = "failed"  # the solver reported an error
+
+
+@dataclass
+class StageResult:
+    """One solver run: how it ended, its plan (column values) and objective."""
+
+    name: str
+    state: StageState
+    values: np.ndarray | None = None
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    seconds: float = 0.0
+
+
+def optimise(portfolio: Portfolio, levers=None) -> Plan:
+    """Plan a portfolio under scenario levers: ``solve(apply_levers(portfolio, levers))``.
+
+    Parameters
+    ----------
+    portfolio : a validated portfolio.
+    levers : :class:`~optimiser.levers.Levers`; ``None`` uses the workbook's Settings.
+    """
+    return solve(apply_levers(portfolio, levers))
+
+
+def solve(scenario: Scenario) -> Plan:
+    """Build and solve the model of a scenario and return the plan (SPEC 3 and 5).
+
+    Parameters
+    ----------
+    scenario : a portfolio with levers applied (:func:`optimiser.levers.apply_levers`).
+
+    Returns
+    -------
+    Plan
+        Status ``optimal``, ``feasible`` (a time limit stopped the search with a plan
+        in hand) or ``infeasible`` (then ``value`` is None and the tables are empty).
+
+    Raises
+    ------
+    SolveError
+        when the solver fails or finds no plan at all within the time limit.
+    """
+    started = time.perf_counter()
+    levers = scenario.levers
+    model = build_model(scenario)
+    engine = _make_engine(model, levers)
+    build_s = time.perf_counter() - started
+    log.info("built %r in %.3fs", model, build_s)
+    run = _Stages(model, engine, deadline=started + float(levers.time_limit_s))
+    run.go()
+    solve_s = sum(stage.seconds for stage in run.stages)
+    info = SolverInfo(
+        name=str(levers.solver),
+        version=engine.version(),
+        build_s=build_s,
+        solve_s=solve_s,
+        total_s=0.0,
+        stages=tuple(stage.name for stage in run.stages),
+    )
+    plan = _make_plan(model, run, info, started)
+    log.info("%s", plan.message)
+    return plan
+
+
+# -- stages ----------------------------------------------------------------------------
+
+
+class _Stages:
+    """Runs the value, cost and duals stages and keeps the incumbent plan."""
+
+    def __init__(self, model: MissionModel, engine: _Engine, deadline: float):
+        self.model = model
+        self.engine = engine
+        self.deadline = deadline
+        self.levers = model.scenario.levers
+        self.gap_target = float(self.levers.mip_gap)
+        self.stages: list[StageResult] = []
+        self.value_stages: list[StageResult] = []
+        self.cost_stage: StageResult | None = None
+        self.cost_capped = False  # the cost search stopped on its own time share
+        self.out_of_time = False  # the planner's time limit stopped a search
+        self.incumbent: np.ndarray | None = None
+        self.infeasible = False
+        self.duals: Callable[[pulp.LpConstraint], float] | None = None
+        self.running_cols = np.array([v.index for v in model.running.values()], dtype=np.int64)
+        cov = model.coverage
+        self.running_cov = np.array([cov[key].index for key in model.running], dtype=np.int64)
+        mins = model.cells.set_index(["mission_id", "period_id"])["min_coverage"]
+        self.running_min = np.array([mins[key] for key in model.running], dtype=float)
+
+    def go(self) -> None:
+        model = self.model
+        if not model.variables:  # nothing active: the empty plan is the only plan
+            self.incumbent = np.zeros(0)
+            self.value_stages.append(StageResult("value", StageState.OPTIMAL, np.zeros(0), 0.0, 0.0, 0.0))
+            self.duals = lambda constraint: 0.0
+            return
+        if self.levers.priority_mode == PriorityMode.STRICT:
+            objectives = [(f"tier{t}", model.tier_value[t]) for t in sorted(model.tier_value)]
+        else:
+            objectives = [("value", model.value)]
+        whole_units = bool(model.units)
+        start = np.zeros(len(model.variables)) if model.is_mip else None  # doing nothing is often a plan
+        for i, (name, objective) in enumerate(objectives):
+            share = self._share(_STAGE_SHARE, _STAGE_SHARE * (len(objectives) - i) + 1)
+            if model.running and not whole_units and not self.engine.running_fixed:
+                result = self._dive(name, objective, share)
+            else:
+                result = self._run(name, objective, True, share, start)
+            self.value_stages.append(result)
+            if result.state is StageState.INFEASIBLE and self.incumbent is None:
+                self.infeasible = True
+                return
+            if result.state is StageState.NO_PLAN and self.incumbent is None:
+                raise SolveError(
+                    f"No plan found within the time limit of {self.levers.time_limit_s:g} s; "
+                    "raise time_limit_s or solve a relaxed plan (integer = no)"
+                )
+            if result.state in (StageState.INFEASIBLE, StageState.NO_PLAN):
+                log.warning("stage %s ended %s; keeping the previous plan", name, result.state)
+                break
+            self.incumbent = start = result.values
+            # Later stages keep this stage's value. The floor is the incumbent's own value,
+            # with no slack: the incumbent stays feasible (it is also the next stage's start),
+            # and any slack would be spent by the cost stage, leaving coverages such as
+            # 0.499997 (trading value for money at the margin of the tolerance).
+            floor = result.objective - VALUE_TOLERANCE * max(abs(result.objective), 1.0)
+            self.engine.add_floor(objective, floor)
+        self._cost()
+        self._duals()
+
+    def _dive(self, name: str, objective, limit: float) -> StageResult:
+        """On/off decisions by rounding the continuous optimum, proven by its bound.
+
+        Solves the continuous relaxation (an upper bound on the value), runs every on/off
+        mission that reached its minimum there and stops the others, and re-solves with
+        those decisions fixed. When that plan is within ``mip_gap`` of the bound it is
+        accepted (optimal within the accepted gap, like the integer search would be);
+        otherwise the integer search starts from it.
+        """
+        clock = time.perf_counter()
+        relaxed = self._run(f"{name}-bound", objective, True, limit, None, relaxed=True)
+        if relaxed.state is not StageState.OPTIMAL:
+            return relaxed  # infeasible relaxation: no plan at all; or a limit hit
+        coverage = relaxed.values[self.running_cov]
+        decisions = (coverage >= self.running_min - 1e-6).astype(float)
+        self.engine.fix_running(self.running_cols, decisions)
+        fixed = self._run(
+            name,
+            objective,
+            True,
+            max(limit - (time.perf_counter() - clock), _MIN_STAGE_S),
+            None,
+            relaxed=True,
+        )
+        if fixed.state is StageState.OPTIMAL:
+            gap = _relative_gap(fixed.objective, relaxed.objective)
+            if fixed.objective >= relaxed.objective - self.gap_target * max(abs(relaxed.objective), 1e-9):
+                fixed.bound, fixed.gap = relaxed.objective, gap
+                if self.levers.priority_mode == PriorityMode.WEIGHTED:
+                    self.duals = self.engine.duals()  # continuous, on/off fixed: the duals LP itself
+                return fixed
+        self.engine.free_running(self.running_cols)
+        start = fixed.values if fixed.state is StageState.OPTIMAL else np.zeros(len(self.model.variables))
+        limit = max(limit - (time.perf_counter() - clock), _MIN_STAGE_S)
+        return self._run(name, objective, True, limit, start)
+
+    def _cost(self) -> None:
+        """Spend the least money for the value reached, keeping the on/off decisions."""
+        model = self.model
+        if len(self.running_cols) and not self.engine.running_fixed:
+            self.engine.fix_running(self.running_cols, np.round(self.incumbent[self.running_cols]))
+        cost = model.spending + TIDY_COST * model.tidy_units if len(model.tidy_units) else model.spending
+        remaining = self.deadline - time.perf_counter()
+        if model.units:  # an integer search: give it as long as the value search took
+            searched = sum(s.seconds for s in self.stages)
+            limit = min(max(remaining, _MIN_STAGE_S), max(_COST_MIN_S, _COST_SHARE * searched))
+            capped = limit < remaining
+        else:
+            limit, capped = max(remaining, _MIN_STAGE_S), False
+        result = self._run("cost", cost, False, limit, self.incumbent, relaxed=not model.units)
+        self.cost_stage = result
+        if result.state in (StageState.OPTIMAL, StageState.STOPPED):
+            self.incumbent = result.values
+            if result.state is StageState.STOPPED:
+                self.cost_capped = capped
+                self.out_of_time = self.out_of_time or not capped
+        else:
+            log.warning("cost stage ended %s; keeping the value stage's plan", result.state)
+
+    def _duals(self) -> None:
+        """Shadow prices: the continuous model, on/off decisions fixed, total value."""
+        if self.duals is not None:
+            return
+        self.engine.drop_floors()
+        limit = max(self.deadline - time.perf_counter(), _DUALS_FLOOR_S)
+        result = self._run("duals", self.model.value, True, limit, None, relaxed=True)
+        if result.state is StageState.OPTIMAL:
+            self.duals = self.engine.duals()
+        else:
+            log.warning("shadow prices not available: the duals LP ended %s", result.state)
+            self.duals = lambda constraint: math.nan
+
+    def _share(self, mine: float, total: float) -> float:
+        remaining = self.deadline - time.perf_counter()
+        return max(remaining * mine / total, _MIN_STAGE_S)
+
+    def _run(self, name, objective, maximise, limit, start, relaxed=False) -> StageResult:
+        result = self.engine.run(name, objective, maximise, limit, start, relaxed=relaxed)
+        self.stages.append(result)
+        log.debug(
+            "stage %s: %s objective=%s gap=%s in %.3fs",
+            name,
+            result.state,
+            result.objective,
+            result.gap,
+            result.seconds,
+        )
+        if result.state is StageState.FAILED:
+            raise SolveError(f"The solver failed in stage {name!r}")
+        if result.state is StageState.STOPPED and name != "cost":
+            self.out_of_time = True
+        return result
+
+
+# -- engines: the one place solver objects are created ----------------------------------
+
+
+class _Engine:
+    """What the stages need from a solver. Column order is ``model.variables``."""
+
+    name = ""
+    running_fixed = False
+
+    def version(self) -> str:
+        raise NotImplementedError
+
+    def run(self, name, objective, maximise, time_limit, start, relaxed=False) -> StageResult:
+        """Solve with this objective; ``relaxed``: every integer column continuous."""
+        raise NotImplementedError
+
+    def add_floor(self, expression: pulp.LpAffineExpression, lower: float) -> None:
+        """Keep ``expression >= lower`` in later runs (a stage's value)."""
+        raise NotImplementedError
+
+    def drop_floors(self) -> None:
+        raise NotImplementedError
+
+    def fix_running(self, columns: np.ndarray, values: np.ndarray) -> None:
+        """Fix the on/off decisions (binary columns) at these values."""
+        raise NotImplementedError
+
+    def free_running(self, columns: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def duals(self) -> Callable[[pulp.LpConstraint], float]:
+        """Row duals of the last (continuous) run: d objective / d right-hand side."""
+        raise NotImplementedError
+
+
+def _make_engine(model: MissionModel, levers) -> _Engine:
+    if levers.solver == SolverName.CBC:
+        return _CbcEngine(model, levers)
+    return _HighsEngine(model, levers)
+
+
+class _QuietHighs(highspy.Highs):
+    """A highspy model that does not print HiGHS's banner on standard output (highspy
+    prints it when it installs its callbacks, before options can be set)."""
+
+    def enableCallbacks(self):
+        self.setOptionValue("output_flag", False)
+        super().enableCallbacks()
+
+
+class _PulpHighs(pulp.HiGHS):
+    """``pulp.HiGHS`` with a bulk loader (numpy arrays, not one call per column), a quiet
+    highspy object, and HiGHS's own objective sense (duals are d objective / d rhs)."""
+
+    def createAndConfigureSolver(self, lp):
+        lp.solverModel = _QuietHighs()
+        lp.solverModel.setOptionValue("output_flag", bool(self.msg))
+        if self.gapRel is not None:
+            lp.solverModel.setOptionValue("mip_rel_gap", float(self.gapRel))
+        if self.timeLimit is not None:
+            lp.solverModel.setOptionValue("time_limit", float(self.timeLimit))
+        if self.threads is not None:
+            lp.solverModel.setOptionValue("threads", self.threads)
+        for key, value in self.optionsDict.items():
+            lp.solverModel.setOptionValue(key, value)
+
+    def buildSolverModel(self, lp):
+        self.load(lp, lp.variables())
+
+    def load(self, lp: pulp.LpProblem, variables: list[pulp.LpVariable]) -> None:
+        """Columns in the order given (``variable.index`` set), rows in problem order."""
+        h = lp.solverModel
+        inf = highspy.kHighsInf
+        n = len(variables)
+        for i, variable in enumerate(variables):
+            variable.index = i
+        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+        h.addVars(n, lower, upper)
+        integer = np.array([i for i, v in enumerate(variables) if v.cat == pulp.LpInteger], dtype=np.int32)
+        if len(integer) and self.mip:
+            h.changeColsIntegrality(len(integer), integer, np.ones(len(integer), dtype=np.uint8))
+        constraints = lp.constraints()
+        starts = np.zeros(len(constraints) + 1, dtype=np.int64)
+        index: list[int] = []
+        coefs: list[float] = []
+        lows = np.empty(len(constraints))
+        ups = np.empty(len(constraints))
+        column = attrgetter("index")
+        for r, constraint in enumerate(constraints):
+            constraint.index = r
+            expr = constraint.expr
+            index.extend(map(column, expr.keys()))
+            coefs.extend(expr.values())
+            starts[r + 1] = len(index)
+            lb, ub = constraint.getLb(), constraint.getUb()
+            lows[r] = -inf if lb is None else lb
+            ups[r] = inf if ub is None else ub
+        if len(constraints):
+            h.addRows(
+                len(constraints),
+                lows,
+                ups,
+                len(index),
+                starts[:-1].astype(np.int32),
+                np.asarray(index, dtype=np.int32),
+                np.asarray(coefs, dtype=float),
+            )
+        objective = lp.objective or pulp.LpAffineExpression()
+        self.set_objective(h, n, objective, lp.sense == pulp.LpMaximize)
+
+    @staticmethod
+    def set_objective(h, n: int, objective: pulp.LpAffineExpression, maximise: bool) -> np.ndarray:
+        cost = np.zeros(n)
+        if len(objective):
+            np.add.at(
+                cost,
+                np.fromiter(map(attrgetter("index"), objective.keys()), dtype=np.int64, count=len(objective)),
+                np.fromiter(objective.values(), dtype=float, count=len(objective)),
+            )
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
+        return cost
+
+
+def _highs_state(model_status, has_plan: bool) -> StageState:
+    """A HiGHS model status as a stage state (a plan in hand or not decides limits)."""
+    status = highspy.HighsModelStatus
+    if model_status == status.kOptimal:
+        return StageState.OPTIMAL
+    if model_status in (status.kInfeasible, status.kUnboundedOrInfeasible):
+        return StageState.INFEASIBLE
+    limits = (
+        status.kTimeLimit,
+        status.kIterationLimit,
+        status.kInterrupt,
+        status.kSolutionLimit,
+        status.kObjectiveBound,
+        status.kObjectiveTarget,
+        status.kMemoryLimit,
+        status.kHighsInterrupt,
+    )
+    if model_status in limits:
+        return StageState.STOPPED if has_plan else StageState.NO_PLAN
+    return StageState.FAILED
+
+
+def _relative_gap(objective: float, bound: float) -> float:
+    """|bound - objective| relative to the larger of the two (0 when both are 0)."""
+    scale = max(abs(objective), abs(bound))
+    return 0.0 if scale < 1e-12 else abs(bound - objective) / scale
+
+
+class _HighsEngine(_Engine):
+    """One highspy model, kept across stages: objectives change, value floors are added as
+    rows, and each integer stage starts from the previous plan."""
+
+    name = "highs"
+
+    def __init__(self, model: MissionModel, levers):
+        self.model = model
+        self.solver = _PulpHighs(
+            msg=False, gapRel=float(levers.mip_gap), timeLimit=float(levers.time_limit_s)
+        )
+        self.solver.createAndConfigureSolver(model.problem)
+        self.solver.load(model.problem, model.variables)
+        self.h = model.problem.solverModel
+        self.n = len(model.variables)
+        self.floors: list[int] = []
+        self.integer = np.array([v.index for v in model.variables if v.cat == pulp.LpInteger], dtype=np.int32)
+
+    def version(self) -> str:
+        return str(self.h.version())
+
+    def _integrality(self, on: bool) -> None:
+        if len(self.integer):
+            kind = np.full(len(self.integer), 1 if on else 0, dtype=np.uint8)
+            self.h.changeColsIntegrality(len(self.integer), self.integer, kind)
+
+    def run(self, name, objective, maximise, time_limit, start, relaxed=False) -> StageResult:
+        h = self.h
+        cost = self.solver.set_objective(h, self.n, objective, maximise)
+        mip = len(self.integer) > 0 and not relaxed
+        # HiGHS 1.16 checks an LP's time limit against the model's total run time so far
+        # (a MIP's against its own run), so an LP after a long search needs the total added.
+        limit = max(time_limit, _MIN_STAGE_S) + (0.0 if mip else h.getRunTime())
+        h.setOptionValue("time_limit", float(limit))
+        if relaxed:
+            self._integrality(False)
+        elif start is not None and mip:
+            h.setSolution(self.n, np.arange(self.n, dtype=np.int32), np.asarray(start, dtype=float))
+        clock = time.perf_counter()
+        h.run()
+        seconds = time.perf_counter() - clock
+        info = h.getInfo()
+        state = _highs_state(h.getModelStatus(), info.primal_solution_status == 2)  # 2: feasible
+        if state in (StageState.OPTIMAL, StageState.STOPPED):
+            values = np.asarray(h.getSolution().col_value, dtype=float)
+            if relaxed:
+                self.row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
+        if relaxed:
+            self._integrality(True)
+        if state not in (StageState.OPTIMAL, StageState.STOPPED):
+            return StageResult(name, state, seconds=seconds)
+        value = float(cost @ values) + float(objective.constant)
+        if mip:
+            # HiGHS's own mip_gap divides by the plan's value (above 100% for a poor
+            # plan); the planner's reading is "within x% of the best possible", so the
+            # gap here is relative to the larger of bound and value.
+            bound = float(info.mip_dual_bound) + float(objective.constant)
+            gap = _relative_gap(value, bound) if math.isfinite(bound) else 1.0
+        else:
+            bound, gap = value, 0.0
+        return StageResult(name, state, values, value, bound, gap, seconds)
+
+    def add_floor(self, expression, lower) -> None:
+        count = len(expression)
+        index = np.fromiter(map(attrgetter("index"), expression.keys()), dtype=np.int32, count=count)
+        coefs = np.fromiter(expression.values(), dtype=float, count=count)
+        self.h.addRow(float(lower - expression.constant), highspy.kHighsInf, count, index, coefs)
+        self.floors.append(self.h.getNumRow() - 1)
+
+    def drop_floors(self) -> None:
+        for row in self.floors:
+            self.h.changeRowBounds(row, -highspy.kHighsInf, highspy.kHighsInf)
+        self.floors = []
+
+    def fix_running(self, columns, values) -> None:
+        columns = np.asarray(columns, dtype=np.int32)
+        values = np.asarray(values, dtype=float)
+        if len(columns):
+            self.h.changeColsBounds(len(columns), columns, values, values)
+        self.running_fixed = True
+
+    def free_running(self, columns) -> None:
+        columns = np.asarray(columns, dtype=np.int32)
+        if len(columns):
+            self.h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), np.ones(len(columns)))
+        self.running_fixed = False
+
+    def duals(self):
+        row_dual = self.row_dual
+        return lambda constraint: float(row_dual[constraint.index])
+
+
+class _CbcEngine(_Engine):
+    """PuLP's bundled CBC, one run per stage on a copy of the problem (CBC is a
+    command-line program: every run writes the model anew)."""
+
+    name = "cbc"
+
+    def __init__(self, model: MissionModel, levers):
+        self.model = model
+        self.levers = levers
+        self.floors: list[pulp.LpConstraint] = []
+        for i, variable in enumerate(model.variables):
+            variable.index = i
+        self.pi: dict[int, float] = {}
+
+    def version(self) -> str:
+        return _cbc_version()
+
+    def run(self, name, objective, maximise, time_limit, start, relaxed=False) -> StageResult:
+        problem = self.model.problem.copy()
+        problem.sense = pulp.LpMaximize if maximise else pulp.LpMinimize
+        problem.setObjective(objective)
+        for floor in self.floors:
+            problem.addConstraint(floor)
+        variables = self.model.variables
+        mip = self.model.is_mip and not relaxed
+        if start is not None and mip:
+            for variable, x in zip(variables, start, strict=True):
+                variable.varValue = float(x)
+        with tempfile.TemporaryDirectory(prefix="optimiser-cbc-") as folder:
+            log_path = os.path.join(folder, "cbc.log")
+            solver = _bundled_cbc(
+                mip=mip,
+                msg=False,
+                timeLimit=max(time_limit, _MIN_STAGE_S),
+                gapRel=float(self.levers.mip_gap),
+                warmStart=start is not None and mip,
+                logPath=log_path,
+            )
+            clock = time.perf_counter()
+            problem.solve(solver)
+            seconds = time.perf_counter() - clock
+            with open(log_path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        if problem.status == pulp.LpStatusInfeasible:
+            return StageResult(name, StageState.INFEASIBLE, seconds=seconds)
+        if problem.status == pulp.LpStatusNotSolved:
+            return StageResult(name, StageState.NO_PLAN, seconds=seconds)
+        if problem.status != pulp.LpStatusOptimal:
+            return StageResult(name, StageState.FAILED, seconds=seconds)
+        values = np.array([v.varValue or 0.0 for v in variables], dtype=float)
+        if not mip:
+            # PuLP reads CBC's row duals into constraint.pi: d objective / d rhs
+            self.pi = {id(c): float(c.pi or 0.0) for c in problem.constraints()}
+        value = float(objective.value() or 0.0) if len(objective) else float(objective.constant)
+        stopped = problem.sol_status == pulp.LpSolutionIntegerFeasible or "Stopped on" in text
+        gap = 0.0
+        found = re.search(r"^Gap:\s+(\S+)", text, re.MULTILINE)
+        if found and mip:
+            try:
+                gap = abs(float(found.group(1)))
+            except ValueError:
+                gap = 0.0
+        bound = value * (1 + gap) if maximise else value * (1 - gap)
+        state = StageState.STOPPED if stopped else StageState.OPTIMAL
+        return StageResult(name, state, values, value, bound, gap, seconds)
+
+    def add_floor(self, expression, lower) -> None:
+        floor = pulp.LpConstraint(
+            pulp.LpAffineExpression(expression),
+            pulp.LpConstraintGE,
+            f"stage_floor_{len(self.floors)}",
+            float(lower),
+        )
+        self.floors.append(floor)
+
+    def drop_floors(self) -> None:
+        self.floors = []
+
+    def fix_running(self, columns, values) -> None:
+        for column, value in zip(np.asarray(columns).tolist(), np.asarray(values).tolist(), strict=True):
+            variable = self.model.variables[column]
+            variable.lowBound = variable.upBound = float(value)
+        self.running_fixed = True
+
+    def free_running(self, columns) -> None:
+        for column in np.asarray(columns).tolist():
+            variable = self.model.variables[column]
+            variable.lowBound, variable.upBound = 0, 1
+        self.running_fixed = False
+
+    def duals(self):
+        pi = self.pi
+        return lambda constraint: pi.get(id(constraint), 0.0)
+
+
+def _bundled_cbc(**options) -> pulp.PULP_CBC_CMD:
+    """PuLP's bundled CBC (PuLP 3 warns that PuLP 4 will drop it; we know)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PULP_CBC_CMD is deprecated", category=DeprecationWarning)
+        return pulp.PULP_CBC_CMD(**options)
+
+
+@functools.cache
+def _cbc_version() -> str:
+    path = _bundled_cbc(msg=False).path
+    try:
+        out = subprocess.run([path, "-quit"], capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    found = re.search(r"Version:\s*(\S+)", out)
+    return found.group(1) if found else "unknown"
+
+
+# -- the plan ----------------------------------------------------------------------------
+
+
+MISSION_COLUMNS = [
+    "mission_id",
+    "period_id",
+    "name",
+    "zone_id",
+    "region",
+    "type",
+    "priority",
+    "must_fund",
+    "coverage",
+    "value",
+    "cost",
+]
+ALLOCATION_COLUMNS = [
+    "mission_id",
+    "period_id",
+    "resource_id",
+    "kind",
+    "needed",
+    "units",
+    "unit_cost",
+    "cost",
+]
+FUNDING_COLUMNS = ["source_id", "mission_id", "period_id", "money"]
+RESOURCE_COLUMNS = [
+    "resource_id",
+    "period_id",
+    "kind",
+    "used",
+    "available",
+    "reserve",
+    "usable",
+    "shadow_price",
+]
+BUDGET_COLUMNS = ["source_id", "period_id", "amount", "used", "shadow_price"]
+ZONE_COLUMNS = ["zone_id", "period_id", "personnel", "cap", "shadow_price"]
+UNMET_COLUMNS = [
+    "mission_id",
+    "period_id",
+    "resource_id",
+    "needed",
+    "allocated",
+    "shortfall",
+    "shortfall_cost",
+]
+SENSITIVITY_COLUMNS = ["constraint", "id", "period_id", "shadow_price", "unit", "sentence", "step", "gain"]
+
+
+def _make_plan(model: MissionModel, run: _Stages, info: SolverInfo, started: float) -> Plan:
+    scenario = model.scenario
+    levers = scenario.levers
+    max_value = float(model.cells["max_value"].sum())
+    money_available = float(scenario.budget["amount"].sum())
+    if run.infeasible:
+        info = dataclasses.replace(info, total_s=time.perf_counter() - started)
+        return Plan(
+            status=Status.INFEASIBLE,
+            value=None,
+            best_bound=None,
+            max_value=max_value,
+            value_by_priority={},
+            gap=None,
+            total_cost=0.0,
+            money_available=money_available,
+            levers=levers,
+            missions=_empty(MISSION_COLUMNS),
+            allocation=_empty(ALLOCATION_COLUMNS),
+            funding=_empty(FUNDING_COLUMNS),
+            resources=_empty(RESOURCE_COLUMNS),
+            budgets=_empty(BUDGET_COLUMNS),
+            zones=_empty(ZONE_COLUMNS),
+            unmet=_empty(UNMET_COLUMNS),
+            sensitivity=_empty(SENSITIVITY_COLUMNS),
+            solver=info,
+            portfolio=scenario.portfolio,
+            message="No plan meets every commitment: the must-fund floors, on/off minimums, zone caps and "
+            "policies cannot all hold together.",
+        )
+
+    values = run.incumbent
+    for variable, x in zip(model.variables, values, strict=True):
+        variable.varValue = float(x)
+    tables = _Tables(model, values, run.duals or (lambda constraint: math.nan))
+    missions = tables.missions()
+    value_by_priority = {
+        t: float(missions.loc[missions["priority"] == t, "value"].sum()) for t in range(1, 6)
+    }
+    first = run.value_stages[0]
+    if levers.priority_mode == PriorityMode.STRICT:
+        value = float(missions["value"].sum())
+        gap = max((s.gap or 0.0) for s in run.value_stages)
+        best_bound = value + sum(max((s.bound or 0.0) - (s.objective or 0.0), 0.0) for s in run.value_stages)
+    else:
+        value = float(first.objective or 0.0)
+        gap = float(first.gap or 0.0)
+        best_bound = float(first.bound if first.bound is not None else value)
+    status = Status.FEASIBLE if run.out_of_time else Status.OPTIMAL
+    total_cost = float(missions["cost"].sum())
+    info = dataclasses.replace(info, total_s=time.perf_counter() - started)
+    message = _message(status, value, max_value, gap, total_cost, money_available, levers.currency)
+    if run.cost_capped and run.cost_stage is not None:
+        message += (
+            f" Money was minimised for {run.cost_stage.seconds:.1f} s: within "
+            f"{run.cost_stage.gap or 0:.1%} of the least for this value."
+        )
+    plan = Plan(
+        status=status,
+        value=value,
+        best_bound=best_bound,
+        max_value=max_value,
+        value_by_priority=value_by_priority,
+        gap=gap,
+        total_cost=total_cost,
+        money_available=money_available,
+        levers=levers,
+        missions=missions,
+        allocation=tables.allocation(),
+        funding=tables.funding(),
+        resources=tables.resources(),
+        budgets=tables.budgets(),
+        zones=tables.zones(),
+        unmet=tables.unmet(),
+        sensitivity=pd.DataFrame(),
+        solver=info,
+        portfolio=scenario.portfolio,
+        message=message,
+    )
+    return dataclasses.replace(plan, sensitivity=tables.sensitivity(plan))
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def _message(status, value, max_value, gap, cost, available, currency) -> str:
+    share = f" ({value / max_value:.0%})" if max_value > 0 else ""
+    spend = f"spends {currency} {cost:,.0f} of {available:,.0f}"
+    if status is Status.OPTIMAL:
+        within = f" (within {gap:.2%} of the best possible)" if gap > 5e-5 else ""
+        return f"Optimal plan: value {value:,.1f} of {max_value:,.1f} possible{share}{within}; {spend}."
+    return (
+        f"Time limit reached: the best plan found has value {value:,.1f} of {max_value:,.1f} "
+        f"possible{share}, within {gap:.1%} of the best possible; {spend}."
+    )
+
+
+class _Tables:
+    """The plan's tables from the chosen column values, noise cleaned, in input order."""
+
+    def __init__(self, model: MissionModel, values: np.ndarray, dual: Callable[[pulp.LpConstraint], float]):
+        self.model = model
+        self.dual = dual
+        self.portfolio = model.scenario.portfolio
+        cells, needs = model.cells, model.needs
+        cov_col = np.array([v.index for v in model.coverage.values()], dtype=np.int64)
+        coverage = np.round(values[cov_col], 9) if len(cov_col) else np.zeros(0)
+        self.coverage = np.clip(coverage, 0.0, cells["max_coverage"].to_numpy(float)) + 0.0
+        column = needs["column"].to_numpy(np.int64)
+        quantity = needs["quantity"].to_numpy(float)
+        cell = needs["cell"].to_numpy(np.int64)
+        whole = np.rint(values[np.maximum(column, 0)]) if len(column) else np.zeros(0)
+        units = np.where(column >= 0, whole, np.round(quantity * self.coverage[cell], 9))
+        self.units = np.maximum(units, 0.0) + 0.0
+        self.unit_money = self.units * needs["unit_cost"].to_numpy(float)
+        flows = model.flows
+        money = values[flows["column"].to_numpy(np.int64)] * model.money_unit if len(flows) else np.zeros(0)
+        self.money = np.where(money > 1e-6 * model.money_unit, money, 0.0)
+        self.period_order = {p: i for i, p in enumerate(self.portfolio.period_ids)}
+
+    def _price(self, constraint: pulp.LpConstraint | None, scale: float = 1.0) -> float:
+        """Value of one more unit of a <= row's right-hand side (0 when there is no row)."""
+        if constraint is None:
+            return 0.0
+        price = self.dual(constraint)
+        if math.isnan(price):
+            return math.nan
+        price = max(price, 0.0) / scale
+        return 0.0 if price < 1e-9 / scale else price
+
+    def missions(self) -> pd.DataFrame:
+        cells = self.model.cells
+        levers = self.model.scenario.levers
+        names = self.portfolio.missions["name"]
+        cost = (
+            np.bincount(
+                self.model.needs["cell"].to_numpy(np.int64), weights=self.unit_money, minlength=len(cells)
+            )
+            + cells["running_cost"].to_numpy(float) * self.coverage
+        )
+        value = cells["worth"].to_numpy(float) * value_of_coverage(self.coverage, levers.diminishing_returns)
+        return pd.DataFrame(
+            {
+                "mission_id": cells["mission_id"],
+                "period_id": cells["period_id"],
+                "name": cells["mission_id"].map(names).to_numpy(),
+                "zone_id": cells["zone_id"],
+                "region": cells["region"],
+                "type": cells["type"],
+                "priority": cells["priority"].astype(int),
+                "must_fund": cells["must_fund"].astype(bool),
+                "coverage": self.coverage,
+                "value": value,
+                "cost": cost,
+            }
+        )
+
+    def allocation(self) -> pd.DataFrame:
+        needs = self.model.needs
+        return pd.DataFrame(
+            {
+                "mission_id": needs["mission_id"],
+                "period_id": needs["period_id"],
+                "resource_id": needs["resource_id"],
+                "kind": needs["kind"],
+                "needed": needs["quantity"].astype(float),
+                "units": self.units,
+                "unit_cost": needs["unit_cost"].astype(float),
+                "cost": self.unit_money,
+            }
+        )
+
+    def funding(self) -> pd.DataFrame:
+        flows = self.model.flows
+        frame = pd.DataFrame(
+            {
+                "source_id": flows["source_id"],
+                "mission_id": flows["mission_id"],
+                "period_id": flows["period_id"],
+                "money": self.money,
+            }
+        )
+        return frame[frame["money"] > 0].reset_index(drop=True) if len(frame) else _empty(FUNDING_COLUMNS)
+
+    def resources(self) -> pd.DataFrame:
+        needs = self.model.needs
+        capacity = self.model.scenario.capacity
+        used = pd.Series(self.units, index=pd.MultiIndex.from_frame(needs[["resource_id", "period_id"]]))
+        used = used.groupby(level=[0, 1]).sum()
+        key = pd.MultiIndex.from_frame(capacity[["resource_id", "period_id"]])
+        rows = self.model.capacity
+        return pd.DataFrame(
+            {
+                "resource_id": capacity["resource_id"],
+                "period_id": capacity["period_id"],
+                "kind": capacity["kind"],
+                "used": used.reindex(key).fillna(0.0).to_numpy(float),
+                "available": capacity["available"].astype(float),
+                "reserve": capacity["reserve"].astype(float),
+                "usable": capacity["usable"].astype(float),
+                "shadow_price": [
+                    self._price(rows.get(k))
+                    for k in zip(capacity["resource_id"], capacity["period_id"], strict=True)
+                ],
+            }
+        ).reset_index(drop=True)
+
+    def budgets(self) -> pd.DataFrame:
+        budget = self.model.scenario.budget.copy()
+        source_order = {s: i for i, s in enumerate(self.portfolio.sources.index)}
+        budget["_s"] = budget["source_id"].map(source_order)
+        budget["_p"] = budget["period_id"].map(self.period_order)
+        budget = budget.sort_values(["_s", "_p"]).reset_index(drop=True)
+        flows = self.model.flows
+        used = pd.Series(self.money, index=pd.MultiIndex.from_frame(flows[["source_id", "period_id"]]))
+        used = used.groupby(level=[0, 1]).sum() if len(used) else used
+        key = pd.MultiIndex.from_frame(budget[["source_id", "period_id"]])
+        rows = self.model.budgets
+        unit = self.model.money_unit
+        return pd.DataFrame(
+            {
+                "source_id": budget["source_id"],
+                "period_id": budget["period_id"],
+                "amount": budget["amount"].astype(float),
+                "used": used.reindex(key).fillna(0.0).to_numpy(float),
+                "shadow_price": [
+                    self._price(rows.get(k), unit)
+                    for k in zip(budget["source_id"], budget["period_id"], strict=True)
+                ],
+            }
+        )
+
+    def zones(self) -> pd.DataFrame:
+        zones = self.portfolio.zones
+        periods = self.portfolio.period_ids
+        needs = self.model.needs
+        personnel = (needs["kind"] == "personnel").to_numpy()
+        zone_of = self.model.cells["zone_id"].to_numpy()[needs["cell"].to_numpy(np.int64)]
+        people = pd.Series(
+            self.units[personnel],
+            index=pd.MultiIndex.from_arrays([zone_of[personnel], needs["period_id"][personnel]]),
+        )
+        people = people.groupby(level=[0, 1]).sum() if len(people) else people
+        key = pd.MultiIndex.from_product([zones.index, periods], names=["zone_id", "period_id"])
+        rows = self.model.zone_caps
+        frame = key.to_frame(index=False)
+        frame["personnel"] = people.reindex(key).fillna(0.0).to_numpy(float)
+        frame["cap"] = frame["zone_id"].map(zones["personnel_cap"]).astype(float)
+        frame["shadow_price"] = [self._price(rows.get(k)) for k in key]
+        return frame
+
+    def unmet(self) -> pd.DataFrame:
+        needs = self.model.needs
+        needed = needs["quantity"].to_numpy(float)
+        short = self.units < needed - 1e-9 * np.maximum(needed, 1.0)
+        shortfall = (needed - self.units)[short]
+        frame = pd.DataFrame(
+            {
+                "mission_id": needs["mission_id"][short],
+                "period_id": needs["period_id"][short],
+                "resource_id": needs["resource_id"][short],
+                "needed": needed[short],
+                "allocated": self.units[short],
+                "shortfall": shortfall,
+                "shortfall_cost": shortfall * needs["unit_cost"].to_numpy(float)[short],
+            }
+        )
+        return frame.reset_index(drop=True)
+
+    def sensitivity(self, plan: Plan) -> pd.DataFrame:
+        """Every positive shadow price as a planner's sentence, ranked by the value the
+        sentence's step would add (one unit, one person, or a round sum of money)."""
+        portfolio = self.portfolio
+        period_name = portfolio.periods["name"].to_dict()
+        currency = self.model.scenario.levers.currency
+        rows = []
+        resources = portfolio.resources
+        for r, p, price in plan.resources[["resource_id", "period_id", "shadow_price"]].itertuples(
+            index=False
+        ):
+            if price > 0:
+                rows.append(
+                    (
+                        "resource",
+                        r,
+                        p,
+                        price,
+                        resources.at[r, "unit"],
+                        1.0,
+                        f"One more {resources.at[r, 'name']} in {period_name.get(p, p)} "
+                        f"adds {_fmt(price)} value",
+                    )
+                )
+        amounts = plan.budgets["amount"].to_numpy(float)
+        typical = float(np.median(amounts[amounts > 0])) if (amounts > 0).any() else 1e7
+        sources = portfolio.sources
+        for s, p, amount, price in plan.budgets[
+            ["source_id", "period_id", "amount", "shadow_price"]
+        ].itertuples(index=False):
+            if price > 0:
+                step = _money_step(amount if amount > 0 else typical)
+                rows.append(
+                    (
+                        "budget",
+                        s,
+                        p,
+                        price,
+                        currency,
+                        step,
+                        f"One more {currency} {_money_text(step)} of {sources.at[s, 'name']} in "
+                        f"{period_name.get(p, p)} adds {_fmt(price * step)} value",
+                    )
+                )
+        zones = portfolio.zones
+        for z, p, price in plan.zones[["zone_id", "period_id", "shadow_price"]].itertuples(index=False):
+            if price > 0:
+                rows.append(
+                    (
+                        "zone_cap",
+                        z,
+                        p,
+                        price,
+                        "person",
+                        1.0,
+                        f"One more person allowed in {zones.at[z, 'name']} in {period_name.get(p, p)} adds "
+                        f"{_fmt(price)} value",
+                    )
+                )
+        frame = pd.DataFrame(
+            rows, columns=["constraint", "id", "period_id", "shadow_price", "unit", "step", "sentence"]
+        )
+        if not len(frame):
+            return _empty(SENSITIVITY_COLUMNS)
+        frame["gain"] = frame["shadow_price"] * frame["step"]
+        kind_order = {"resource": 0, "budget": 1, "zone_cap": 2}
+        frame["_k"] = frame["constraint"].map(kind_order)
+        frame["_p"] = frame["period_id"].map(self.period_order)
+        frame = frame.sort_values(
+            ["gain", "_k", "id", "_p"], ascending=[False, True, True, True], kind="stable"
+        )
+        return frame[SENSITIVITY_COLUMNS].reset_index(drop=True)
+
+
+def _fmt(number: float) -> str:
+    """A value for a sentence: 3 significant figures, thousands separated."""
+    return f"{number:,.0f}" if abs(number) >= 1000 else f"{number:.3g}"
+
+
+def _money_step(amount: float) -> float:
+    """A round sum to speak of: the power of ten at or below a tenth of the amount."""
+    return float(10 ** max(math.floor(math.log10(max(amount, 10.0) / 10.0)), 0))
+
+
+def _money_text(step: float) -> str:
+    if step >= 1e9:
+        return f"{step / 1e9:g}bn"
+    if step >= 1e6:
+        return f"{step / 1e6:g}m"
+    return f"{step:,.0f}"

@@ -1,0 +1,168 @@
+"""The what-if page in a real headless Chromium (Debian's chromium, driven by Playwright).
+
+Starts ``streamlit run ui/app.py`` on a free localhost port, waits for the plan, moves
+the budget slider, sees the money metric change and downloads the report workbook.
+``.ci/install-browser.sh`` installs Chromium and Playwright; in CI (``CI`` set) a
+missing browser fails the test instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+START_TIMEOUT_S = 60
+PLAN_TIMEOUT_MS = 240_000  # the first plan is an integer one (the workbook's Settings)
+SAMPLE_NAME = "national_portfolio.xlsx"
+
+
+def _missing_browser() -> str | None:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "Python playwright is not installed (run .ci/install-browser.sh)"
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (run .ci/install-browser.sh)"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def page_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    reason = _missing_browser()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)  # CI installs the browser: its absence is a failure there
+        pytest.skip(reason)
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"),
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_healthy(port, server, log_path)
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=15)
+
+
+def _wait_until_healthy(port: int, server: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"streamlit exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"streamlit did not answer within {START_TIMEOUT_S} s:\n{log_path.read_text()[-3000:]}")
+
+
+def _metric_value(page: object, key: str) -> str:
+    return page.locator(f".st-key-{key} [data-testid='stMetricValue']").inner_text().strip()  # type: ignore[attr-defined]
+
+
+def test_page_plans_moves_a_slider_and_downloads_the_report(page_url: str, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        try:
+            context = browser.new_context(accept_downloads=True, viewport={"width": 1500, "height": 1000})
+            page = context.new_page()
+            page.goto(page_url, timeout=PLAN_TIMEOUT_MS)
+
+            # the plan of the national sample is on screen
+            money = page.locator(".st-key-metric_money [data-testid='stMetricValue']")
+            expect(money).to_be_visible(timeout=PLAN_TIMEOUT_MS)
+            expect(page.get_by_text(SAMPLE_NAME).first).to_be_visible()
+            _wait_for_idle(page)
+            assert any(ch.isdigit() for ch in _metric_value(page, "metric_money"))
+
+            # a relaxed plan from here on: quicker to re-plan while the slider moves
+            page.locator(".st-key-integer label").click()
+            status = page.locator(".st-key-metric_status [data-testid='stCaptionContainer']")
+            expect(status).to_contain_text("relaxed plan", timeout=PLAN_TIMEOUT_MS)
+            _wait_for_idle(page)
+            before = _metric_value(page, "metric_money")
+
+            # move the budget slider down with the keyboard: 10 steps of 0.05
+            slider = page.locator(".st-key-budget_scale input[type='range']")
+            slider.focus()
+            for _ in range(10):
+                page.keyboard.press("ArrowLeft")
+            expect(slider).to_have_value("0.5", timeout=10_000)
+            expect(money).not_to_have_text(before, timeout=PLAN_TIMEOUT_MS)
+            _wait_for_idle(page)
+            after = _metric_value(page, "metric_money")
+            assert after != before
+
+            # download the report workbook of the plan on screen
+            button = page.locator(".st-key-download_report button")
+            with page.expect_download(timeout=PLAN_TIMEOUT_MS) as download_info:
+                button.click()
+            download = download_info.value
+            assert download.suggested_filename.endswith(".xlsx")
+            saved = tmp_path / download.suggested_filename
+            download.save_as(saved)
+            report = load_workbook(io.BytesIO(saved.read_bytes()), read_only=True)
+            assert report.sheetnames[0] == "Summary"
+            page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def _wait_for_idle(page: object, timeout_s: float = PLAN_TIMEOUT_MS / 1000) -> None:
+    """Wait until Streamlit says the script is no longer running."""
+    deadline = time.monotonic() + timeout_s
+    status = page.locator("[data-testid='stStatusWidget']")  # type: ignore[attr-defined]
+    while time.monotonic() < deadline:
+        if status.count() == 0:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the page was still running after the timeout")
+

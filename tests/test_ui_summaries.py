@@ -1,0 +1,186 @@
+"""What the page shows, worked out from a plan: tiny hand-solvable portfolios, real solver.
+
+Three missions in one zone compete for three linguists (two each at full coverage):
+priority 1 gets both of its own, priority 2 gets the one left (50%), and priority 3,
+capped at 50% coverage, gets none.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from optimiser import Levers, PriorityMode, Problem, Severity, optimise, validate
+from optimiser.read import read_tables
+from ui import controls
+from ui.summaries import (
+    FULL,
+    NONE,
+    PARTLY,
+    compare_missions,
+    headline,
+    headline_deltas,
+    levers_text,
+    mission_coverage,
+    money,
+    problems_frame,
+    tier_counts,
+    unmet_by_mission,
+)
+
+TABLES = {
+    "Missions": """
+        mission_id, name, zone_id, type, priority, max_coverage
+        M1, Envoy office, Z1, mediation, 1, 1
+        M2, Ceasefire monitors, Z1, monitoring, 2, 1
+        M3, Training team, Z1, capacity_building, 3, 50%
+    """,
+    "Zones": """
+        zone_id, region, personnel_cap
+        Z1, Sahel,
+        Z2, Levant, 40
+    """,
+    "Resources": """
+        resource_id, name, kind, unit, unit_cost, available
+        LING, Linguist, personnel, person, 1000, 3
+    """,
+    "Requirements": """
+        mission_id, resource_id, quantity
+        M1, LING, 2
+        M2, LING, 2
+        M3, LING, 2
+    """,
+    "Funding": """
+        source_id, name, amount
+        CORE, Core budget, 100000
+        PEACE, Peace fund, 5000
+    """,
+}
+
+
+@pytest.fixture(scope="module")
+def portfolio():  # type: ignore[no-untyped-def]
+    return validate(read_tables(TABLES))
+
+
+@pytest.fixture(scope="module")
+def plan(portfolio):  # type: ignore[no-untyped-def]
+    return optimise(portfolio, portfolio.levers)
+
+
+def test_missions_are_fully_partly_or_not_covered_against_their_max_coverage(plan) -> None:  # type: ignore[no-untyped-def]
+    table = mission_coverage(plan).set_index("mission_id")
+    assert table.loc["M1", "coverage"] == pytest.approx(1.0)
+    assert table.loc["M2", "coverage"] == pytest.approx(0.5)
+    assert table.loc["M3", "coverage"] == pytest.approx(0.0)
+    assert dict(table["covered"]) == {"M1": FULL, "M2": PARTLY, "M3": NONE}
+
+
+def test_tier_counts_give_one_row_per_priority_with_value(plan) -> None:  # type: ignore[no-untyped-def]
+    counts = tier_counts(plan).set_index("priority")
+    assert list(counts.index) == [1, 2, 3, 4, 5]
+    assert counts.loc[1, FULL] == 1 and counts.loc[2, PARTLY] == 1 and counts.loc[3, NONE] == 1
+    assert counts[[FULL, PARTLY, NONE]].to_numpy().sum() == 3
+    assert counts["value"].sum() == pytest.approx(plan.value)
+
+
+def test_headline_reads_value_share_money_and_people(plan) -> None:  # type: ignore[no-untyped-def]
+    head = headline(plan)
+    assert head.value_share == pytest.approx(plan.value / plan.max_value)
+    assert head.personnel == pytest.approx(3.0)  # every linguist is deployed
+    assert head.total_cost == pytest.approx(3000.0)
+    assert head.money_available == pytest.approx(105000.0)
+
+
+def test_unmet_needs_name_the_resource_and_units_short(plan) -> None:  # type: ignore[no-untyped-def]
+    unmet = unmet_by_mission(plan).set_index("mission_id")
+    assert set(unmet.index) == {"M2", "M3"}
+    assert unmet.loc["M2", "lacks"] == "1 Linguist (LING)"
+    assert unmet.loc["M2", "shortfall_cost"] == pytest.approx(1000.0)
+    assert list(unmet.reset_index()["mission_id"]) == ["M2", "M3"]  # by priority
+
+
+def test_comparison_ranks_missions_by_size_of_coverage_change(portfolio, plan) -> None:  # type: ignore[no-untyped-def]
+    more_people = optimise(portfolio, portfolio.levers.changed(personnel_scale=2.0))  # 6 linguists
+    changes = compare_missions(plan, more_people)
+    assert list(changes["mission_id"]) == ["M2", "M3", "M1"]
+    assert changes["coverage_change"].tolist() == pytest.approx([0.5, 0.5, 0.0])
+    assert changes["cost_change"].tolist() == pytest.approx([1000.0, 1000.0, 0.0])
+    deltas = headline_deltas(plan, more_people)
+    assert deltas["personnel"] == pytest.approx((3.0, 5.0, 2.0))
+    assert deltas[FULL][2] == 2  # M2 and M3 now at their maximum coverage
+
+
+def test_widget_state_round_trips_every_lever(portfolio) -> None:  # type: ignore[no-untyped-def]
+    levers = portfolio.levers.changed(
+        budget_scale=0.75,
+        personnel_scale=1.5,
+        reserve_share=0.1,
+        priority_weights=(20.0, 8.0, 4.0, 2.0, 0.5),
+        priority_mode=PriorityMode.STRICT,
+        diminishing_returns=False,
+        integer=False,
+        time_limit_s=12.0,
+        source_scale={"PEACE": 0.5},
+        zone_cap={"Z1": 2.0, "Z2": None},
+        must_fund={"M3": True},
+        priority={"M2": 1},
+    )
+    state: dict[str, object] = {}
+    controls.put_levers(portfolio, levers, state)
+    assert state[controls.source_key("PEACE")] == pytest.approx(2500.0)
+    assert state[controls.zone_key("Z2")] is None
+    again = controls.levers_from_widgets(portfolio, state)
+    assert again == levers
+
+
+def test_per_item_levers_are_kept_only_where_they_differ_from_the_workbook(portfolio) -> None:  # type: ignore[no-untyped-def]
+    state: dict[str, object] = {}
+    controls.put_levers(portfolio, portfolio.levers, state)
+    state[controls.source_key("CORE")] = 100000.0  # the workbook's amount
+    state[controls.zone_key("Z2")] = 40.0  # the workbook's cap
+    levers = controls.levers_from_widgets(portfolio, state)
+    assert levers.source_scale == {} and levers.zone_cap == {}
+    assert levers == portfolio.levers
+
+
+def test_problems_frame_has_sheet_cell_column_and_message() -> None:
+    frame = problems_frame(
+        [
+            Problem(Severity.ERROR, "Missions", "'Z9' is not a zone", cell="C4", column="zone_id",
+                    value="Z9"),
+            Problem(Severity.WARNING, "Notes", "sheet ignored"),
+            Problem(Severity.ERROR, "Requirements", "pair appears twice", row=7),
+        ]
+    )
+    assert list(frame.columns) == ["severity", "sheet", "cell", "column", "value", "message"]
+    assert frame.iloc[0].to_dict() == {"severity": "error", "sheet": "Missions", "cell": "C4",
+                                       "column": "zone_id", "value": "Z9", "message": "'Z9' is not a zone"}
+    assert frame.iloc[2]["cell"] == "row 7"
+
+
+def test_levers_text_holds_the_set_command_and_reads_back(portfolio) -> None:  # type: ignore[no-untyped-def]
+    levers = portfolio.levers.changed(budget_scale=0.8, zone_cap={"Z1": 2.0}, priority={"M3": 1})
+    text = levers_text(levers, "my portfolio.xlsx", "f00", "cut 20%")
+    assert "optimiser solve 'my portfolio.xlsx'" in text
+    assert "--set budget_scale=0.8" in text and "--set zone_cap.Z1=2" in text
+    settings = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    assert Levers().with_settings(settings) == levers
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [(None, "–"), (950.0, "USD 950"), (12_345.0, "USD 12.3 k"), (12_300_000.0, "USD 12.3 m"),
+     (965_740_000.0, "USD 966 m"), (1.2e9, "USD 1.2 bn"), (-2_500_000.0, "USD -2.5 m")],
+)
+def test_money_is_written_as_in_a_briefing(amount, text) -> None:  # type: ignore[no-untyped-def]
+    assert money(amount) == text
+
+
+def test_mission_coverage_of_an_empty_plan_is_an_empty_table(plan) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    empty = dataclasses.replace(plan, missions=plan.missions.iloc[0:0])
+    assert mission_coverage(empty).empty
+    assert tier_counts(empty)[[FULL, PARTLY, NONE]].to_numpy().sum() == 0
+    assert isinstance(mission_coverage(empty), pd.DataFrame)

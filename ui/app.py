@@ -1,0 +1,178 @@
+"""The what-if page: ``streamlit run ui/app.py``.
+
+A thin shell: it reads the workbook (the national sample, or the planner's upload),
+turns the widgets into :class:`optimiser.Levers`, calls :func:`optimiser.optimise`
+(cached per workbook and levers) and draws the plan. The last plan that could be
+made stays on screen while a new one is computed, and when a change makes a plan
+impossible.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts only ui/ on the path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from optimiser import Plan  # noqa: E402
+from ui import controls, state, views  # noqa: E402
+from ui.summaries import mission_coverage  # noqa: E402
+
+
+def _book() -> state.Workbook:
+    return st.session_state[state.CURRENT_BOOK]
+
+
+def _reset_levers() -> None:
+    portfolio = _book().portfolio
+    assert portfolio is not None
+    controls.put_levers(portfolio, portfolio.levers, st.session_state)
+    st.session_state[state.NOTICE] = "Levers reset to the workbook's Settings."
+
+
+def _save_scenario() -> None:
+    """Save the levers the widgets hold now (a callback: it runs before the page does,
+    with every widget's new value, so it can also clear the name box)."""
+    book, saved = _book(), state.scenarios()
+    assert book.portfolio is not None
+    levers = controls.levers_from_widgets(book.portfolio, st.session_state)
+    name = str(st.session_state.get(views.SCENARIO_NAME) or "").strip() or f"Scenario {len(saved) + 1}"
+    replaced = name in saved
+    saved[name] = state.SavedScenario(name, levers, book.name, book.sha256)
+    st.session_state[views.SCENARIO_NAME] = ""
+    st.session_state[state.NOTICE] = f"{'Replaced' if replaced else 'Saved'} scenario '{name}'."
+
+
+def _load_scenario() -> None:
+    book, saved = _book(), state.scenarios()
+    name = st.session_state.get(views.LOAD_CHOICE)
+    if name in saved and book.portfolio is not None:
+        controls.put_levers(book.portfolio, saved[name].levers, st.session_state)
+        st.session_state[state.NOTICE] = f"Loaded the levers of scenario '{name}'."
+
+
+def _delete_scenario() -> None:
+    name = st.session_state.get(views.LOAD_CHOICE)
+    if state.scenarios().pop(name, None) is not None:
+        st.session_state[state.NOTICE] = f"Deleted scenario '{name}'."
+
+
+def _read_workbook() -> state.Workbook:
+    with st.sidebar:
+        st.header("Workbook")
+        uploads = st.file_uploader(
+            "Upload your portfolio workbook",
+            type=list(state.UPLOAD_TYPES),
+            accept_multiple_files=True,
+            key=views.UPLOAD,
+            help="Excel (.xlsx, .xlsm, .xls, .xlsb) or OpenDocument (.ods); or the CSV files of one "
+            "portfolio, named after the sheets (missions.csv, zones.csv, ...). Without a file, the "
+            "page plans the bundled national sample.",
+        )
+        with st.spinner("Reading the workbook…"):
+            if uploads:
+                book = state.read_upload([(f.name, f.getvalue()) for f in uploads])
+            else:
+                book = state.read_sample()
+        st.caption(("Uploaded: " if uploads else "National sample: ") + f"**{book.name}**")
+    return book
+
+
+def _shown_plan(book: state.Workbook, key: str, solved: state.Solved) -> tuple[Plan | None, Plan | None]:
+    """(plan to draw, plan drawn before it). A plan that cannot be made leaves the last
+    good one on screen."""
+    last = st.session_state.get(state.LAST_GOOD)
+    if solved.plan is not None and solved.plan.has_plan:
+        if last is None or last[0] != key:
+            st.session_state[state.PREVIOUS] = last[1] if last else None
+            st.session_state[state.LAST_GOOD] = (key, solved.plan)
+        return solved.plan, st.session_state.get(state.PREVIOUS)
+    return (last[1] if last else None), None
+
+
+def main() -> None:
+    st.set_page_config(page_title="Mission optimiser · what-if", layout="wide")
+    st.title("Mission optimiser · what-if")
+
+    book = _read_workbook()
+    if book.portfolio is None:
+        views.problems_table(book)
+        st.stop()
+    portfolio = book.portfolio
+    st.session_state[state.CURRENT_BOOK] = book
+    if st.session_state.get(state.LEVERS_FOR) != book.sha256:  # a new workbook: its own levers
+        controls.put_levers(portfolio, portfolio.levers, st.session_state)
+        st.session_state[state.LEVERS_FOR] = book.sha256
+        st.session_state.pop(state.LAST_GOOD, None)
+        st.session_state.pop(state.PREVIOUS, None)
+
+    st.caption(f"{portfolio!r}")
+    views.warnings_note(book)
+    notice = st.session_state.pop(state.NOTICE, None)
+    if notice:
+        st.toast(notice)
+
+    with st.sidebar:
+        st.header("Scenario levers")
+        controls.lever_panel(portfolio, on_reset=_reset_levers)
+        st.header("Scenarios")
+        views.save_form(_save_scenario, state.scenarios_for(book))
+
+    head = st.container()
+    # Only the open tab is drawn (on_change="rerun"): the page stays quick as it grows.
+    plan_tab, binds_tab, missions_tab, tables_tab, compare_tab = st.tabs(
+        list(views.TABS), key=views.VIEW, on_change="rerun"
+    )
+    if missions_tab.open:
+        with missions_tab:
+            st.markdown("Change **priority** or **must fund** of any mission; the plan follows.")
+            controls.mission_editor(portfolio, st.session_state)
+
+    levers = controls.levers_from_widgets(portfolio, st.session_state)
+    st.session_state[state.CURRENT_LEVERS] = levers
+    saved = state.scenarios_for(book)
+    key = state.lever_key(levers)
+    with head, st.spinner("Planning…", show_time=True):
+        solved = state.solve(book, levers)
+    plan, previous = _shown_plan(book, key, solved)
+
+    with head:
+        if solved.plan is None:
+            st.error(f"The plan could not be made: {solved.failure}")
+        elif not solved.plan.has_plan:
+            views.no_plan(solved.plan)
+        if plan is None:
+            st.stop()
+        if plan is not solved.plan:
+            st.info("Below: the last plan that could be made. Change the levers to plan again.")
+        views.metrics(plan, previous)
+        if plan.message:
+            st.caption(plan.message)
+        coverage = mission_coverage(plan)
+        views.tier_table(plan, coverage)
+        scenario = next((s.name for s in saved.values() if state.lever_key(s.levers) == key), "")
+        views.downloads(plan, book, scenario)
+
+    if plan_tab.open:
+        with plan_tab:
+            views.chart_section(plan, coverage)
+    if binds_tab.open:
+        with binds_tab:
+            views.binding_section(plan)
+    if missions_tab.open:
+        with missions_tab:
+            st.markdown("#### Coverage per mission")
+            views.mission_table(plan, coverage)
+    if tables_tab.open:
+        with tables_tab:
+            views.tables_section(plan)
+    if compare_tab.open:
+        with compare_tab:
+            views.compare_section(book, saved, on_load=_load_scenario, on_delete=_delete_scenario)
+
+
+main()

@@ -1,0 +1,214 @@
+"""Session state and caches of the what-if page.
+
+Nothing here is shared between sessions except Streamlit's caches, which hold copies
+keyed by content: a workbook's SHA-256 for reading, (SHA-256, levers) for solving.
+Each planner's levers, last good plan and saved scenarios live in their own
+``st.session_state``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from enum import Enum
+from pathlib import Path
+
+import streamlit as st
+
+from optimiser import (
+    InvalidInput,
+    Levers,
+    Plan,
+    Portfolio,
+    Problem,
+    Severity,
+    optimise,
+    read_workbook,
+    validate,
+    write_json,
+    write_report,
+)
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_budgets" / "national_portfolio.xlsx"
+SAMPLE_NAME = "national_portfolio.xlsx"
+
+# session_state keys that are not widgets
+LAST_GOOD = "last_good_plan"  # the last plan that could be made: (lever_key, Plan)
+PREVIOUS = "previous_plan"  # the plan shown before the last lever change (for metric deltas)
+SCENARIOS = "scenarios"  # name -> SavedScenario
+LEVERS_FOR = "levers_for_workbook"  # SHA-256 of the workbook whose levers the widgets hold
+CURRENT_LEVERS = "current_levers"  # the Levers on screen, for the save button's callback
+CURRENT_BOOK = "current_book"  # the Workbook on screen
+NOTICE = "notice"  # one-off message from a callback ("Saved scenario 'cut'")
+
+
+@dataclass(frozen=True)
+class Workbook:
+    """A workbook as read: its name, hash, and the portfolio or the problems that stop it."""
+
+    name: str
+    sha256: str
+    portfolio: Portfolio | None
+    problems: tuple[Problem, ...] = ()
+    failure: str = ""  # one line when reading failed for a reason other than the input
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.WARNING)
+
+
+@dataclass(frozen=True)
+class SavedScenario:
+    name: str
+    levers: Levers
+    workbook: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Solved:
+    """A solve's outcome for the page: a plan, or one line saying why there is none."""
+
+    plan: Plan | None
+    failure: str = ""
+    seconds: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def lever_key(levers: Levers) -> str:
+    """An exact, hashable text of every lever (floats kept in full, unlike ``--set`` text)."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, Enum):
+            return value.value
+        if isinstance(value, Mapping):
+            return {str(k): plain(v) for k, v in sorted(value.items())}
+        if isinstance(value, tuple | list):
+            return [plain(v) for v in value]
+        return value
+
+    return json.dumps({f.name: plain(getattr(levers, f.name)) for f in fields(levers)}, sort_keys=True)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+WORKBOOK_TYPES = ("xlsx", "xlsm", "xls", "xlsb", "ods")
+UPLOAD_TYPES = (*WORKBOOK_TYPES, "csv")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def read_cached(content_sha256: str, name: str, _files: tuple[tuple[str, bytes], ...]) -> Workbook:
+    """Read and validate uploaded bytes; cached by their SHA-256.
+
+    ``_files`` is one workbook ``(name, bytes)``, or the CSV files of one portfolio
+    (``missions.csv``, ``zones.csv``, ...), which are read as a folder.
+    """
+    try:
+        if len(_files) == 1 and not _files[0][0].lower().endswith(".csv"):
+            portfolio = validate(read_workbook(_files[0][1], name=name))
+        else:
+            with tempfile.TemporaryDirectory(prefix="mission-csv-") as folder:
+                for file_name, content in _files:
+                    (Path(folder) / Path(file_name).name).write_bytes(content)
+                portfolio = validate(read_workbook(Path(folder), name=name))
+    except InvalidInput as invalid:
+        return Workbook(name, content_sha256, None, invalid.problems)
+    except Exception as error:  # a planner sees one line, never a traceback
+        log.exception("reading %s failed", name)
+        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        return Workbook(name, content_sha256, None, failure=reason)
+    return Workbook(name, content_sha256, portfolio, tuple(portfolio.warnings))
+
+
+def read_sample() -> Workbook:
+    if not SAMPLE.exists():
+        return Workbook(SAMPLE_NAME, "", None, failure=f"the national sample {SAMPLE} is missing")
+    content = SAMPLE.read_bytes()
+    return read_cached(sha256(content), SAMPLE_NAME, ((SAMPLE_NAME, content),))
+
+
+def read_upload(files: list[tuple[str, bytes]]) -> Workbook:
+    """One uploaded workbook, or the CSV files of one portfolio."""
+    csv_files = [f for f in files if f[0].lower().endswith(".csv")]
+    if len(files) > 1 and len(csv_files) != len(files):
+        names = ", ".join(name for name, _ in files)
+        return Workbook(names, "", None, failure="upload one workbook, or only the CSV files of one "
+                        f"portfolio (missions.csv, zones.csv, ...); got {names}")
+    if csv_files:
+        digest = hashlib.sha256()
+        for file_name, content in sorted(files):
+            digest.update(file_name.encode() + b"\0" + sha256(content).encode())
+        name = "CSV files: " + ", ".join(sorted(n for n, _ in files))
+        return read_cached(digest.hexdigest(), name, tuple(sorted(files)))
+    name, content = files[0]
+    return read_cached(sha256(content), name, ((name, content),))
+
+
+# --------------------------------------------------------------------------- solving
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def solve_cached(content_sha256: str, levers_text: str, _portfolio: Portfolio, _levers: Levers) -> Solved:
+    """``optimise(portfolio, levers)``, cached by (workbook SHA-256, exact levers)."""
+    start = time.perf_counter()
+    try:
+        plan = optimise(_portfolio, _levers)
+    except InvalidInput as invalid:
+        lines = tuple(str(p) for p in invalid.errors)
+        return Solved(None, "; ".join(lines) or str(invalid), time.perf_counter() - start)
+    except Exception as error:
+        log.exception("solve failed")
+        return Solved(None, f"{type(error).__name__}: {error}".splitlines()[0], time.perf_counter() - start)
+    return Solved(plan, seconds=time.perf_counter() - start)
+
+
+def solve(book: Workbook, levers: Levers) -> Solved:
+    assert book.portfolio is not None
+    return solve_cached(book.sha256, lever_key(levers), book.portfolio, levers)
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def report_bytes(plan: Plan) -> bytes:
+    """The report workbook (.xlsx) of a plan, as bytes for a download button."""
+    with tempfile.TemporaryDirectory(prefix="mission-report-") as folder:
+        path = Path(folder) / "report.xlsx"
+        written = write_report(plan, path)
+        return Path(written or path).read_bytes()
+
+
+def json_bytes(plan: Plan) -> bytes:
+    """The JSON result of a plan (the same file as the command line's ``--json``)."""
+    with tempfile.TemporaryDirectory(prefix="mission-json-") as folder:
+        path = Path(folder) / "plan.json"
+        written = write_json(plan, path)
+        return Path(written or path).read_bytes()
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def scenarios() -> dict[str, SavedScenario]:
+    return st.session_state.setdefault(SCENARIOS, {})
+
+
+def scenarios_for(book: Workbook) -> dict[str, SavedScenario]:
+    return {name: s for name, s in scenarios().items() if s.sha256 == book.sha256}
