@@ -28,6 +28,7 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.1.0"
 
+from optimiser.explore import Comparison, SweepResult, compare_plans, sweep
 from optimiser.levers import Levers, PriorityMode, Scenario, SolverName, apply_levers
 from optimiser.plan import Plan, SolverInfo, Status
 from optimiser.portfolio import InputFile, Portfolio
@@ -51,6 +52,7 @@ def load_portfolio(path: str | Path) -> Portfolio:
 
 
 __all__ = [
+    "Comparison",
     "InputFile",
     "InvalidInput",
     "Levers",
@@ -64,14 +66,17 @@ __all__ = [
     "SolverInfo",
     "SolverName",
     "Status",
+    "SweepResult",
     "__version__",
     "apply_levers",
+    "compare_plans",
     "load_portfolio",
     "optimise",
     "plan_to_dict",
     "read_workbook",
     "solve",
     "summary_text",
+    "sweep",
     "validate",
     "write_json",
     "write_report",

@@ -30,6 +30,8 @@ examples:
   optimiser validate my_portfolio.xlsx
   optimiser solve my_portfolio.xlsx --out plan.xlsx --json plan.json
   optimiser solve my_portfolio.xlsx --set budget_scale=0.9 --set integer=no
+  optimiser sweep my_portfolio.xlsx --vary budget_scale=0.5:1.5:21 --out curve.xlsx
+  optimiser compare baseline.json cut.json --out changes.xlsx
 
 exit codes: 0 a plan was made, 1 no plan is possible, 2 invalid input or
 arguments, 3 anything else (a bug or a solver failure).
@@ -79,6 +81,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="change a scenario lever for this run (repeatable); wins over the Settings sheet",
     )
+    solve.add_argument(
+        "--relax-commitments",
+        action="store_true",
+        help="when no plan keeps every commitment, plan with them relaxed by the least needed "
+        "(status 'relaxed'; the relaxations are listed; exit code stays 1)",
+    )
+    solve.add_argument(
+        "--explain",
+        action="store_true",
+        help="print what binds (ten ranked sentences), how far each binding limit can move, and for "
+        "integer plans what 10%% more of the top resources and sources adds, measured by solving again",
+    )
 
     validate = commands.add_parser(
         "validate",
@@ -95,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         "sheet and drop-down lists.",
     )
     template.add_argument("out", type=Path, metavar="OUT.xlsx", help="where to write the template")
+    from optimiser.explore.commands import add_commands
+
+    add_commands(commands)  # sweep, compare
     return parser
 
 
@@ -108,7 +125,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from optimiser.problems import InvalidInput
 
     try:
-        return {"solve": _solve, "validate": _validate, "template": _template}[args.command](args)
+        from optimiser.explore.commands import run_compare, run_sweep
+
+        commands = {
+            "solve": _solve,
+            "validate": _validate,
+            "template": _template,
+            "sweep": run_sweep,
+            "compare": run_compare,
+        }
+        return commands[args.command](args)
     except InvalidInput as invalid:
         _print_problems(invalid.problems)
         return EXIT_INVALID
@@ -125,19 +151,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _solve(args: argparse.Namespace) -> int:
-    from optimiser import load_portfolio, optimise, summary_text, write_json, write_report
+    from optimiser import Status, load_portfolio, optimise, summary_text, write_json, write_report
 
     settings = _parse_sets(args.set)
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
     _print_problems(portfolio.warnings)
-    plan = optimise(portfolio, levers)
+    if args.relax_commitments:
+        from optimiser.diagnose import relax_commitments
+
+        plan = relax_commitments(portfolio, levers)
+    else:
+        plan = optimise(portfolio, levers)
+    if args.explain and plan.has_plan:
+        from optimiser.sensitivity import explain
+
+        plan = explain(portfolio, levers, plan=plan)
     print(summary_text(plan))
+    if args.explain and plan.has_plan:
+        from optimiser.sensitivity import explanation_text
+
+        print(explanation_text(plan))
     if args.out:
         print(f"Report written to {write_report(plan, args.out)}")
     if args.json:
         print(f"JSON result written to {write_json(plan, args.json)}")
-    return EXIT_PLAN if plan.has_plan else EXIT_NO_PLAN
+    kept = plan.has_plan and plan.status is not Status.RELAXED
+    return EXIT_PLAN if kept else EXIT_NO_PLAN
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -56,6 +56,8 @@ class Levers:
     solver: SolverName = SolverName.HIGHS
     time_limit_s: float = 60.0
     mip_gap: float = 0.005
+    max_change: float | None = None  # most a coverage may move from the Baseline sheet
+    change_penalty: float = 0.0  # value given up per unit of coverage moved from the Baseline
     source_scale: Mapping[str, float] = field(default_factory=dict)
     zone_cap: Mapping[str, float | None] = field(default_factory=dict)
     must_fund: Mapping[str, bool] = field(default_factory=dict)
@@ -97,6 +99,8 @@ class Levers:
             "solver": str(self.solver),
             "time_limit_s": _fmt(self.time_limit_s),
             "mip_gap": _fmt(self.mip_gap),
+            "max_change": "" if self.max_change is None else _fmt(self.max_change),
+            "change_penalty": _fmt(self.change_penalty),
         }
         for key, value in sorted(self.source_scale.items()):
             out[f"source_scale.{key}"] = _fmt(value)
@@ -110,7 +114,7 @@ class Levers:
 
 
 def _fmt(number: float) -> str:
-    return f"{number:g}" if abs(number) < 1e15 else repr(number)
+    return f"{number:.12g}"
 
 
 def parse_settings(
@@ -141,13 +145,25 @@ def parse_settings(
         except KeyError:
             known = ", ".join(SETTING_KEYS) + ", " + ", ".join(f"{p}.<id>" for p in ITEM_LEVERS)
             problems.append(
-                Problem(Severity.ERROR, origin, f"'{raw_key}' is not a setting; known: {known}",
-                        cell=cell, column="key", value=raw_key)
+                Problem(
+                    Severity.ERROR,
+                    origin,
+                    f"'{raw_key}' is not a setting; known: {known}",
+                    cell=cell,
+                    column="key",
+                    value=raw_key,
+                )
             )
         except ValueError as reason:
             problems.append(
-                Problem(Severity.ERROR, origin, f"{raw_key} = {raw_value!r} {reason}",
-                        cell=cell, column="value", value=raw_value)
+                Problem(
+                    Severity.ERROR,
+                    origin,
+                    f"{raw_key} = {raw_value!r} {reason}",
+                    cell=cell,
+                    column="value",
+                    value=raw_value,
+                )
             )
     changes.update(items)
     return dataclasses.replace(base, **changes), problems  # type: ignore[arg-type]
@@ -157,11 +173,18 @@ def _parse_setting(key: str, value: object) -> object:
     text = "" if is_blank(value) else str(value).strip()
     if key == "currency":
         return text or SETTING_KEYS["currency"].default
-    if key == "reserve_share":
+    if key in ("reserve_share", "max_change"):
         return None if not text else parse_share(value)
     if not text:
         raise ValueError("is blank")
-    if key in ("budget_scale", "personnel_scale", "equipment_scale", "time_limit_s", "mip_gap"):
+    if key in (
+        "budget_scale",
+        "personnel_scale",
+        "equipment_scale",
+        "time_limit_s",
+        "mip_gap",
+        "change_penalty",
+    ):
         number = parse_number(value)
         if number < 0 or (key == "time_limit_s" and number <= 0):
             raise ValueError("must be above 0" if key == "time_limit_s" else "must not be negative")
@@ -348,7 +371,9 @@ def _active(portfolio: Portfolio) -> pd.DataFrame:
     rows = [
         (mission_id, period)
         for mission_id, start, end in zip(
-            portfolio.missions.index, portfolio.missions["start_period"], portfolio.missions["end_period"],
+            portfolio.missions.index,
+            portfolio.missions["start_period"],
+            portfolio.missions["end_period"],
             strict=True,
         )
         for period in portfolio.period_ids

@@ -16,10 +16,22 @@ Decisions, per active (mission, period) "cell":
   ``quantity * coverage`` (buying more never helps), which keeps relaxed plans small;
 - ``flow[s, m, p]`` money from an eligible funding source.
 
+Whole units are kept tight: a units variable exists only where the quantity is above
+zero, its upper bound is ``ceil(quantity x max_coverage)`` (more never helps), and for
+an on/off mission ``units >= ceil(quantity x min_coverage) x running`` (the rounded-up
+form of what the coverage rows imply only fractionally).
+
 Money is carried in the model in units of :attr:`MissionModel.money_unit` (a power of
 ten chosen so that budgets are numbers in the hundreds), to keep the solver's matrix
 well scaled; plans and shadow prices are converted back to plain money by the solver
-layer.
+layer. A mission-period that can cost nothing has no money rows; a resource without a
+limit, a zone without a cap and a budget no eligible mission can draw on have no rows
+(their shadow price is 0).
+
+Expressions are built from numpy (row, column, coefficient) triplets, one
+:class:`pulp.LpAffineExpression` per row, never term by term: the national sample
+(150 missions x 16 resources x 4 periods) builds in under 0.1 s, 2,000 missions x 20
+resources x 8 periods (140,000 variables) in 2-3 s, most of it PuLP's own objects.
 """
 
 from __future__ import annotations
@@ -57,13 +69,16 @@ class MissionModel:
     variables : every variable, in solver column order (``variable.index`` is set to
         the position). A variable added later must be appended here to be seen by
         the solver layer; use :meth:`add_variable`.
-    cells : one row per active (mission, period), in mission then period order:
+    cells : one row per active (mission, period), in canonical order (mission ids
+        sorted as text, then periods in planning order, whatever the workbook's row
+        order: ties between equal plans never depend on it):
         ``mission_id``, ``period_id``, ``zone_id``, ``region``, ``type``,
         ``priority``, ``weight``, ``worth`` (tier weight x weight), ``must_fund``,
         ``min_coverage``, ``max_coverage``, ``running_cost``, ``hazard_multiplier``,
         ``max_value`` (worth x g(max_coverage)).
     needs : one row per (mission, resource, period) of the requirements of active
-        cells (quantity 0 included): ``cell`` (row of :attr:`cells`), ``mission_id``,
+        cells (quantity 0 included), by cell then resource id: ``cell`` (row of
+        :attr:`cells`), ``mission_id``,
         ``period_id``, ``resource_id``, ``kind``, ``quantity``, ``unit_cost`` (hazard
         adjusted), ``integer`` (whole units in this scenario), ``column`` (solver
         column of the units variable, -1 when units are quantity x coverage).
@@ -86,6 +101,12 @@ class MissionModel:
     spending : total money spent, in model money units.
     tidy_units : a tiny cost on units of free (zero-cost) integer resources, added to
         the money objective so that no unit is allocated for nothing.
+    change_limits : with a Baseline sheet and ``max_change``, by (mission, period): the
+        rows ``coverage >= baseline - max_change`` and ``coverage <= baseline +
+        max_change`` (either None where it cannot bind).
+    moved : with a Baseline sheet and ``change_penalty``, the coverage moved away from
+        the baseline, summed over mission-periods (``change_penalty x moved`` is taken
+        off :attr:`value` and the tiers' values).
     """
 
     problem: pulp.LpProblem
@@ -110,6 +131,10 @@ class MissionModel:
     tier_value: dict[int, pulp.LpAffineExpression]
     spending: pulp.LpAffineExpression
     tidy_units: pulp.LpAffineExpression = field(default_factory=pulp.LpAffineExpression)
+    change_limits: dict[Cell, tuple[pulp.LpConstraint | None, pulp.LpConstraint | None]] = field(
+        default_factory=dict
+    )
+    moved: pulp.LpAffineExpression = field(default_factory=pulp.LpAffineExpression)
 
     def add_variable(
         self, name: str, low: float | None = 0.0, up: float | None = None, cat: str = pulp.LpContinuous
@@ -180,12 +205,9 @@ class _Builder:
     def _cells(self) -> pd.DataFrame:
         portfolio, levers = self.portfolio, self.levers
         missions, zones = portfolio.missions, portfolio.zones
-        mission_order = {m: i for i, m in enumerate(missions.index)}
-        period_order = {p: i for i, p in enumerate(portfolio.period_ids)}
-        cells = self.scenario.active[["mission_id", "period_id"]].copy()
-        cells["_m"] = cells["mission_id"].map(mission_order)
-        cells["_p"] = cells["period_id"].map(period_order)
-        cells = cells.sort_values(["_m", "_p"]).drop(columns=["_m", "_p"]).reset_index(drop=True)
+        cells = _canonical(
+            self.scenario.active[["mission_id", "period_id"]], ["mission_id"], portfolio.period_ids
+        )
         info = missions.loc[cells["mission_id"]]
         for column in ("zone_id", "type", "running_cost", "min_coverage", "max_coverage"):
             cells[column] = info[column].to_numpy()
@@ -215,9 +237,7 @@ class _Builder:
         needs = self.portfolio.requirements[["mission_id", "resource_id", "quantity"]].merge(
             cell_of, on="mission_id", how="inner"
         )
-        resource_order = {r: i for i, r in enumerate(resources.index)}
-        needs["_r"] = needs["resource_id"].map(resource_order)
-        needs = needs.sort_values(["cell", "_r"], kind="stable").drop(columns="_r").reset_index(drop=True)
+        needs = needs.sort_values(["cell", "resource_id"], key=_as_text, kind="stable").reset_index(drop=True)
         needs["quantity"] = needs["quantity"].astype(float)
         needs["kind"] = needs["resource_id"].map(resources["kind"]).to_numpy()
         base_cost = needs["resource_id"].map(resources["unit_cost"]).astype(float).to_numpy()
@@ -298,7 +318,7 @@ class _Builder:
         needs = self._needs(cells)
         money_unit = self._money_unit(scenario.budget)
         n_cells = len(cells)
-        keys = list(zip(cells["mission_id"], cells["period_id"], strict=True))
+        keys = list(zip(cells["mission_id"].tolist(), cells["period_id"].tolist(), strict=True))
         max_cov = cells["max_coverage"].to_numpy(float)
         min_cov = cells["min_coverage"].to_numpy(float)
         must_fund = cells["must_fund"].to_numpy(bool)
@@ -493,10 +513,25 @@ class _Builder:
         spending = self._expressions(np.zeros(len(flow_col)), flow_col, np.ones(len(flow_col)), 1)[0]
         free = np.flatnonzero((unit_col >= 0) & (unit_cost <= 0))
         tidy_units = self._expressions(np.zeros(len(free)), unit_col[free], np.ones(len(free)), 1)[0]
+
+        # Stability against today's plan (Baseline sheet, max_change, change_penalty).
+        change_limits, moved = self._stability_rows(cells, cov_col, value, tier_value)
         self.problem.setObjective(value)
 
-        unit_keys = list(zip(needs["mission_id"], needs["resource_id"], needs["period_id"], strict=True))
-        flow_keys = zip(flows["source_id"], flows["mission_id"], flows["period_id"], strict=True)
+        unit_keys = list(
+            zip(
+                needs["mission_id"].tolist(),
+                needs["resource_id"].tolist(),
+                needs["period_id"].tolist(),
+                strict=True,
+            )
+        )
+        flow_keys = zip(
+            flows["source_id"].tolist(),
+            flows["mission_id"].tolist(),
+            flows["period_id"].tolist(),
+            strict=True,
+        )
         model = MissionModel(
             problem=self.problem,
             scenario=scenario,
@@ -520,9 +555,86 @@ class _Builder:
             tier_value=tier_value,
             spending=spending,
             tidy_units=tidy_units,
+            change_limits=change_limits,
+            moved=moved,
         )
         log.debug("built %r", model)
         return model
+
+    # -- stability against today's plan -------------------------------------------------
+
+    def _stability_rows(self, cells, cov_col, value, tier_value) -> tuple[dict, pulp.LpAffineExpression]:
+        """Keep a new plan close to today's (the Baseline sheet), for planners who cannot
+        reshuffle every mission for a small change of budget:
+
+        - ``max_change``: in every period, a mission's coverage stays within this of its
+          baseline, up or down (a hard commitment, like a must-fund floor);
+        - ``change_penalty``: each unit of coverage moved away from the baseline, up or
+          down, gives up this much value, so the plan moves a mission only where the
+          move is worth more than it costs. |coverage - baseline| is ``up + down``, two
+          non-negative variables with ``coverage - up + down = baseline``.
+
+        Mission-periods without a Baseline row are free. ``value`` and each tier's value
+        are charged in place; returns the change-limit rows and the coverage moved.
+        """
+        levers = self.levers
+        baseline = getattr(self.portfolio, "baseline", None)
+        limit, penalty = levers.max_change, float(levers.change_penalty or 0.0)
+        moved = pulp.LpAffineExpression()
+        if baseline is None or not len(baseline) or (limit is None and penalty <= 0):
+            return {}, moved
+        position = pd.Series(
+            np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells[["mission_id", "period_id"]])
+        )
+        found = position.reindex(pd.MultiIndex.from_frame(baseline[["mission_id", "period_id"]])).to_numpy()
+        held = ~np.isnan(found)
+        cell = found[held].astype(np.int64)
+        today = baseline["coverage"].to_numpy(float)[held]
+        mission_ids, period_ids = cells["mission_id"].to_numpy()[cell], cells["period_id"].to_numpy()[cell]
+        keys = list(zip(mission_ids.tolist(), period_ids.tolist(), strict=True))
+        max_cov = cells["max_coverage"].to_numpy(float)[cell]
+        limits: dict = {}
+        if limit is not None:
+            low, high = today - limit, today + limit
+            for rows, sense, bound, name in (
+                (np.flatnonzero(low > 1e-9), pulp.LpConstraintGE, low, "change_down"),
+                (np.flatnonzero(high < max_cov - 1e-9), pulp.LpConstraintLE, high, "change_up"),
+            ):
+                n = len(rows)
+                exprs = self._expressions(np.arange(n), cov_col[cell[rows]], np.ones(n), n)
+                made = self._add_rows(name, exprs, sense, bound[rows].tolist())
+                for k, row in zip(rows.tolist(), made, strict=True):
+                    pair = limits.setdefault(keys[k], [None, None])
+                    pair[0 if sense == pulp.LpConstraintGE else 1] = row
+        if penalty > 0:
+            n = len(cell)
+            up = self._new([f"moved_up_{k}" for k in range(n)], [0.0] * n, [None] * n, pulp.LpContinuous)
+            down = self._new([f"moved_down_{k}" for k in range(n)], [0.0] * n, [None] * n, pulp.LpContinuous)
+            up_col = np.array([v.index for v in up], dtype=np.int64)
+            down_col = np.array([v.index for v in down], dtype=np.int64)
+            rows = np.arange(n)
+            exprs = self._expressions(
+                np.concatenate([rows, rows, rows]),
+                np.concatenate([cov_col[cell], up_col, down_col]),
+                np.concatenate([np.ones(n), -np.ones(n), np.ones(n)]),
+                n,
+            )
+            self._add_rows("moved", exprs, pulp.LpConstraintEQ, today.tolist())
+            both = np.concatenate([up_col, down_col])
+            moved = self._expressions(np.zeros(2 * n), both, np.ones(2 * n), 1)[0]
+            value.subInPlace(penalty * moved)
+            priority = cells["priority"].to_numpy(int)[cell]
+            for tier, expression in tier_value.items():
+                mine = np.flatnonzero(priority == tier)
+                if len(mine):
+                    charge = self._expressions(
+                        np.zeros(2 * len(mine)),
+                        np.concatenate([up_col[mine], down_col[mine]]),
+                        np.full(2 * len(mine), penalty),
+                        1,
+                    )[0]
+                    expression.subInPlace(charge)
+        return {key: tuple(pair) for key, pair in limits.items()}, moved
 
     def _flows(self, cells: pd.DataFrame, can_cost: np.ndarray) -> pd.DataFrame:
         """(source, cell) pairs where the source may pay the mission (every list it gives
@@ -533,7 +645,7 @@ class _Builder:
         zones = paying["zone_id"].astype(str).to_numpy()
         regions = paying["region"].astype(str).str.casefold().to_numpy()
         parts = []
-        for source_id, row in sources.iterrows():
+        for source_id, row in sources.sort_index(key=lambda index: index.astype(str)).iterrows():
             ok = np.ones(len(paying), dtype=bool)
             if len(row["eligible_types"]):
                 ok &= np.isin(types, [t.casefold() for t in row["eligible_types"]])
@@ -555,7 +667,8 @@ class _Builder:
         capacity = self.scenario.capacity
         limited = capacity[np.isfinite(capacity["usable"].to_numpy(float))]
         used = needs.iloc[active_need][["resource_id", "period_id"]].drop_duplicates()
-        limited = limited.merge(used, on=["resource_id", "period_id"], how="inner").reset_index(drop=True)
+        limited = limited.merge(used, on=["resource_id", "period_id"], how="inner")
+        limited = _canonical(limited, ["resource_id"], self.portfolio.period_ids)
         row_of = pd.Series(
             np.arange(len(limited)), index=pd.MultiIndex.from_frame(limited[["resource_id", "period_id"]])
         )
@@ -583,11 +696,7 @@ class _Builder:
         if not take.any():
             return {}
         pairs = pd.DataFrame({"zone_id": zone[take], "period_id": sub["period_id"].to_numpy()[take]})
-        period_order = {p: i for i, p in enumerate(self.portfolio.period_ids)}
-        zone_order = {z: i for i, z in enumerate(zones.index)}
-        keys = pairs.drop_duplicates()
-        keys = keys.assign(_z=keys["zone_id"].map(zone_order), _p=keys["period_id"].map(period_order))
-        keys = keys.sort_values(["_z", "_p"]).drop(columns=["_z", "_p"]).reset_index(drop=True)
+        keys = _canonical(pairs.drop_duplicates(), ["zone_id"], self.portfolio.period_ids)
         row_of = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys))
         rows = row_of.reindex(pd.MultiIndex.from_frame(pairs)).to_numpy().astype(np.int64)
         exprs = self._expressions(rows, term_col[active_need][take], term_coef[active_need][take], len(keys))
@@ -599,7 +708,8 @@ class _Builder:
     def _budget_rows(self, flows: pd.DataFrame, money_unit: float) -> dict:
         budget = self.scenario.budget
         used = flows[["source_id", "period_id"]].drop_duplicates()
-        rows_frame = budget.merge(used, on=["source_id", "period_id"], how="inner").reset_index(drop=True)
+        rows_frame = budget.merge(used, on=["source_id", "period_id"], how="inner")
+        rows_frame = _canonical(rows_frame, ["source_id"], self.portfolio.period_ids)
         row_of = pd.Series(
             np.arange(len(rows_frame)), index=pd.MultiIndex.from_frame(rows_frame[["source_id", "period_id"]])
         )
@@ -623,8 +733,10 @@ class _Builder:
         made: dict[tuple[int, str | None], pulp.LpConstraint] = {}
         flow_cell = flows["cell"].to_numpy(np.int64)
         flow_col = flows["column"].to_numpy(np.int64)
-        for i, (rule, scope_type, scope_value, share) in enumerate(
-            policies[["rule", "scope_type", "scope_value", "value"]].itertuples(index=False, name=None)
+        rules = policies[["rule", "scope_type", "scope_value", "value"]].reset_index(drop=True)
+        canonical = rules.sort_values(list(rules.columns), key=_as_text, kind="stable")
+        for i, (rule, scope_type, scope_value, share) in zip(
+            canonical.index.tolist(), canonical.itertuples(index=False, name=None), strict=True
         ):
             in_scope = _in_scope(cells, str(scope_type), str(scope_value))
             if not in_scope.any():
@@ -652,6 +764,20 @@ class _Builder:
             else:  # the validator only lets known rules through
                 raise ValueError(f"unknown policy rule {rule!r}")
         return made
+
+
+def _canonical(frame: pd.DataFrame, ids: list[str], period_ids: list[str]) -> pd.DataFrame:
+    """Rows sorted by their ids (as text) and periods in planning order: the model is the
+    same whatever order the workbook's rows came in, so ties between equal plans are
+    broken the same way every time."""
+    order = {p: i for i, p in enumerate(period_ids)}
+    keyed = frame.assign(_p=frame["period_id"].map(order))
+    keyed = keyed.sort_values([*ids, "_p"], key=_as_text, kind="stable")
+    return keyed.drop(columns="_p").reset_index(drop=True)
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    return column if column.name == "_p" else column.astype(str)
 
 
 def _in_scope(cells: pd.DataFrame, scope_type: str, scope_value: str) -> np.ndarray:

@@ -15,6 +15,7 @@ class Status(StrEnum):
     OPTIMAL = "optimal"  # proven within the accepted gap
     FEASIBLE = "feasible"  # a time limit stopped the search with a plan in hand
     INFEASIBLE = "infeasible"  # the hard commitments cannot all hold
+    RELAXED = "relaxed"  # a plan only with some commitments relaxed (listed in ``diagnosis``)
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,9 @@ class Plan:
 
     Attributes
     ----------
-    status : optimal, feasible (time limit hit with a plan) or infeasible.
+    status : optimal, feasible (time limit hit with a plan), infeasible, or relaxed (no
+        plan keeps every commitment; this one keeps them relaxed by the least needed,
+        :func:`optimiser.diagnose.solve_relaxed`).
     value : the first stage's objective (total value); ``None`` when infeasible.
     best_bound : the solver's bound on the value (equals ``value`` for an LP).
     max_value : value if every active mission were fully covered (for "share of the
@@ -65,11 +68,21 @@ class Plan:
         ``shortfall`` (units), ``shortfall_cost`` (money to close it).
     sensitivity : every shadow price above zero, largest first: ``constraint``
         ("resource", "budget" or "zone_cap"), ``id``, ``period_id``,
-        ``shadow_price``, ``unit`` (e.g. "person", "USD"), ``sentence``.
+        ``shadow_price``, ``unit`` (e.g. "person", "USD"), ``sentence``; and ``step``
+        (what the sentence adds: 1 unit, or a round sum of money such as 1,000,000)
+        and ``gain`` (shadow_price x step), by which the rows are ranked, since a
+        price per person and a price per dollar are not comparable.
     solver : solver name, version and timings.
     message : one line for a planner ("Optimal plan: value 812.4 ...").
-    diagnosis : for an infeasible plan, sentences naming what clashes (SPEC 4).
+    diagnosis : for an infeasible plan, sentences naming what clashes and by how much
+        (SPEC 4); for a relaxed plan, the relaxations granted.
     portfolio : the portfolio as planned (per-item levers applied), for reports.
+    ranges : filled by :func:`optimiser.sensitivity.explain` (else empty): how far each
+        availability, budget and cap can move before its shadow price changes
+        (columns in :data:`optimiser.sensitivity.RANGE_COLUMNS`).
+    what_if : filled by :func:`optimiser.sensitivity.explain` for integer plans (else
+        empty): the value 10% more of the resources and sources that matter most adds,
+        measured by solving again (:data:`optimiser.sensitivity.WHAT_IF_COLUMNS`).
     """
 
     status: Status
@@ -93,6 +106,8 @@ class Plan:
     message: str = ""
     diagnosis: tuple[str, ...] = field(default_factory=tuple)
     portfolio: Portfolio | None = None
+    ranges: pd.DataFrame = field(default_factory=pd.DataFrame)
+    what_if: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def has_plan(self) -> bool:

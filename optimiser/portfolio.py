@@ -9,6 +9,7 @@ expanded, so that later stages never re-interpret the workbook.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 import pandas as pd
 
 from optimiser.levers import Levers
@@ -54,6 +55,9 @@ class Portfolio:
         ``available`` float: per-period overrides of ``resources.available``.
     policies : DataFrame with columns ``rule``, ``scope_type``, ``scope_value`` (str;
         priorities as "1".."5"), ``value`` float.
+    baseline : DataFrame with columns ``mission_id``, ``period_id``, ``coverage`` float
+        (0-1): today's plan, one row per (mission, period) listed; empty when the
+        workbook has no Baseline sheet. Mission-periods not listed are not held to it.
     levers : the workbook's Settings as :class:`~optimiser.levers.Levers`.
     source : the file it was read from.
     warnings : warnings found while reading and validating.
@@ -68,9 +72,14 @@ class Portfolio:
     periods: pd.DataFrame
     availability: pd.DataFrame
     policies: pd.DataFrame
+    baseline: pd.DataFrame = field(default_factory=lambda: empty_baseline())
     levers: Levers = field(default_factory=Levers)
     source: InputFile = field(default_factory=lambda: InputFile("", "memory", ""))
     warnings: tuple[Problem, ...] = ()
+
+    @property
+    def has_baseline(self) -> bool:
+        return len(self.baseline) > 0
 
     @property
     def period_ids(self) -> list[str]:
@@ -82,3 +91,14 @@ class Portfolio:
             f"{len(self.resources)} resources, {len(self.sources)} funding sources, "
             f"{len(self.periods)} periods, from {self.source.path or 'memory'!r})"
         )
+
+
+def empty_baseline() -> pd.DataFrame:
+    """The Baseline table of a workbook without that sheet: no rows."""
+    return pd.DataFrame(
+        {
+            "mission_id": pd.Series(dtype=object),
+            "period_id": pd.Series(dtype=object),
+            "coverage": pd.Series(dtype=float),
+        }
+    )

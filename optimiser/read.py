@@ -13,27 +13,46 @@ Accepted sources:
   read with python-calamine (formulas are read by their saved value);
 - a folder of CSV files named after the sheets (``missions.csv`` ...), UTF-8 with or
   without a byte-order mark, separated by ``,`` ``;`` or tabs;
-- the bytes of any of those files plus the file's name (web uploads; nothing is
-  written to disk);
+- the bytes of a workbook file plus its name, or CSV files as ``{name: bytes}`` (web
+  uploads; read in memory, nothing is written to disk);
 - inline tables for tests (:func:`read_tables`).
+
+Files from outside are untrusted (SPEC: planners' files are messy, sometimes
+malicious). Whatever arrives, reading either returns or raises
+:class:`~optimiser.problems.InvalidInput` with a one-line reason, within bounds:
+
+- :data:`MAX_FILE_BYTES` (50 MB) per file or CSV folder; :data:`MAX_UNPACKED_BYTES`
+  (500 MB) unpacked and :data:`MAX_PARTS` (10,000) parts per zipped workbook (zip
+  bombs); XML parts that declare entities (billion laughs, external entities) are
+  refused;
+- :data:`MAX_ROWS` (100,000) data rows, :data:`MAX_COLUMNS` (1,000) columns and
+  :data:`MAX_CELLS` (10 million) cells per sheet;
+- workbook files are parsed in a child process (:mod:`optimiser.read_sandbox`) limited
+  to :data:`READ_MEMORY_BYTES` (1 GB) of memory and :data:`READ_TIME_S` (60 s), that
+  writes no files: a file built to exhaust memory ends the child, never the tool.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import difflib
 import hashlib
 import io
+import json
 import logging
+import marshal
 import posixpath
 import re
+import subprocess
+import sys
 import textwrap
 import time
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import IO
 
 import pandas as pd
 from defusedxml import ElementTree as SafeElementTree
@@ -47,9 +66,21 @@ logger = logging.getLogger(__name__)
 MAX_FILE_BYTES = 50 * 1024 * 1024
 """Largest workbook (or CSV folder, all files together) read, in bytes."""
 MAX_UNPACKED_BYTES = 500 * 1024 * 1024
-"""Largest total size of the parts inside a zipped workbook (guards against zip bombs)."""
+"""Largest total size of the parts inside a zipped workbook (guards against zip bombs).
+The zip readers stop at each part's declared size, so the declared total bounds them."""
+MAX_PARTS = 10_000
+"""Most parts (files) inside a zipped workbook; a real one holds a few dozen."""
 MAX_ROWS = 100_000
 """Most data rows read from one sheet."""
+MAX_COLUMNS = 1_000
+"""Most columns read from one sheet (up to column ALL); the tables need a dozen."""
+MAX_CELLS = 10_000_000
+"""Most cells of one sheet's area, from A1 to its last filled row and column."""
+READ_MEMORY_BYTES = 1024 * 1024 * 1024
+"""Address space of the child process that parses a workbook file (see
+:mod:`optimiser.read_sandbox`); a file that needs more is refused, the tool keeps running."""
+READ_TIME_S = 60
+"""Wall-clock seconds the child process may take to parse a workbook file."""
 HEADER_SEARCH_ROWS = 10
 """The header row is looked for in this many rows at the top of a sheet."""
 WORKBOOK_FORMATS = ("xlsx", "xlsm", "xls", "xlsb", "ods")
@@ -146,17 +177,23 @@ class RawWorkbook:
 # --------------------------------------------------------------------------- entry points
 
 
-def read_workbook(source: str | Path | bytes, name: str | None = None) -> RawWorkbook:
+CsvFiles = Mapping[str, bytes] | list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]
+"""CSV files given in memory, one per sheet: ``{"missions.csv": bytes}`` or (name, bytes) pairs."""
+
+
+def read_workbook(source: str | Path | bytes | CsvFiles, name: str | None = None) -> RawWorkbook:
     """Read a workbook, a folder of CSV files, or a workbook's bytes.
 
     Parameters
     ----------
     source : path of a ``.xlsx``, ``.xlsm``, ``.xls``, ``.xlsb`` or ``.ods`` file,
-        path of a folder holding ``missions.csv``, ``zones.csv``, ..., or the bytes
-        of a workbook file (a web upload; read in memory, never written to disk).
+        path of a folder holding ``missions.csv``, ``zones.csv``, ..., the bytes
+        of a workbook file, or CSV files as ``{"missions.csv": bytes, ...}`` or as
+        ``[("missions.csv", bytes), ...]`` (web uploads; read in memory, never written
+        to disk).
     name : the file's name when ``source`` is bytes (its extension helps tell an
-        ``.xlsm`` from an ``.xlsx``); for a path, an optional name to record instead
-        of the path.
+        ``.xlsm`` from an ``.xlsx``); for a path or CSV files, an optional name to
+        record instead of the path.
 
     Returns
     -------
@@ -169,11 +206,23 @@ def read_workbook(source: str | Path | bytes, name: str | None = None) -> RawWor
     ------
     InvalidInput
         with a one-line reason when the source is not a workbook at all (text, a
-        picture, an empty, truncated or password-protected file), is larger than
-        :data:`MAX_FILE_BYTES`, or a sheet has more than :data:`MAX_ROWS` rows.
+        picture, an empty, truncated or password-protected file, a zip that is not a
+        workbook), is larger than :data:`MAX_FILE_BYTES` or unpacks to more than
+        :data:`MAX_UNPACKED_BYTES`, declares XML entities, has a sheet with more
+        than :data:`MAX_ROWS` rows, :data:`MAX_COLUMNS` columns or :data:`MAX_CELLS`
+        cells, or needs more than :data:`READ_MEMORY_BYTES` of memory or
+        :data:`READ_TIME_S` seconds to parse.
+    RuntimeError
+        when the child process that parses workbook files cannot be started.
     """
     started = time.perf_counter()
-    if isinstance(source, bytes | bytearray | memoryview):
+    if isinstance(source, Mapping):
+        workbook = _read_csv_files_given(list(source.items()), name or "CSV files")
+        display = workbook.source.path
+    elif isinstance(source, list | tuple):
+        workbook = _read_csv_files_given(list(source), name or "CSV files")
+        display = workbook.source.path
+    elif isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
         display = name or "upload"
         _check_size(len(data), display)
@@ -224,7 +273,7 @@ def read_tables(tables: Mapping[str, str | pd.DataFrame]) -> RawWorkbook:
             digest.update(f"{title}\0{table.to_csv(index=False)}\0".encode())
         else:
             text = textwrap.dedent(table).strip("\n")
-            grid = _csv_grid(text)
+            grid = _csv_grid(text, str(title))
             digest.update(f"{title}\0{text}\0".encode())
         grids.append((str(title), grid))
     source = InputFile(path="", format="memory", sha256=digest.hexdigest())
@@ -235,42 +284,153 @@ def read_tables(tables: Mapping[str, str | pd.DataFrame]) -> RawWorkbook:
 
 
 def _read_workbook_bytes(data: bytes, display: str) -> RawWorkbook:
-    import python_calamine  # imported here: CSV-only and inline uses never need it
-
     workbook_format = _detect_format(data, display)
     source = InputFile(path=display, format=workbook_format, sha256=hashlib.sha256(data).hexdigest())
-    try:
-        book = python_calamine.CalamineWorkbook.from_object(io.BytesIO(data))
-    except python_calamine.PasswordError:
-        raise _file_error(f"{display} is password-protected; save a copy without a password") from None
-    except Exception as reason:  # calamine raises several types for damaged files
-        raise _file_error(f"{display} could not be read as {workbook_format}: {_one_line(reason)}") from None
-
-    wanted = _match_sheets(book.sheet_names)
+    titles, parsed = _parse_isolated(data, display, workbook_format)
+    wanted = _match_sheets(titles)
     uncached: dict[str, set[tuple[int, int]]] = {}
     if workbook_format in ("xlsx", "xlsm"):
         uncached = _formulas_without_saved_value(data, wanted.values())
-
     grids: list[tuple[str, list[list[object]]]] = []
-    for title in book.sheet_names:
+    for title in titles:
         if wanted.get(canonical(title)) != title:
             grids.append((title, []))  # reported as an extra (or duplicate) sheet
-            continue
-        try:
-            sheet = book.get_sheet_by_name(title)
-            rows_in_sheet = sheet.end[0] + 1 if sheet.end else 0
-            if rows_in_sheet > MAX_ROWS + HEADER_SEARCH_ROWS:
-                raise _file_error(
-                    f"sheet {title} has {rows_in_sheet:,} rows; the most this tool reads is "
-                    f"{MAX_ROWS:,} per sheet"
-                )
-            grid = cast(list[list[object]], sheet.to_python(skip_empty_area=False))
-        except InvalidInput:
-            raise
-        except Exception as reason:
-            raise _file_error(f"{display}: sheet {title} could not be read: {_one_line(reason)}") from None
-        grids.append((title, grid))
+        else:
+            grids.append((title, parsed.get(title, [])))
     return _assemble(grids, source, uncached)
+
+
+_SANDBOX = Path(__file__).with_name("read_sandbox.py")
+_SANDBOX_PROTOCOL = 1
+
+
+def _parse_isolated(
+    data: bytes, display: str, workbook_format: str
+) -> tuple[list[str], dict[str, list[list[object]]]]:
+    """The file's sheet titles and the cells of the sheets this tool reads, parsed by
+    python-calamine in a child process bounded by :data:`READ_MEMORY_BYTES` and
+    :data:`READ_TIME_S` (see :mod:`optimiser.read_sandbox` for why)."""
+    header = json.dumps(
+        {
+            "version": _SANDBOX_PROTOCOL,
+            "wanted": sorted(SHEETS),
+            "max_rows": MAX_ROWS + HEADER_SEARCH_ROWS,
+            "max_columns": MAX_COLUMNS,
+            "max_cells": MAX_CELLS,
+            "memory_bytes": READ_MEMORY_BYTES,
+            "cpu_seconds": READ_TIME_S + 5,
+        }
+    ).encode()
+    request = len(header).to_bytes(4, "big") + header + data
+    try:
+        child = subprocess.run(
+            [sys.executable, "-I", str(_SANDBOX)],
+            input=request,
+            capture_output=True,
+            timeout=READ_TIME_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise _file_error(
+            f"{display} took more than {READ_TIME_S} s to read; the most this tool allows one file is "
+            f"{READ_TIME_S} s (is it far larger than its tables?)"
+        ) from None
+    except OSError as reason:
+        raise RuntimeError(f"could not start the workbook reader ({_one_line(reason)})") from None
+    result: object = None
+    if child.returncode == 0:
+        try:
+            result = marshal.loads(child.stdout)
+        except (EOFError, ValueError, TypeError):
+            result = None
+    if not isinstance(result, dict):
+        raise _sandbox_failure(child, display, workbook_format)
+    if "error" in result:
+        raise _sandbox_error(list(result["error"]), display, workbook_format)
+    titles = [str(t) for t in result.get("titles", [])]
+    grids = {
+        str(title): [[_decoded(cell) for cell in row] for row in rows]
+        for title, rows in dict(result.get("grids", {})).items()
+    }
+    return titles, grids
+
+
+def _decoded(cell: object) -> object:
+    """A cell as the child sent it: dates and times come as tagged tuples."""
+    if not isinstance(cell, tuple):
+        return cell
+    kind, text = cell
+    if kind == "datetime":
+        return dt.datetime.fromisoformat(text)
+    if kind == "date":
+        return dt.date.fromisoformat(text)
+    if kind == "time":
+        return dt.time.fromisoformat(text)
+    if kind == "timedelta":
+        return dt.timedelta(seconds=float(text))
+    return str(text)
+
+
+def _sandbox_error(error: list[object], display: str, workbook_format: str) -> Exception:
+    """The one-line reason for an error the child reported."""
+    kind = error[0]
+    if kind == "password":
+        return _file_error(f"{display} is password-protected; save a copy without a password")
+    if kind == "unreadable":
+        return _file_error(f"{display} could not be read as {workbook_format}: {error[1]}")
+    if kind == "rows":
+        return _file_error(
+            f"sheet {error[1]} has {_count(error[2]):,} rows; the most this tool reads is {MAX_ROWS:,} "
+            "per sheet"
+        )
+    if kind == "columns":
+        columns = _count(error[2])
+        return _file_error(
+            f"sheet {error[1]} has {columns:,} columns (up to column {column_letter(columns - 1)}); the "
+            f"most this tool reads is {MAX_COLUMNS:,} per sheet: delete the columns beyond the table"
+        )
+    if kind == "cells":
+        rows, columns = _count(error[2]), _count(error[3])
+        return _file_error(
+            f"sheet {error[1]} spans {rows:,} rows by {columns:,} columns ({rows * columns:,} cells); the "
+            f"most this tool reads is {MAX_CELLS:,} cells per sheet: delete the rows and columns beyond "
+            "the table"
+        )
+    if kind == "memory":
+        return _memory_error(display)
+    if kind == "sheet":
+        return _file_error(f"{display}: sheet {error[1]} could not be read: {error[2]}")
+    return RuntimeError(f"the workbook reader failed ({kind})")
+
+
+def _count(value: object) -> int:
+    return int(value) if isinstance(value, int | float | str) else 0
+
+
+def _sandbox_failure(
+    child: subprocess.CompletedProcess[bytes], display: str, workbook_format: str
+) -> Exception:
+    """The one-line reason when the child ended without an answer (killed by a limit, or crashed)."""
+    stderr = child.stderr.decode("utf-8", errors="replace")
+    logger.warning(
+        "the workbook reader stopped on %s (exit %s): %s", display, child.returncode, stderr[-2000:]
+    )
+    if "memory allocation" in stderr or "MemoryError" in stderr or "out of memory" in stderr.lower():
+        return _memory_error(display)
+    if child.returncode in (-24, 152):  # SIGXCPU: the CPU-time limit
+        return _file_error(f"{display} took more than {READ_TIME_S} s to read; the most this tool allows is "
+                           f"{READ_TIME_S} s")
+    last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
+    reason = f": {last[:200]}" if last else f" (exit {child.returncode})"
+    return _file_error(f"{display} could not be read as {workbook_format}; the reader stopped{reason}")
+
+
+def _memory_error(display: str) -> InvalidInput:
+    return _file_error(
+        f"{display} needs more than {READ_MEMORY_BYTES / 2**30:.3g} GB of memory to read, the most this tool "
+        "allows one file: a sheet reaches far beyond its table (look for a value far below or to the "
+        f"right of it) or holds more than {MAX_CELLS:,} cells"
+    )
 
 
 def _detect_format(data: bytes, display: str) -> str:
@@ -281,15 +441,29 @@ def _detect_format(data: bytes, display: str) -> str:
     if data.startswith(b"PK"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = set(archive.namelist())
-                unpacked = sum(info.file_size for info in archive.infolist())
-                mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
-        except (zipfile.BadZipFile, EOFError, OSError, KeyError):
+                parts = archive.infolist()
+                if len(parts) > MAX_PARTS:
+                    raise _file_error(
+                        f"{display} is a zip of {len(parts):,} files; a workbook holds a few dozen "
+                        f"(the most this tool reads is {MAX_PARTS:,})"
+                    )
+                names = {info.filename for info in parts}
+                unpacked = sum(info.file_size for info in parts)
+                if unpacked > MAX_UNPACKED_BYTES:
+                    raise _file_error(
+                        f"{display} unpacks to {_megabytes(unpacked)}; the most this tool reads is "
+                        f"{_megabytes(MAX_UNPACKED_BYTES)}"
+                    )
+                mimetype = _start_of(archive, "mimetype", 100) if "mimetype" in names else b""
+                declaring = _part_declaring_entities(archive, parts)
+        except InvalidInput:
+            raise
+        except Exception:  # zipfile and zlib raise many types for damaged archives
             raise _file_error(f"{display} is damaged (a truncated or corrupt zip); save it again") from None
-        if unpacked > MAX_UNPACKED_BYTES:
+        if declaring:
             raise _file_error(
-                f"{display} unpacks to {_megabytes(unpacked)}; the most this tool reads is "
-                f"{_megabytes(MAX_UNPACKED_BYTES)}"
+                f"{display} declares XML entities (<!DOCTYPE> in {declaring}), which spreadsheet programs "
+                "never write; it is refused as unsafe"
             )
         if "xl/workbook.xml" in names:
             macro = suffix == ".xlsm" or "xl/vbaProject.bin" in names
@@ -311,13 +485,42 @@ def _detect_format(data: bytes, display: str) -> str:
     raise _file_error(f"{display} is not a workbook; expected {_ACCEPTED}")
 
 
+_DOCTYPE = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
+_PROLOG_BYTES = 64 * 1024
+
+
+def _start_of(archive: zipfile.ZipFile, name: str, size: int) -> bytes:
+    with archive.open(name) as part:
+        return part.read(size)
+
+
+def _part_declaring_entities(archive: zipfile.ZipFile, parts: list[zipfile.ZipInfo]) -> str | None:
+    """The first XML part that opens with a document type declaration, if any.
+
+    No spreadsheet program writes one; in a file sent to a server it is an attack
+    (entity expansion, "billion laughs", or external entities that read local files).
+    calamine and defusedxml refuse the entities anyway; this check names the reason.
+    A declaration must come before the root element, so the start of each part is
+    enough (a part that hides one further down is refused by the parsers).
+    """
+    for info in parts:
+        if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        with archive.open(info) as part:
+            start = part.read(_PROLOG_BYTES)
+        if any(marker in start for marker in _DOCTYPE):
+            return info.filename
+    return None
+
+
 def _formulas_without_saved_value(data: bytes, titles: Iterable[str]) -> dict[str, set[tuple[int, int]]]:
     """Cells holding a formula but no saved value, per sheet title, as (row, column index).
 
     calamine reads such a cell as empty, exactly like an empty cell, so the sheet's XML
     is scanned: a ``<c>`` with an ``<f>`` child and no (or an empty) ``<v>``. A byte
     search first rules out the usual case (no formula, or every formula saved); only a
-    sheet with a candidate is parsed, with defusedxml's streaming parser.
+    sheet with a candidate is parsed, with defusedxml's streaming parser. Both stream the
+    part from the zip, a megabyte at a time: the tool never holds a whole sheet's XML.
     """
     found: dict[str, set[tuple[int, int]]] = {}
     try:
@@ -327,9 +530,11 @@ def _formulas_without_saved_value(data: bytes, titles: Iterable[str]) -> dict[st
                 part = parts.get(title)
                 if part is None or part not in archive.namelist():
                     continue
-                xml = archive.read(part)
-                if _FORMULA_WITHOUT_VALUE.search(xml):
-                    cells = _scan_sheet_xml(xml)
+                with archive.open(part) as stream:
+                    candidate = _has_formula_without_value(stream)
+                if candidate:
+                    with archive.open(part) as stream:
+                        cells = _scan_sheet_xml(stream)
                     if cells:
                         found[title] = cells
     except Exception as reason:  # calamine has read the file; a scan failure only loses this check
@@ -357,11 +562,27 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _scan_sheet_xml(xml: bytes) -> set[tuple[int, int]]:
+_CHUNK_BYTES = 1024 * 1024
+_OVERLAP_BYTES = 64 * 1024  # longer than any formula (Excel allows 8,192 characters)
+
+
+def _has_formula_without_value(stream: IO[bytes]) -> bool:
+    """Whether a sheet's XML, read in chunks, holds a candidate for :func:`_scan_sheet_xml`."""
+    tail = b""
+    while chunk := stream.read(_CHUNK_BYTES):
+        window = tail + chunk
+        if _FORMULA_WITHOUT_VALUE.search(window):
+            return True
+        tail = window[-_OVERLAP_BYTES:]
+    return False
+
+
+def _scan_sheet_xml(xml: bytes | IO[bytes]) -> set[tuple[int, int]]:
     """(row, column index) of formula cells with no saved value, by a streaming parse."""
     found: set[tuple[int, int]] = set()
     row, column = 0, -1
-    for event, element in SafeElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+    source = io.BytesIO(xml) if isinstance(xml, bytes) else xml
+    for event, element in SafeElementTree.iterparse(source, events=("start", "end")):
         tag = _local(element.tag)
         if event == "start":
             if tag == "row":
@@ -415,20 +636,25 @@ def _read_csv_folder(folder: Path, display: str) -> RawWorkbook:
             "(one file per sheet)"
         )
     _check_size(sum(p.stat().st_size for p in files), display)
+    return _read_csv_files([(path.name, path.read_bytes()) for path in files], display)
+
+
+def _read_csv_files(files: list[tuple[str, bytes]], display: str) -> RawWorkbook:
+    """CSV files given as (file name, bytes), one per sheet, sorted by name."""
+    _check_size(sum(len(data) for _, data in files), display)
     digest = hashlib.sha256()
     grids: list[tuple[str, list[list[object]]]] = []
     decoding_problems: list[Problem] = []
-    for path in files:
-        data = path.read_bytes()
-        digest.update(path.name.encode() + b"\0" + data + b"\0")
+    for file_name, data in sorted(files):
+        digest.update(file_name.encode() + b"\0" + data + b"\0")
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = data.decode("cp1252", errors="replace")
             decoding_problems.append(
-                Problem(Severity.WARNING, path.name, "is not UTF-8; read as Windows-1252 (save as CSV UTF-8)")
+                Problem(Severity.WARNING, file_name, "is not UTF-8; read as Windows-1252 (save as CSV UTF-8)")
             )
-        grids.append((path.name, _csv_grid(text)))
+        grids.append((file_name, _csv_grid(text, file_name)))
     source = InputFile(path=display, format="csv", sha256=digest.hexdigest())
     workbook = _assemble(grids, source, csv_names=True)
     if decoding_problems:
@@ -436,17 +662,70 @@ def _read_csv_folder(folder: Path, display: str) -> RawWorkbook:
     return workbook
 
 
-def _csv_grid(text: str) -> list[list[object]]:
-    """Rows of a CSV text (values as text, empty as ``None``), separator sniffed."""
+def _read_csv_files_given(files: list[tuple[str, bytes]], display: str) -> RawWorkbook:
+    """Uploaded CSV files, read in memory: (file name, bytes) pairs."""
+    try:
+        named = [(Path(str(name)).name, bytes(data)) for name, data in files]
+    except (TypeError, ValueError):
+        raise _file_error(f"{display}: give CSV files as (name, bytes) pairs") from None
+    others = [name for name, _ in named if not name.lower().endswith(".csv")]
+    if others or not named:
+        listed = f"; got {', '.join(others)}" if others else ""
+        raise _file_error(
+            f"{display}: give only CSV files named after the sheets (missions.csv, zones.csv, ...){listed}"
+        )
+    names = [name for name, _ in named]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise _file_error(f"{display}: two files are named {', '.join(repeated)}; give each sheet once")
+    return _read_csv_files(named, display)
+
+
+_CSV_SNIFF_CHARS = 64 * 1024
+
+
+def _csv_grid(text: str, title: str = "CSV") -> list[list[object]]:
+    """Rows of a CSV text (values as text, empty as ``None``, trailing empty cells left
+    out), separator sniffed; refused past :data:`MAX_ROWS` rows, :data:`MAX_COLUMNS`
+    columns or :data:`MAX_CELLS` cells, before they are all held in memory."""
     delimiter = _sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
-    return [[cell if cell.strip() else None for cell in record] for record in reader]
+    grid: list[list[object]] = []
+    cells = 0
+    most_rows = MAX_ROWS + HEADER_SEARCH_ROWS
+    try:
+        for record in reader:
+            row: list[object] = [cell if cell.strip() else None for cell in record]
+            while row and row[-1] is None:
+                row.pop()
+            if len(row) > MAX_COLUMNS:
+                raise _file_error(
+                    f"sheet {title} has {len(row):,} columns on line {reader.line_num:,}; the most this tool "
+                    f"reads is {MAX_COLUMNS:,} per sheet"
+                )
+            cells += len(row)
+            if cells > MAX_CELLS:
+                raise _file_error(
+                    f"sheet {title} has more than {MAX_CELLS:,} cells; the most this tool reads is "
+                    f"{MAX_CELLS:,} per sheet"
+                )
+            grid.append(row)
+            if len(grid) > most_rows:
+                raise _file_error(
+                    f"sheet {title} has more than {MAX_ROWS:,} rows; the most this tool reads is "
+                    f"{MAX_ROWS:,} per sheet"
+                )
+    except csv.Error as reason:
+        raise _file_error(
+            f"{title} could not be read as CSV (line {reader.line_num:,}): {_one_line(reason)}"
+        ) from None
+    return grid
 
 
 def _sniff_delimiter(text: str) -> str:
     """The separator among ``,`` ``;`` tab and ``|`` that splits the first lines most
     consistently into more than one field."""
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    lines = [line for line in text[:_CSV_SNIFF_CHARS].splitlines()[:50] if line.strip()]
     best, best_score = ",", (0.0, 0)
     for candidate in (",", ";", "\t", "|"):
         counts = [len(r) for r in csv.reader(lines, delimiter=candidate)]
@@ -490,8 +769,8 @@ def _assemble(
     for title, grid in grids:
         stem = Path(title).stem if csv_names else title
         key = canonical(stem)
-        if csv_names and key not in SHEETS and " - " in stem:  # Google Sheets: "Portfolio - Missions.csv"
-            key = canonical(stem.rsplit(" - ", 1)[1])
+        if csv_names and key not in SHEETS:
+            key = _exported_sheet_name(stem) or key
         if key not in SHEETS:
             if key not in IGNORED_SHEETS:
                 problems.append(_extra_sheet(title, stem))
@@ -524,6 +803,17 @@ def _assemble(
                 )
             )
     return RawWorkbook(sheets=sheets, source=source, problems=tuple(problems))
+
+
+def _exported_sheet_name(stem: str) -> str | None:
+    """The sheet of a CSV file exported whole from a workbook, named after both:
+    Google Sheets writes "Portfolio - Missions.csv", LibreOffice "Portfolio-Missions.csv"."""
+    for separator in (" - ", "-"):
+        if separator in stem:
+            key = canonical(stem.rsplit(separator, 1)[1])
+            if key in SHEETS:
+                return key
+    return canonical(stem.rsplit(" - ", 1)[1]) if " - " in stem else None
 
 
 def _extra_sheet(title: str, stem: str) -> Problem:
@@ -588,7 +878,7 @@ def _read_sheet(
                 Problem(
                     Severity.WARNING,
                     title,
-                    f"column '{header}' repeats {key} (column {column_letter(positions[key])}); "
+                    f"column '{plain_text(header)}' repeats {key} (column {column_letter(positions[key])}); "
                     "it is ignored",
                     cell=cell,
                     row=header_row,
@@ -603,7 +893,7 @@ def _read_sheet(
                 Problem(
                     Severity.WARNING,
                     title,
-                    f"column '{header}' is not a {spec.title} column{hint}; it is ignored. "
+                    f"column '{plain_text(header)}' is not a {spec.title} column{hint}; it is ignored. "
                     f"{spec.title} columns: {', '.join(spec.column_names)}",
                     cell=cell,
                     row=header_row,
@@ -696,7 +986,30 @@ def _megabytes(size: float) -> str:
 
 
 def _file_error(message: str) -> InvalidInput:
-    return InvalidInput([Problem(Severity.ERROR, "file", message)])
+    return InvalidInput([Problem(Severity.ERROR, "file", plain_text(message, MESSAGE_CHARS))])
+
+
+MESSAGE_CHARS = 1_000
+"""Longest problem message; a value quoted in it is cut to :data:`QUOTED_CHARS`."""
+QUOTED_CHARS = 60
+# Control characters, line and paragraph separators, and the marks that reverse the
+# direction of the text after them: shown escaped in messages (a value or file name
+# must not break a message over lines, nor make it read backwards).
+_UNSAFE_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain_text(text: object, limit: int = QUOTED_CHARS) -> str:
+    """Text from a file made safe to show on one line of a message.
+
+    Control characters and direction marks are escaped (``\\n``, ``\\u202e``) and text
+    longer than ``limit`` characters keeps its start and end around a "…".
+    """
+    text = _UNSAFE_CHARACTERS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+    if len(text) > limit:
+        head = max(1, limit * 2 // 3)
+        tail = max(0, limit - head - 1)
+        text = text[:head] + "…" + (text[-tail:] if tail else "")
+    return text
 
 
 def _one_line(reason: object) -> str:

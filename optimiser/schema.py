@@ -273,6 +273,20 @@ POLICIES = Sheet(
     ),
 )
 
+BASELINE = Sheet(
+    name="baseline",
+    title="Baseline",
+    id_column="mission_id",
+    required=False,
+    help="Today's plan: the coverage each mission has now, by period. With the settings "
+    "max_change and change_penalty, a new plan stays close to it.",
+    columns=(
+        Column("mission_id", Kind.ID, "A Missions.mission_id.", required=True),
+        Column("period_id", Kind.ID, "A Periods.period_id.", required=True),
+        Column("coverage", Kind.SHARE, "Its coverage in today's plan (0-1).", required=True),
+    ),
+)
+
 SETTINGS = Sheet(
     name="settings",
     title="Settings",
@@ -287,7 +301,18 @@ SETTINGS = Sheet(
 
 SHEETS: dict[str, Sheet] = {
     s.name: s
-    for s in (MISSIONS, ZONES, RESOURCES, REQUIREMENTS, FUNDING, PERIODS, AVAILABILITY, POLICIES, SETTINGS)
+    for s in (
+        MISSIONS,
+        ZONES,
+        RESOURCES,
+        REQUIREMENTS,
+        FUNDING,
+        PERIODS,
+        AVAILABILITY,
+        POLICIES,
+        BASELINE,
+        SETTINGS,
+    )
 }
 
 
@@ -315,6 +340,16 @@ SETTING_KEYS: dict[str, Setting] = {
         Setting("solver", "highs", "highs or cbc."),
         Setting("time_limit_s", "60", "Solver time limit in seconds."),
         Setting("mip_gap", "0.005", "Relative optimality gap accepted for integer plans."),
+        Setting(
+            "max_change",
+            "",
+            "Most a mission's coverage may move from the Baseline sheet, e.g. 0.2 (blank: no limit).",
+        ),
+        Setting(
+            "change_penalty",
+            "0",
+            "Value given up per unit of coverage moved from the Baseline sheet (0: moving is free).",
+        ),
     )
 }
 

@@ -8,7 +8,7 @@ plan into a :class:`~optimiser.plan.Plan`.
 Stages (SPEC 3)
 ---------------
 - ``weighted``: maximise total value (stage "value"); then keep that value (at least
-  the incumbent's value, to the solver's feasibility tolerance) and spend the least
+  the incumbent's value; CBC: less a relative 1e-9) and spend the least
   money (stage "cost"), starting the integer search from the value stage's plan.
 - ``strict``: maximise the value of tier 1 ("tier1"), keep it, then tier 2, ... up to
   the lowest tier present; then spend the least money ("cost").
@@ -17,12 +17,16 @@ Stages (SPEC 3)
   mission that reached its minimum there and stops the others, and re-solves with
   those decisions fixed. That plan is accepted when it is within ``mip_gap`` of the
   bound (what the integer search would accept too), else the integer search starts
-  from it. A relaxed plan is then a few LPs, fast enough for the what-if page.
+  from it; in strict mode each tier decides again. A relaxed plan is then a few LPs,
+  fast enough for the what-if page.
 - "cost" keeps the on/off decisions of the value stage (one mission switched for
   another of the same value is rarely cheaper, and fixing them makes the money search
-  far easier). With whole units it is an integer search, given a quarter of the time
-  the value search took (at least half a second); if it stops there, the plan is still
-  value-optimal and the message says how close to the least money it got.
+  far easier). With whole units, it first hands back the units the plan does not need
+  (stage "polish": the least money with each need between ``ceil(quantity x
+  coverage)`` and the units given, a small search), then searches for cheaper plans
+  for a tenth of the time the value search took (at least half a second) each; if
+  it stops there, the plan is still value-optimal and the message says how close to
+  the least money it got.
 - ``duals``: shadow prices come from the continuous model with the on/off decisions
   fixed at the chosen plan (integer units relaxed, value floors dropped), maximising
   total value weighted by ``priority_weights`` (in strict mode too: the lexicographic
@@ -77,12 +81,11 @@ from optimiser.portfolio import Portfolio
 
 log = logging.getLogger(__name__)
 
-VALUE_TOLERANCE = 0.0  # relative value a later stage may give up (see _Stages.go)
 TIDY_COST = 1e-6  # money-unit cost of one unit of a free integer resource in the cost stage
 _STAGE_SHARE = 3.0  # a value stage's weight in sharing the time limit (a cost stage: 1)
 _MIN_STAGE_S = 0.01  # shortest time limit given to a stage
 _DUALS_FLOOR_S = 1.0  # the duals LP may run this long even when the time limit is spent
-_COST_SHARE = 0.25  # an integer cost search may take this share of the value search's time
+_COST_SHARE = 0.1  # the integer cost searches may each take this share of the value search's time
 _COST_MIN_S = 0.5  # ... and at least this long
 
 
@@ -164,6 +167,10 @@ def solve(scenario: Scenario) -> Plan:
         stages=tuple(stage.name for stage in run.stages),
     )
     plan = _make_plan(model, run, info, started)
+    if not plan.has_plan:  # say which commitments clash and by how much (SPEC 4)
+        from optimiser.diagnose import explain_infeasible
+
+        plan = explain_infeasible(plan, scenario)
     log.info("%s", plan.message)
     return plan
 
@@ -209,7 +216,7 @@ class _Stages:
         start = np.zeros(len(model.variables)) if model.is_mip else None  # doing nothing is often a plan
         for i, (name, objective) in enumerate(objectives):
             share = self._share(_STAGE_SHARE, _STAGE_SHARE * (len(objectives) - i) + 1)
-            if model.running and not whole_units and not self.engine.running_fixed:
+            if model.running and not whole_units:
                 result = self._dive(name, objective, share)
             else:
                 result = self._run(name, objective, True, share, start)
@@ -226,11 +233,15 @@ class _Stages:
                 log.warning("stage %s ended %s; keeping the previous plan", name, result.state)
                 break
             self.incumbent = start = result.values
-            # Later stages keep this stage's value. The floor is the incumbent's own value,
-            # with no slack: the incumbent stays feasible (it is also the next stage's start),
-            # and any slack would be spent by the cost stage, leaving coverages such as
-            # 0.499997 (trading value for money at the margin of the tolerance).
-            floor = result.objective - VALUE_TOLERANCE * max(abs(result.objective), 1.0)
+            if not model.is_mip and self.levers.priority_mode == PriorityMode.WEIGHTED:
+                self.duals = self.engine.duals()  # a continuous plan: the value LP's own duals
+            # Later stages keep this stage's value: the floor is the incumbent's own value
+            # (the incumbent stays feasible; it is also the next stage's start), less the
+            # engine's slack: none for HiGHS, a relative 1e-9 for CBC, which declares a
+            # zero-slack floor infeasible. No more: the cost stage spends any slack, and a
+            # relative 1e-6 left coverages such as 0.499997.
+            slack = self.engine.floor_slack * max(abs(result.objective), 1.0)
+            floor = result.objective - slack
             self.engine.add_floor(objective, floor)
         self._cost()
         self._duals()
@@ -245,9 +256,17 @@ class _Stages:
         otherwise the integer search starts from it.
         """
         clock = time.perf_counter()
+        fallback = self.incumbent if self.incumbent is not None else np.zeros(len(self.model.variables))
+        if self.engine.running_fixed:  # an earlier tier's decisions: decide again
+            self.engine.free_running(self.running_cols)
         relaxed = self._run(f"{name}-bound", objective, True, limit, None, relaxed=True)
-        if relaxed.state is not StageState.OPTIMAL:
-            return relaxed  # infeasible relaxation: no plan at all; or a limit hit
+        if relaxed.state is StageState.INFEASIBLE:
+            return relaxed  # the relaxation has no plan: neither has the model
+        if relaxed.state is not StageState.OPTIMAL:  # a limit hit: search from the last plan
+            start = fallback
+            return self._run(
+                name, objective, True, max(limit - (time.perf_counter() - clock), _MIN_STAGE_S), start
+            )
         coverage = relaxed.values[self.running_cov]
         decisions = (coverage >= self.running_min - 1e-6).astype(float)
         self.engine.fix_running(self.running_cols, decisions)
@@ -267,7 +286,7 @@ class _Stages:
                     self.duals = self.engine.duals()  # continuous, on/off fixed: the duals LP itself
                 return fixed
         self.engine.free_running(self.running_cols)
-        start = fixed.values if fixed.state is StageState.OPTIMAL else np.zeros(len(self.model.variables))
+        start = fixed.values if fixed.state is StageState.OPTIMAL else fallback
         limit = max(limit - (time.perf_counter() - clock), _MIN_STAGE_S)
         return self._run(name, objective, True, limit, start)
 
@@ -277,9 +296,12 @@ class _Stages:
         if len(self.running_cols) and not self.engine.running_fixed:
             self.engine.fix_running(self.running_cols, np.round(self.incumbent[self.running_cols]))
         cost = model.spending + TIDY_COST * model.tidy_units if len(model.tidy_units) else model.spending
+        searched = sum(s.seconds for s in self.stages)
+        if model.units:
+            remaining = self.deadline - time.perf_counter()
+            self._polish(cost, min(max(remaining, _MIN_STAGE_S), max(_COST_MIN_S, _COST_SHARE * searched)))
         remaining = self.deadline - time.perf_counter()
-        if model.units:  # an integer search: give it as long as the value search took
-            searched = sum(s.seconds for s in self.stages)
+        if model.units:  # an integer search: a share of the time the value search took
             limit = min(max(remaining, _MIN_STAGE_S), max(_COST_MIN_S, _COST_SHARE * searched))
             capped = limit < remaining
         else:
@@ -294,6 +316,31 @@ class _Stages:
         else:
             log.warning("cost stage ended %s; keeping the value stage's plan", result.state)
 
+    def _polish(self, cost, limit: float) -> None:
+        """Hand back whole units the plan does not need: the least money with every
+        integer need between ``ceil(quantity x coverage)`` units and what the plan gave
+        it (a small integer search, started from the plan: the unrestricted search
+        rarely finds this within its time, and budget-share policies can need some of
+        those units)."""
+        needs = self.model.needs
+        columns = needs["column"].to_numpy(np.int64)
+        whole = columns >= 0
+        columns = columns[whole]
+        cells = needs["cell"].to_numpy(np.int64)[whole]
+        coverage = self.incumbent[np.array([v.index for v in self.model.coverage.values()], dtype=np.int64)]
+        given = np.round(self.incumbent[columns])
+        needed = np.ceil(needs["quantity"].to_numpy(float)[whole] * coverage[cells] - 1e-7)
+        needed = np.clip(needed, 0.0, given)
+        if np.array_equal(needed, given):
+            return
+        self.engine.bound(columns, needed, given)
+        result = self._run("polish", cost, False, limit, self.incumbent)
+        self.engine.unfix(columns)
+        if result.state in (StageState.OPTIMAL, StageState.STOPPED):
+            self.incumbent = result.values
+        else:
+            log.debug("polish ended %s; the cost search starts from the value stage's plan", result.state)
+
     def _duals(self) -> None:
         """Shadow prices: the continuous model, on/off decisions fixed, total value."""
         if self.duals is not None:
@@ -301,9 +348,8 @@ class _Stages:
         self.engine.drop_floors()
         limit = max(self.deadline - time.perf_counter(), _DUALS_FLOOR_S)
         result = self._run("duals", self.model.value, True, limit, None, relaxed=True)
-        if result.state is StageState.OPTIMAL:
-            self.duals = self.engine.duals()
-        else:
+        self.duals = self.engine.duals() if result.state is StageState.OPTIMAL else None
+        if self.duals is None:
             log.warning("shadow prices not available: the duals LP ended %s", result.state)
             self.duals = lambda constraint: math.nan
 
@@ -324,7 +370,7 @@ class _Stages:
         )
         if result.state is StageState.FAILED:
             raise SolveError(f"The solver failed in stage {name!r}")
-        if result.state is StageState.STOPPED and name != "cost":
+        if result.state is StageState.STOPPED and name not in ("cost", "polish"):  # they have own shares
             self.out_of_time = True
         return result
 
@@ -337,6 +383,7 @@ class _Engine:
 
     name = ""
     running_fixed = False
+    floor_slack = 0.0  # relative value a later stage may give up (see _Stages.go)
 
     def version(self) -> str:
         raise NotImplementedError
@@ -354,13 +401,28 @@ class _Engine:
 
     def fix_running(self, columns: np.ndarray, values: np.ndarray) -> None:
         """Fix the on/off decisions (binary columns) at these values."""
-        raise NotImplementedError
+        self.fix(columns, values)
+        self.running_fixed = True
 
     def free_running(self, columns: np.ndarray) -> None:
+        self.unfix(columns)
+        self.running_fixed = False
+
+    def fix(self, columns: np.ndarray, values: np.ndarray) -> None:
+        """Fix columns at values (both bounds)."""
+        self.bound(columns, values, values)
+
+    def bound(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Narrow columns' bounds (until :meth:`unfix`)."""
         raise NotImplementedError
 
-    def duals(self) -> Callable[[pulp.LpConstraint], float]:
-        """Row duals of the last (continuous) run: d objective / d right-hand side."""
+    def unfix(self, columns: np.ndarray) -> None:
+        """Give columns back their own bounds."""
+        raise NotImplementedError
+
+    def duals(self) -> Callable[[pulp.LpConstraint], float] | None:
+        """Row duals of the last continuous run, d objective / d right-hand side, or
+        None when the solver gave none."""
         raise NotImplementedError
 
 
@@ -407,7 +469,7 @@ class _PulpHighs(pulp.HiGHS):
             variable.index = i
         lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
         upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
-        h.addVars(n, lower, upper)
+        _check(h.addVars(n, lower, upper), "a bound", np.concatenate([lower, upper]))
         integer = np.array([i for i, v in enumerate(variables) if v.cat == pulp.LpInteger], dtype=np.int32)
         if len(integer) and self.mip:
             h.changeColsIntegrality(len(integer), integer, np.ones(len(integer), dtype=np.uint8))
@@ -428,15 +490,17 @@ class _PulpHighs(pulp.HiGHS):
             lows[r] = -inf if lb is None else lb
             ups[r] = inf if ub is None else ub
         if len(constraints):
-            h.addRows(
+            values = np.asarray(coefs, dtype=float)
+            status = h.addRows(
                 len(constraints),
                 lows,
                 ups,
                 len(index),
                 starts[:-1].astype(np.int32),
                 np.asarray(index, dtype=np.int32),
-                np.asarray(coefs, dtype=float),
+                values,
             )
+            _check(status, "a coefficient", values)
         objective = lp.objective or pulp.LpAffineExpression()
         self.set_objective(h, n, objective, lp.sense == pulp.LpMaximize)
 
@@ -449,9 +513,21 @@ class _PulpHighs(pulp.HiGHS):
                 np.fromiter(map(attrgetter("index"), objective.keys()), dtype=np.int64, count=len(objective)),
                 np.fromiter(objective.values(), dtype=float, count=len(objective)),
             )
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        _check(h.changeColsCost(n, np.arange(n, dtype=np.int32), cost), "an objective coefficient", cost)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
         return cost
+
+
+def _check(status, what: str, numbers: np.ndarray) -> None:
+    """HiGHS refuses numbers beyond what it holds (a coefficient of 1e15 or more) and
+    would otherwise solve a model without them: stop with a one-line reason."""
+    if status == highspy.HighsStatus.kError:
+        finite = np.abs(numbers[np.isfinite(numbers)]) if len(numbers) else np.zeros(0)
+        largest = f" (up to {finite.max():.3g})" if len(finite) else ""
+        raise SolveError(
+            f"The solver cannot hold {what} of this model{largest}: some numbers are too large; "
+            "check hazard multipliers, unit costs, quantities and amounts"
+        )
 
 
 def _highs_state(model_status, has_plan: bool) -> StageState:
@@ -498,7 +574,13 @@ class _HighsEngine(_Engine):
         self.h = model.problem.solverModel
         self.n = len(model.variables)
         self.floors: list[int] = []
+        self.row_dual: np.ndarray | None = None
         self.integer = np.array([v.index for v in model.variables if v.cat == pulp.LpInteger], dtype=np.int32)
+        inf = highspy.kHighsInf
+        self.lower = np.array(
+            [-inf if v.lowBound is None else v.lowBound for v in model.variables], dtype=float
+        )
+        self.upper = np.array([inf if v.upBound is None else v.upBound for v in model.variables], dtype=float)
 
     def version(self) -> str:
         return str(self.h.version())
@@ -527,8 +609,11 @@ class _HighsEngine(_Engine):
         state = _highs_state(h.getModelStatus(), info.primal_solution_status == 2)  # 2: feasible
         if state in (StageState.OPTIMAL, StageState.STOPPED):
             values = np.asarray(h.getSolution().col_value, dtype=float)
-            if relaxed:
-                self.row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
+            if not mip:
+                solution = h.getSolution()
+                row_dual = np.asarray(solution.row_dual, dtype=float)
+                valid = solution.dual_valid and len(row_dual) == h.getNumRow()
+                self.row_dual = row_dual if valid else None
         if relaxed:
             self._integrality(True)
         if state not in (StageState.OPTIMAL, StageState.STOPPED):
@@ -556,21 +641,21 @@ class _HighsEngine(_Engine):
             self.h.changeRowBounds(row, -highspy.kHighsInf, highspy.kHighsInf)
         self.floors = []
 
-    def fix_running(self, columns, values) -> None:
+    def bound(self, columns, lower, upper) -> None:
         columns = np.asarray(columns, dtype=np.int32)
-        values = np.asarray(values, dtype=float)
         if len(columns):
-            self.h.changeColsBounds(len(columns), columns, values, values)
-        self.running_fixed = True
+            lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+            self.h.changeColsBounds(len(columns), columns, lower, upper)
 
-    def free_running(self, columns) -> None:
+    def unfix(self, columns) -> None:
         columns = np.asarray(columns, dtype=np.int32)
         if len(columns):
-            self.h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), np.ones(len(columns)))
-        self.running_fixed = False
+            self.h.changeColsBounds(len(columns), columns, self.lower[columns], self.upper[columns])
 
     def duals(self):
         row_dual = self.row_dual
+        if row_dual is None:  # HiGHS gave no duals (seen with absurd coefficients)
+            return None
         return lambda constraint: float(row_dual[constraint.index])
 
 
@@ -579,6 +664,7 @@ class _CbcEngine(_Engine):
     command-line program: every run writes the model anew)."""
 
     name = "cbc"
+    floor_slack = 1e-9
 
     def __init__(self, model: MissionModel, levers):
         self.model = model
@@ -587,6 +673,7 @@ class _CbcEngine(_Engine):
         for i, variable in enumerate(model.variables):
             variable.index = i
         self.pi: dict[int, float] = {}
+        self.bounds: dict[int, tuple[float | None, float | None]] = {}  # of fixed columns
 
     def version(self) -> str:
         return _cbc_version()
@@ -652,17 +739,20 @@ class _CbcEngine(_Engine):
     def drop_floors(self) -> None:
         self.floors = []
 
-    def fix_running(self, columns, values) -> None:
-        for column, value in zip(np.asarray(columns).tolist(), np.asarray(values).tolist(), strict=True):
+    def bound(self, columns, lower, upper) -> None:
+        columns = np.asarray(columns).tolist()
+        for column, low, up in zip(
+            columns, np.asarray(lower).tolist(), np.asarray(upper).tolist(), strict=True
+        ):
             variable = self.model.variables[column]
-            variable.lowBound = variable.upBound = float(value)
-        self.running_fixed = True
+            self.bounds.setdefault(column, (variable.lowBound, variable.upBound))
+            variable.lowBound, variable.upBound = float(low), float(up)
 
-    def free_running(self, columns) -> None:
+    def unfix(self, columns) -> None:
         for column in np.asarray(columns).tolist():
-            variable = self.model.variables[column]
-            variable.lowBound, variable.upBound = 0, 1
-        self.running_fixed = False
+            if column in self.bounds:
+                variable = self.model.variables[column]
+                variable.lowBound, variable.upBound = self.bounds.pop(column)
 
     def duals(self):
         pi = self.pi
@@ -817,7 +907,9 @@ def _make_plan(model: MissionModel, run: _Stages, info: SolverInfo, started: flo
         portfolio=scenario.portfolio,
         message=message,
     )
-    return dataclasses.replace(plan, sensitivity=tables.sensitivity(plan))
+    from optimiser.sensitivity import shadow_price_table  # the sentences live with the ranges
+
+    return dataclasses.replace(plan, sensitivity=shadow_price_table(plan))
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:
@@ -858,6 +950,20 @@ class _Tables:
         money = values[flows["column"].to_numpy(np.int64)] * model.money_unit if len(flows) else np.zeros(0)
         self.money = np.where(money > 1e-6 * model.money_unit, money, 0.0)
         self.period_order = {p: i for i, p in enumerate(self.portfolio.period_ids)}
+        self.positions = {
+            "mission_id": {m: i for i, m in enumerate(self.portfolio.missions.index)},
+            "period_id": self.period_order,
+            "resource_id": {r: i for i, r in enumerate(self.portfolio.resources.index)},
+            "source_id": {s: i for i, s in enumerate(self.portfolio.sources.index)},
+        }
+
+    def _workbook_order(self, frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+        """Rows in the planner's order (the model's is canonical, by id)."""
+        if not len(frame):
+            return frame.reset_index(drop=True)
+        order = frame[keys].apply(lambda column: column.map(self.positions[column.name]))
+        ranked = order.sort_values(keys, kind="stable").index
+        return frame.loc[ranked].reset_index(drop=True)
 
     def _price(self, constraint: pulp.LpConstraint | None, scale: float = 1.0) -> float:
         """Value of one more unit of a <= row's right-hand side (0 when there is no row)."""
@@ -880,7 +986,7 @@ class _Tables:
             + cells["running_cost"].to_numpy(float) * self.coverage
         )
         value = cells["worth"].to_numpy(float) * value_of_coverage(self.coverage, levers.diminishing_returns)
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "mission_id": cells["mission_id"],
                 "period_id": cells["period_id"],
@@ -895,10 +1001,11 @@ class _Tables:
                 "cost": cost,
             }
         )
+        return self._workbook_order(frame, ["mission_id", "period_id"])
 
     def allocation(self) -> pd.DataFrame:
         needs = self.model.needs
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "mission_id": needs["mission_id"],
                 "period_id": needs["period_id"],
@@ -910,6 +1017,7 @@ class _Tables:
                 "cost": self.unit_money,
             }
         )
+        return self._workbook_order(frame, ["mission_id", "period_id", "resource_id"])
 
     def funding(self) -> pd.DataFrame:
         flows = self.model.flows
@@ -921,7 +1029,9 @@ class _Tables:
                 "money": self.money,
             }
         )
-        return frame[frame["money"] > 0].reset_index(drop=True) if len(frame) else _empty(FUNDING_COLUMNS)
+        if not len(frame):
+            return _empty(FUNDING_COLUMNS)
+        return self._workbook_order(frame[frame["money"] > 0], ["mission_id", "period_id", "source_id"])
 
     def resources(self) -> pd.DataFrame:
         needs = self.model.needs
@@ -1006,95 +1116,4 @@ class _Tables:
                 "shortfall_cost": shortfall * needs["unit_cost"].to_numpy(float)[short],
             }
         )
-        return frame.reset_index(drop=True)
-
-    def sensitivity(self, plan: Plan) -> pd.DataFrame:
-        """Every positive shadow price as a planner's sentence, ranked by the value the
-        sentence's step would add (one unit, one person, or a round sum of money)."""
-        portfolio = self.portfolio
-        period_name = portfolio.periods["name"].to_dict()
-        currency = self.model.scenario.levers.currency
-        rows = []
-        resources = portfolio.resources
-        for r, p, price in plan.resources[["resource_id", "period_id", "shadow_price"]].itertuples(
-            index=False
-        ):
-            if price > 0:
-                rows.append(
-                    (
-                        "resource",
-                        r,
-                        p,
-                        price,
-                        resources.at[r, "unit"],
-                        1.0,
-                        f"One more {resources.at[r, 'name']} in {period_name.get(p, p)} "
-                        f"adds {_fmt(price)} value",
-                    )
-                )
-        amounts = plan.budgets["amount"].to_numpy(float)
-        typical = float(np.median(amounts[amounts > 0])) if (amounts > 0).any() else 1e7
-        sources = portfolio.sources
-        for s, p, amount, price in plan.budgets[
-            ["source_id", "period_id", "amount", "shadow_price"]
-        ].itertuples(index=False):
-            if price > 0:
-                step = _money_step(amount if amount > 0 else typical)
-                rows.append(
-                    (
-                        "budget",
-                        s,
-                        p,
-                        price,
-                        currency,
-                        step,
-                        f"One more {currency} {_money_text(step)} of {sources.at[s, 'name']} in "
-                        f"{period_name.get(p, p)} adds {_fmt(price * step)} value",
-                    )
-                )
-        zones = portfolio.zones
-        for z, p, price in plan.zones[["zone_id", "period_id", "shadow_price"]].itertuples(index=False):
-            if price > 0:
-                rows.append(
-                    (
-                        "zone_cap",
-                        z,
-                        p,
-                        price,
-                        "person",
-                        1.0,
-                        f"One more person allowed in {zones.at[z, 'name']} in {period_name.get(p, p)} adds "
-                        f"{_fmt(price)} value",
-                    )
-                )
-        frame = pd.DataFrame(
-            rows, columns=["constraint", "id", "period_id", "shadow_price", "unit", "step", "sentence"]
-        )
-        if not len(frame):
-            return _empty(SENSITIVITY_COLUMNS)
-        frame["gain"] = frame["shadow_price"] * frame["step"]
-        kind_order = {"resource": 0, "budget": 1, "zone_cap": 2}
-        frame["_k"] = frame["constraint"].map(kind_order)
-        frame["_p"] = frame["period_id"].map(self.period_order)
-        frame = frame.sort_values(
-            ["gain", "_k", "id", "_p"], ascending=[False, True, True, True], kind="stable"
-        )
-        return frame[SENSITIVITY_COLUMNS].reset_index(drop=True)
-
-
-def _fmt(number: float) -> str:
-    """A value for a sentence: 3 significant figures, thousands separated."""
-    return f"{number:,.0f}" if abs(number) >= 1000 else f"{number:.3g}"
-
-
-def _money_step(amount: float) -> float:
-    """A round sum to speak of: the power of ten at or below a tenth of the amount."""
-    return float(10 ** max(math.floor(math.log10(max(amount, 10.0) / 10.0)), 0))
-
-
-def _money_text(step: float) -> str:
-    if step >= 1e9:
-        return f"{step / 1e9:g}bn"
-    if step >= 1e6:
-        return f"{step / 1e6:g}m"
-    return f"{step:,.0f}"
+        return self._workbook_order(frame, ["mission_id", "period_id", "resource_id"])

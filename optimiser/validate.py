@@ -44,7 +44,7 @@ import pandas as pd
 from optimiser.levers import Levers, parse_settings
 from optimiser.portfolio import Portfolio
 from optimiser.problems import InvalidInput, Problem, Severity
-from optimiser.read import RawSheet, RawWorkbook
+from optimiser.read import MESSAGE_CHARS, RawSheet, RawWorkbook, plain_text
 from optimiser.schema import (
     DEFAULT_PERIOD,
     ITEM_LEVERS,
@@ -77,6 +77,7 @@ _ROW_NOUN = {
     "periods": "period",
     "availability": "availability row",
     "policies": "policy",
+    "baseline": "baseline row",
     "settings": "setting",
 }
 # What the values of a choice column are called ("'huge' is not a risk level").
@@ -90,6 +91,10 @@ _CHOICE_NOUN = {
 _ABOVE_ZERO = {("missions", "weight")}
 # Number of items a list in a message shows before it is abbreviated.
 _SHOWN = 6
+LARGEST_NUMBER = 1e15
+"""Largest amount, cost, quantity, availability, cap or weight accepted (a thousand
+trillion). Nothing in a portfolio is near it; past it a cell is a typo or an attack, and
+solvers treat numbers from 1e20 as infinite."""
 
 
 @dataclass
@@ -159,7 +164,7 @@ def validate(raw: RawWorkbook) -> Portfolio:
     """
     checker = _Validator(raw)
     portfolio = checker.run()
-    problems = _in_sheet_order(checker.problems)
+    problems = [_one_line(p) for p in _in_sheet_order(checker.problems)]
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors or portfolio is None:
         logger.info("validation found %d error(s), %d warning(s)", len(errors), len(problems) - len(errors))
@@ -226,10 +231,19 @@ class _Validator:
         sources, funding = self.check_funding(tables["funding"], periods, missions, zones)
         availability = self.check_availability(tables["availability"], resources, periods)
         policies = self.check_policies(tables["policies"], zones, missions)
+        baseline = self.check_baseline(tables["baseline"], missions, periods)
         levers = self.check_settings(tables["settings"], sources, zones, missions)
+        if (levers.max_change is not None or levers.change_penalty) and not baseline:
+            self.warn(
+                tables["settings"],
+                "max_change and change_penalty hold a plan close to today's, which the Baseline sheet "
+                "gives; without Baseline rows they change nothing",
+            )
         if any(p.severity is Severity.ERROR for p in self.problems):
             return None
-        warnings = tuple(p for p in _in_sheet_order(self.problems) if p.severity is Severity.WARNING)
+        warnings = tuple(
+            _one_line(p) for p in _in_sheet_order(self.problems) if p.severity is Severity.WARNING
+        )
         return Portfolio(
             missions=_frame(missions, SHEETS["missions"], index="mission_id"),
             zones=_frame(zones, SHEETS["zones"], index="zone_id"),
@@ -250,6 +264,7 @@ class _Validator:
             periods=_frame(periods, SHEETS["periods"], index="period_id"),
             availability=_frame(availability, SHEETS["availability"]),
             policies=_frame(policies, SHEETS["policies"]),
+            baseline=_frame(baseline, SHEETS["baseline"]),
             levers=levers,
             source=self.raw.source,
             warnings=warnings,
@@ -563,7 +578,7 @@ class _Validator:
                 if item not in known:
                     self.warn(
                         table,
-                        f"'{item}' is not a {noun} in this portfolio{_suggest(item, known)}, so "
+                        f"'{plain_text(item)}' is not a {noun} in this portfolio{_suggest(item, known)}, so "
                         f"source {source['source_id']} pays for none there; known {nouns}: "
                         f"{_listing(known)}",
                         row.number,
@@ -580,7 +595,8 @@ class _Validator:
             elif values["name"] != source["name"]:
                 self.error(
                     table,
-                    f"source {source['source_id']} is called '{source['name']}' on row "
+                    f"source {plain_text(source['source_id'])} is called "
+                    f"'{plain_text(source['name'])}' on row "
                     f"{first.number}; every row of a source must give the same name (or none)",
                     row.number,
                     "name",
@@ -668,6 +684,52 @@ class _Validator:
             policies.append({c: values[c] for c in ("rule", "scope_type", "scope_value", "value")})
         return policies
 
+    def check_baseline(
+        self, table: _Table, missions: list[dict[str, object]] | None, periods: list[dict[str, object]]
+    ) -> list[dict[str, object]]:
+        """Today's plan: known missions and periods, each pair once; a period outside the
+        mission's active periods is a warning (that row is not used)."""
+        mission_ids = _ids(missions, "mission_id")
+        period_ids = [str(p["period_id"]) for p in periods]
+        order = {p: i for i, p in enumerate(period_ids)}
+        spans = {
+            str(m["mission_id"]): (m["start_period"], m["end_period"]) for m in missions or []
+        }
+        baseline: list[dict[str, object]] = []
+        seen: dict[tuple[object, object], int] = {}
+        for row in table.rows:
+            values = row.values
+            if mission_ids is not None and row.ok("mission_id"):
+                self.check_reference(table, row, "mission_id", mission_ids, "mission", "missions")
+            if row.ok("period_id"):
+                self.check_reference(table, row, "period_id", period_ids, "period", "periods")
+            if not row.ok("mission_id", "period_id", "coverage"):
+                continue
+            pair = (values["mission_id"], values["period_id"])
+            if pair in seen:
+                self.error(
+                    table,
+                    f"{pair[0]} in {pair[1]} is already given on row {seen[pair]}; give each "
+                    "mission and period once",
+                    row.number,
+                    "period_id",
+                    pair[1],
+                )
+                continue
+            seen[pair] = row.number
+            start, end = spans.get(str(pair[0]), (None, None))
+            known_span = start in order and end in order
+            if known_span and not order[str(start)] <= order[str(pair[1])] <= order[str(end)]:
+                self.warn(
+                    table,
+                    f"{pair[0]} is not active in {pair[1]} (it runs {start} to {end}); this row is not used",
+                    row.number,
+                    "period_id",
+                    pair[1],
+                )
+            baseline.append({c: values[c] for c in ("mission_id", "period_id", "coverage")})
+        return baseline
+
     def check_settings(
         self,
         table: _Table,
@@ -733,7 +795,8 @@ class _Validator:
             if ids is not None and item not in ids:
                 self.error(
                     table,
-                    f"{key}: '{item}' is not a {noun}{_suggest(item, ids)}; known {nouns}: {_listing(ids)}",
+                    f"{plain_text(key)}: '{plain_text(item)}' is not a {noun}{_suggest(item, ids)}; known "
+                    f"{nouns}: {_listing(ids)}",
                     row.number,
                     "key",
                     key,
@@ -753,7 +816,7 @@ class _Validator:
             if key in seen:
                 self.error(
                     table,
-                    f"{noun} id '{key}' is already used on row {seen[key]}; ids must be unique",
+                    f"{noun} id '{plain_text(key)}' is already used on row {seen[key]}; ids must be unique",
                     row.number,
                     id_column,
                     key,
@@ -773,7 +836,8 @@ class _Validator:
         row.bad.add(column)
         self.error(
             table,
-            f"'{value}' is not a {noun}{_suggest(str(value), known)}; known {nouns}: {_listing(known)}{hint}",
+            f"'{plain_text(value)}' is not a {noun}{_suggest(str(value), known)}; known {nouns}: "
+            f"{_listing(known)}{hint}",
             row.number,
             column,
             row.raw.get(column, value),
@@ -813,6 +877,10 @@ def _parse(sheet: str, column: Column, value: object) -> object:
     if kind is Kind.INTEGER:
         return _parse_whole(column, value)
     number = _parse_amount(value)
+    if abs(number) > LARGEST_NUMBER:
+        raise ValueError(
+            f"is too large; {column.name} must be at most {LARGEST_NUMBER:,.0f} (check for a typo)"
+        )
     if (sheet, column.name) in _ABOVE_ZERO and number <= 0:
         raise ValueError(f"is not above 0; {column.name} must be above 0 (default {column.default:g})")
     if column.minimum is not None and number < column.minimum:
@@ -921,10 +989,19 @@ def _show(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, str):
-        return f"'{value.strip()}'"
+        return f"'{plain_text(value.strip())}'"
     if isinstance(value, dt.date | dt.time):
         return _format_id(value)
-    return str(value)
+    return plain_text(value)
+
+
+def _one_line(problem: Problem) -> Problem:
+    """A problem whose sheet and message show on one line, of bounded length."""
+    message = plain_text(problem.message, MESSAGE_CHARS)
+    sheet = plain_text(problem.sheet, MESSAGE_CHARS // 4)
+    if message == problem.message and sheet == problem.sheet:
+        return problem
+    return dataclasses.replace(problem, message=message, sheet=sheet)
 
 
 def _percent(share: object) -> str:
@@ -935,9 +1012,10 @@ def _listing(items: list[str]) -> str:
     """``Z01, Z02, Z03`` or, for long lists, ``Z01, Z02, Z03, Z04, Z05, …, Z30 (30 in all)``."""
     if not items:
         return "none"
+    shown = [plain_text(item, 40) for item in (items if len(items) <= _SHOWN else items[: _SHOWN - 1])]
     if len(items) <= _SHOWN:
-        return ", ".join(items)
-    return f"{', '.join(items[: _SHOWN - 1])}, …, {items[-1]} ({len(items)} in all)"
+        return ", ".join(shown)
+    return f"{', '.join(shown)}, …, {plain_text(items[-1], 40)} ({len(items)} in all)"
 
 
 def _or_list(items: Iterable[str]) -> str:
@@ -947,9 +1025,11 @@ def _or_list(items: Iterable[str]) -> str:
 
 def _suggest(value: str, known: list[str]) -> str:
     """`` (did you mean Z19?)`` when a known id is close to the one written."""
+    if len(value) > 200:  # no id is that long; spare difflib the quadratic work
+        return ""
     by_case = [k for k in known if k.casefold() == value.casefold() or canonical(k) == canonical(value)]
     close = by_case or difflib.get_close_matches(value, known, n=1, cutoff=0.75)
-    return f" (did you mean {close[0]}?)" if close else ""
+    return f" (did you mean {plain_text(close[0])}?)" if close else ""
 
 
 def _spelling(value: str, known: list[str]) -> str:

@@ -101,7 +101,7 @@ def _build_directly(texts: dict[str, str]) -> Portfolio:
     missions = pd.DataFrame(
         {
             "name": [n or i for i, n in zip(m["mission_id"], m["name"], strict=True)],
-            "zone_id": m["zone_id"],
+            "zone_id": m["zone_id"].tolist(),
             "type": [t or "other" for t in m["type"]],
             "priority": [int(parse_number(p)) for p in m["priority"]],
             "weight": _col(m, "weight", parse_number, 1.0),

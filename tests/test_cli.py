@@ -28,7 +28,9 @@ def write_folder(path: Path, **changes: str) -> Path:
 
 def test_solve_makes_a_plan_writes_reports_and_exits_0(tmp_path, capsys):
     folder = write_folder(tmp_path / "portfolio")
-    code = main(["solve", str(folder), "--out", str(tmp_path / "plan.xlsx"), "--json", str(tmp_path / "plan.json")])
+    code = main(
+        ["solve", str(folder), "--out", str(tmp_path / "plan.xlsx"), "--json", str(tmp_path / "plan.json")]
+    )
     assert code == 0
     result = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
     # 10 infantry: M1 (must-fund) takes 6, M2 gets the other 4 of its 8 -> coverage 0.5.
@@ -41,7 +43,9 @@ def test_solve_makes_a_plan_writes_reports_and_exits_0(tmp_path, capsys):
 
 def test_set_overrides_a_lever_for_the_run(tmp_path):
     folder = write_folder(tmp_path / "portfolio")
-    assert main(["solve", str(folder), "--set", "budget_scale=0.3", "--json", str(tmp_path / "cut.json")]) == 0
+    assert (
+        main(["solve", str(folder), "--set", "budget_scale=0.3", "--json", str(tmp_path / "cut.json")]) == 0
+    )
     result = json.loads((tmp_path / "cut.json").read_text(encoding="utf-8"))
     assert result["total_cost"] == pytest.approx(600)  # 2000 x 0.3: only the must-fund 6 people
     assert result["levers"]["budget_scale"] == "0.3"
@@ -62,7 +66,9 @@ def test_invalid_workbook_exits_2_naming_sheet_cell_and_column(tmp_path, capsys)
 
 
 def test_validate_lists_problems_and_exits_2_or_0(tmp_path, capsys):
-    bad = write_folder(tmp_path / "bad", requirements="mission_id,resource_id,quantity\nM1,INF,-6\nM2,INF,8\n")
+    bad = write_folder(
+        tmp_path / "bad", requirements="mission_id,resource_id,quantity\nM1,INF,-6\nM2,INF,8\n"
+    )
     assert main(["validate", str(bad)]) == 2
     assert "quantity" in capsys.readouterr().err
     assert main(["validate", str(write_folder(tmp_path / "good"))]) == 0

@@ -88,7 +88,9 @@ def test_settings_parse_as_typed():
 
 def test_every_bad_setting_is_reported_at_once():
     with pytest.raises(InvalidInput) as caught:
-        Levers().with_settings({"budget_scael": "1", "mip_gap": "lots", "priority.M1": "7", "solver": "gurobi"})
+        Levers().with_settings(
+            {"budget_scael": "1", "mip_gap": "lots", "priority.M1": "7", "solver": "gurobi"}
+        )
     messages = [str(p) for p in caught.value.errors]
     assert len(messages) == 4
     assert any("'budget_scael' is not a setting" in m for m in messages)
@@ -132,7 +134,12 @@ def test_budget_scale_and_source_scale_multiply(portfolio):
 
 def test_active_periods_run_from_start_to_end(portfolio):
     active = apply_levers(portfolio).active
-    assert list(active.itertuples(index=False, name=None)) == [("M1", "Q1"), ("M1", "Q2"), ("M2", "Q2"), ("M2", "Q3")]
+    assert list(active.itertuples(index=False, name=None)) == [
+        ("M1", "Q1"),
+        ("M1", "Q2"),
+        ("M2", "Q2"),
+        ("M2", "Q3"),
+    ]
 
 
 def test_item_levers_edit_missions_and_zones(portfolio):
@@ -145,6 +152,5 @@ def test_item_levers_edit_missions_and_zones(portfolio):
 
 
 def test_item_lever_naming_an_unknown_id_is_refused(portfolio):
-    with pytest.raises(InvalidInput, match="zone_cap.Z9: 'Z9' is not a zone"):
+    with pytest.raises(InvalidInput, match=r"zone_cap\.Z9: .Z9. is not a zone"):
         apply_levers(portfolio, portfolio.levers.with_settings({"zone_cap.Z9": "10"}))
-

@@ -433,7 +433,7 @@ def test_reading_warnings_reach_the_portfolio():
         "Zones!E1: column 'notes' is not a Zones column; it is ignored. "
         "Zones columns: zone_id, name, region, risk, personnel_cap, hazard_multiplier",
         "Notes: is not a sheet this tool reads; it is ignored. Sheets read: Missions, Zones, Resources, "
-        "Requirements, Funding, Periods, Availability, Policies, Settings",
+        "Requirements, Funding, Periods, Availability, Policies, Baseline, Settings",
     ]
 
 

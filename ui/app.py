@@ -21,6 +21,7 @@ import streamlit as st  # noqa: E402
 from optimiser import Plan  # noqa: E402
 from ui import controls, state, views  # noqa: E402
 from ui.summaries import mission_coverage  # noqa: E402
+from ui.tradeoffs import render_tradeoffs  # noqa: E402
 
 
 def _book() -> state.Workbook:
@@ -124,8 +125,8 @@ def main() -> None:
 
     head = st.container()
     # Only the open tab is drawn (on_change="rerun"): the page stays quick as it grows.
-    plan_tab, binds_tab, missions_tab, tables_tab, compare_tab = st.tabs(
-        list(views.TABS), key=views.VIEW, on_change="rerun"
+    plan_tab, binds_tab, missions_tab, tables_tab, compare_tab, tradeoffs_tab = st.tabs(
+        [*views.TABS, "Trade-offs"], key=views.VIEW, on_change="rerun"
     )
     if missions_tab.open:
         with missions_tab:
@@ -173,6 +174,9 @@ def main() -> None:
     if compare_tab.open:
         with compare_tab:
             views.compare_section(book, saved, on_load=_load_scenario, on_delete=_delete_scenario)
+    if tradeoffs_tab.open:
+        with tradeoffs_tab:
+            render_tradeoffs(portfolio, levers)
 
 
 main()

@@ -9,9 +9,9 @@ Each planner's levers, last good plan and saved scenarios live in their own
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -30,9 +30,8 @@ from optimiser import (
     optimise,
     read_workbook,
     validate,
-    write_json,
-    write_report,
 )
+from optimiser.report import report_workbook, result_json
 
 log = logging.getLogger(__name__)
 
@@ -118,16 +117,14 @@ def read_cached(content_sha256: str, name: str, _files: tuple[tuple[str, bytes],
     """Read and validate uploaded bytes; cached by their SHA-256.
 
     ``_files`` is one workbook ``(name, bytes)``, or the CSV files of one portfolio
-    (``missions.csv``, ``zones.csv``, ...), which are read as a folder.
+    (``missions.csv``, ``zones.csv``, ...), which are read as a folder. Everything is read
+    in memory: an upload is never written to disk.
     """
     try:
         if len(_files) == 1 and not _files[0][0].lower().endswith(".csv"):
             portfolio = validate(read_workbook(_files[0][1], name=name))
         else:
-            with tempfile.TemporaryDirectory(prefix="mission-csv-") as folder:
-                for file_name, content in _files:
-                    (Path(folder) / Path(file_name).name).write_bytes(content)
-                portfolio = validate(read_workbook(Path(folder), name=name))
+            portfolio = validate(read_workbook(list(_files), name=name))
     except InvalidInput as invalid:
         return Workbook(name, content_sha256, None, invalid.problems)
     except Exception as error:  # a planner sees one line, never a traceback
@@ -188,19 +185,15 @@ def solve(book: Workbook, levers: Levers) -> Solved:
 
 
 def report_bytes(plan: Plan) -> bytes:
-    """The report workbook (.xlsx) of a plan, as bytes for a download button."""
-    with tempfile.TemporaryDirectory(prefix="mission-report-") as folder:
-        path = Path(folder) / "report.xlsx"
-        written = write_report(plan, path)
-        return Path(written or path).read_bytes()
+    """The report workbook (.xlsx) of a plan, as bytes for a download button (in memory)."""
+    buffer = io.BytesIO()
+    report_workbook(plan).save(buffer)
+    return buffer.getvalue()
 
 
 def json_bytes(plan: Plan) -> bytes:
-    """The JSON result of a plan (the same file as the command line's ``--json``)."""
-    with tempfile.TemporaryDirectory(prefix="mission-json-") as folder:
-        path = Path(folder) / "plan.json"
-        written = write_json(plan, path)
-        return Path(written or path).read_bytes()
+    """The JSON result of a plan (the same file as the command line's ``--json``), in memory."""
+    return result_json(plan).encode("utf-8")
 
 
 # --------------------------------------------------------------------------- scenarios

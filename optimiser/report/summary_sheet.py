@@ -40,6 +40,8 @@ STATUS_MEANING = {
     Status.OPTIMAL: "the best plan, proven within the accepted gap",
     Status.FEASIBLE: "a good plan; the time limit stopped the search before it was proven best",
     Status.INFEASIBLE: "no plan can keep every commitment; see below for what clashes",
+    Status.RELAXED: "no plan can keep every commitment; this plan keeps them relaxed by the least "
+    "needed, listed below",
 }
 CHART_COLUMN = "K"
 MAX_LISTED_WARNINGS = 200
@@ -78,7 +80,11 @@ def summary_sheet(ws: Worksheet, plan: Plan, names: Names, written_at: datetime)
     row = _pairs(out, row, figures)
 
     if plan.diagnosis or not plan.has_plan:
-        title = "Why no plan is possible" if not plan.has_plan else "Diagnosis"
+        title = (
+            "Why no plan is possible" if not plan.has_plan
+            else "Commitments relaxed" if plan.status is Status.RELAXED
+            else "Diagnosis"
+        )
         row = out.section(row + 1, title)
         if plan.message:
             out.note(row, 1, plan.message)

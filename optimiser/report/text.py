@@ -51,6 +51,9 @@ def summary_text(plan: Plan) -> str:
     lines.append(f"Status: {plan.status}" + (f" ({'; '.join(notes)})" if notes else ""))
     if plan.message:
         lines.append(plan.message)
+    if plan.diagnosis:
+        lines.append("Commitments relaxed:" if plan.status is Status.RELAXED else "Diagnosis:")
+        lines += [f"  - {sentence}" for sentence in plan.diagnosis]
     lines.append(
         f"Value: {_decimal(plan.value)} of {_decimal(plan.max_value)} possible "
         f"({_percent(share(plan.value, plan.max_value))})"

@@ -1,0 +1,684 @@
+"""Why no plan is possible (SPEC section 4), and the plan that is possible.
+
+When the hard commitments cannot all hold, :func:`diagnose` solves an *elastic* copy of
+the model: the must-fund floors stay, and every limit they can run into may be
+stretched at a price:
+
+- a resource's usable units in a period (``capacity``): "extra units";
+- a funding source's money in a period (``budget``): "extra money";
+- a zone's personnel cap in a period (``zone_cap``): "extra personnel";
+- a policy row (``policy``): a looser share or mean coverage;
+- a Baseline change limit (``change_limit``, with ``max_change``): a larger move;
+- a must-fund mission-period that no funding source may pay for (``no_funding``):
+  money from outside the portfolio.
+
+The elastic model minimises the *relative* size of the stretches, each divided by its
+limit (a 250-person shortfall in a pool of 600 weighs 0.42; USD 1m more in a budget of
+USD 100m weighs 0.01), so that people, equipment, money and policies are comparable and
+the slack lands where the scarcity is. Extra units of a whole-unit resource are whole.
+Each stretch is then worded by naming the must-fund missions that use that resource,
+money or zone in that period::
+
+    Must-fund UNIFIL-CMD needs 850 Infantry in 2027-Q1; 600 are available after the
+    10% reserve (short 250)
+
+:func:`solve_relaxed` solves the real model with exactly those stretches granted: the
+plan that is possible, with status ``relaxed`` and the stretches as its diagnosis.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from optimiser import wording
+from optimiser.levers import Levers, Scenario, apply_levers
+from optimiser.model import MissionModel, build_model
+from optimiser.plan import Plan, Status
+from optimiser.portfolio import Portfolio
+
+log = logging.getLogger(__name__)
+
+RELAXATION_COLUMNS = [
+    "kind", "id", "period_id", "needed", "available", "shortfall", "unit", "missions", "sentence", "weight",
+]
+"""Columns of :attr:`Diagnosis.relaxations`; see there."""
+
+KIND_ORDER = {"capacity": 0, "zone_cap": 1, "budget": 2, "no_funding": 3, "policy": 4, "change_limit": 5}
+_TIE = 1e-7  # weight of one unit of coverage in the elastic objective: keeps optional missions off
+_ZERO = 1e-6  # slack below this (relative to its limit) is no slack
+_DIAGNOSIS_GAP = 1e-6  # the elastic search proves its minimum this closely
+
+
+@dataclass(frozen=True, eq=False)
+class Diagnosis:
+    """What the commitments need beyond what exists: the smallest relaxation found.
+
+    Attributes
+    ----------
+    feasible : True when no relaxation is needed (every commitment can hold).
+    relaxations : one row per stretched commitment, largest relative stretch first:
+        ``kind`` (capacity, budget, zone_cap, policy, change_limit, no_funding), ``id``
+        (resource, source, zone, policy row number as text, or mission), ``period_id``
+        (None for a budget-share policy, which spans every period), ``needed``,
+        ``available``, ``shortfall`` (units, money, personnel, a share or coverage;
+        whole units for whole-unit resources), ``unit`` (the resource's unit, the
+        currency, "person", "share" or "coverage"), ``missions`` (the must-fund
+        missions involved, a tuple), ``sentence`` (the planner's words) and ``weight``
+        (the stretch relative to its limit, by which rows are ranked).
+    seconds : time taken (building and solving the elastic model).
+    proven : False when the time limit stopped the search: the relaxation is enough but
+        may not be the smallest.
+    message : one line for a planner.
+    scenario : the scenario diagnosed.
+    """
+
+    feasible: bool
+    relaxations: pd.DataFrame
+    seconds: float
+    proven: bool
+    message: str
+    scenario: Scenario = field(repr=False)
+
+    @property
+    def sentences(self) -> tuple[str, ...]:
+        """One sentence per relaxation; the same clash in several periods is one sentence
+        ("... in every period; ...")."""
+        return _merged_sentences(self.relaxations, self.scenario.portfolio)
+
+    def relaxed_scenario(self) -> Scenario:
+        """The scenario with every stretch granted: more units, money, a higher cap, a
+        looser policy, a baseline moved, or a funding source for an unfunded mission."""
+        return _relax(self.scenario, self.relaxations)
+
+    def __repr__(self) -> str:
+        if self.feasible:
+            return f"Diagnosis(feasible, {self.seconds:.2f}s)"
+        return f"Diagnosis({len(self.relaxations)} relaxation(s), {self.seconds:.2f}s: {self.message!r})"
+
+
+def diagnose(scenario: Scenario, time_limit_s: float | None = None) -> Diagnosis:
+    """Find the smallest relaxation of the commitments that makes a plan possible.
+
+    Parameters
+    ----------
+    scenario : a portfolio with levers applied (:func:`optimiser.levers.apply_levers`).
+    time_limit_s : the elastic search's limit (default: the scenario's ``time_limit_s``).
+
+    Returns
+    -------
+    Diagnosis
+        ``feasible`` when nothing needs relaxing; otherwise the relaxations, one sentence
+        each, in the planner's words.
+    """
+    from optimiser.solve import StageState, _make_engine  # the one place solvers are made
+
+    started = time.perf_counter()
+    levers = scenario.levers
+    model = build_model(scenario, name="elastic")
+    elastic = _Elastic(model)
+    engine = _make_engine(model, levers.changed(mip_gap=_DIAGNOSIS_GAP))
+    limit = float(time_limit_s if time_limit_s is not None else levers.time_limit_s)
+    result = engine.run("diagnose", elastic.objective, False, limit, None)
+    seconds = time.perf_counter() - started
+    if result.state not in (StageState.OPTIMAL, StageState.STOPPED) or result.values is None:
+        message = (
+            "The search for what clashes found no answer within the time limit; raise time_limit_s"
+            if result.state is StageState.NO_PLAN
+            else "The commitments clash in a way the diagnosis cannot stretch (a solver problem?)"
+        )
+        log.warning("diagnosis ended %s", result.state)
+        return Diagnosis(False, _empty(), seconds, False, message, scenario)
+    relaxations = elastic.relaxations(result.values)
+    proven = result.state is StageState.OPTIMAL
+    if not len(relaxations):
+        return Diagnosis(True, relaxations, seconds, proven, "Every commitment can hold.", scenario)
+    count = len(relaxations)
+    limits = f"{count} limit" + ("" if count == 1 else "s")
+    smallest = "the smallest relaxation" if proven else "a relaxation (time ran out before the smallest was proven)"
+    message = (
+        "No plan keeps every commitment (must-fund floors, zone caps, policies): "
+        f"{smallest} that makes one possible stretches {limits}, listed below."
+    )
+    log.info("diagnosis: %d relaxation(s) in %.2fs", count, seconds)
+    return Diagnosis(False, relaxations, seconds, proven, message, scenario)
+
+
+def explain_infeasible(plan: Plan, scenario: Scenario) -> Plan:
+    """An infeasible plan with its diagnosis: the sentences in ``plan.diagnosis`` and the
+    message saying how many commitments clash. Called by :func:`optimiser.solve.solve`."""
+    if plan.has_plan:
+        return plan
+    found = diagnose(scenario)
+    if len(found.relaxations):
+        sentences, message = found.sentences, found.message
+    elif found.feasible:  # the elastic model keeps every commitment: a numerical edge
+        sentences = (
+            "Every commitment can hold when the diagnosis stretches nothing, so the clash is within the "
+            "solver's tolerances; try integer = no, or the other solver",
+        )
+        message = plan.message
+    else:
+        sentences, message = (found.message,), plan.message
+    solver = dataclasses.replace(
+        plan.solver,
+        total_s=plan.solver.total_s + found.seconds,
+        stages=(*plan.solver.stages, "diagnose"),
+    )
+    return dataclasses.replace(plan, diagnosis=sentences, message=message, solver=solver)
+
+
+def solve_relaxed(scenario: Scenario, diagnosis: Diagnosis | None = None) -> Plan:
+    """The plan that is possible: the commitments relaxed by the smallest amounts that
+    make a plan possible (:func:`diagnose`), then solved as usual.
+
+    Returns
+    -------
+    Plan
+        status ``relaxed`` with the relaxations as ``diagnosis`` when some were needed;
+        otherwise the ordinary plan (``optimal`` or ``feasible``).
+    """
+    from optimiser.solve import solve
+
+    diagnosis = diagnosis or diagnose(scenario)
+    if diagnosis.feasible:
+        return solve(scenario)
+    if not len(diagnosis.relaxations):  # nothing to grant: say why there is no plan
+        return explain_infeasible(solve(scenario), scenario)
+    plan = solve(diagnosis.relaxed_scenario())
+    if not plan.has_plan:
+        return dataclasses.replace(plan, diagnosis=diagnosis.sentences)
+    granted = len(diagnosis.relaxations)
+    message = (
+        f"Plan with relaxed commitments: no plan meets every commitment, so {granted} "
+        f"{'was' if granted == 1 else 'were'} relaxed by the least needed (listed below). " + plan.message
+    )
+    return dataclasses.replace(
+        plan,
+        status=Status.RELAXED,
+        message=message,
+        diagnosis=diagnosis.sentences,
+        solver=dataclasses.replace(plan.solver, total_s=plan.solver.total_s + diagnosis.seconds),
+    )
+
+
+def relax_commitments(portfolio: Portfolio, levers: Levers | None = None) -> Plan:
+    """:func:`solve_relaxed` of a portfolio under levers (``None``: its Settings)."""
+    return solve_relaxed(apply_levers(portfolio, levers))
+
+
+# -- the elastic model -------------------------------------------------------------------
+
+
+@dataclass
+class _Slack:
+    kind: str
+    key: tuple  # (id, period_id) or (policy row, period_id or None) or (mission, period)
+    variable: pulp.LpVariable
+    weight: float  # objective weight: 1 / the limit it stretches
+    row: pulp.LpConstraint | None = None
+    side: str = ""  # change limits: "down" or "up"
+
+
+class _Elastic:
+    """Adds a penalised slack to every limit the commitments may run into."""
+
+    def __init__(self, model: MissionModel):
+        self.model = model
+        self.scenario = model.scenario
+        self.portfolio = model.scenario.portfolio
+        self.levers = model.scenario.levers
+        self.slacks: list[_Slack] = []
+        resources = self.portfolio.resources
+        whole = resources["integer"].astype(bool) & bool(self.levers.integer)
+        money_unit = model.money_unit
+        amounts = self.scenario.budget["amount"].to_numpy(float)
+        positive = amounts[np.isfinite(amounts) & (amounts > 0)]
+        self.typical_money = float(np.median(positive)) / money_unit if len(positive) else 1.0
+
+        # People and equipment: units used may exceed what is usable after the reserve.
+        usable = self.scenario.capacity.set_index(["resource_id", "period_id"])["usable"]
+        for (resource_id, period_id), row in model.capacity.items():
+            limit = float(usable[(resource_id, period_id)])
+            integer = bool(whole[resource_id])
+            self._stretch("capacity", (resource_id, period_id), row, -1.0, max(limit, 1.0), integer)
+
+        # Money: a source may pay more than it holds in the period.
+        amount = self.scenario.budget.set_index(["source_id", "period_id"])["amount"]
+        for (source_id, period_id), row in model.budgets.items():
+            limit = float(amount[(source_id, period_id)]) / money_unit
+            self._stretch("budget", (source_id, period_id), row, -1.0, max(limit, 0.01 * self.typical_money))
+
+        # Zone caps: more personnel than the cap.
+        personnel = resources["kind"] == "personnel"
+        whole_people = bool(whole[personnel].all()) if personnel.any() else True
+        caps = self.portfolio.zones["personnel_cap"].astype(float)
+        for (zone_id, period_id), row in model.zone_caps.items():
+            limit = float(caps[zone_id])
+            self._stretch("zone_cap", (zone_id, period_id), row, -1.0, max(limit, 1.0), whole_people)
+
+        # Policies: a looser share or mean coverage.
+        total_money = max(float(np.nansum(amounts)) / money_unit, 1e-9)
+        policies = self.portfolio.policies
+        for (index, period_id), row in model.policies.items():
+            rule, share = policies.iloc[index]["rule"], float(policies.iloc[index]["value"])
+            if rule == "min_average_coverage":  # rows: sum of coverage >= value x missions in scope
+                scale = max(float(row.getLb() or 0.0), 1e-3)
+            else:
+                scale = max(min(share, 1.0 - share), 0.05) * total_money
+            sign = 1.0 if row.sense == pulp.LpConstraintGE else -1.0
+            self._stretch("policy", (index, period_id), row, sign, scale)
+
+        # Baseline change limits: a larger move than max_change.
+        limit = max(float(self.levers.max_change or 0.0), 0.01)
+        for key, (down, up) in model.change_limits.items():
+            for side, row, sign in (("down", down, 1.0), ("up", up, -1.0)):
+                if row is not None:
+                    self._stretch("change_limit", key, row, sign, limit, side=side)
+
+        # Must-fund mission-periods that no funding source may pay: money from outside.
+        self._unfunded()
+
+        tie = pulp.LpAffineExpression([(v, _TIE) for v in model.coverage.values()])
+        self.objective = pulp.LpAffineExpression([(s.variable, s.weight) for s in self.slacks]) + tie
+
+    def _stretch(
+        self, kind: str, key: tuple, row: pulp.LpConstraint, sign: float, scale: float,
+        integer: bool = False, side: str = "",
+    ) -> None:
+        name = f"stretch_{kind}_{len(self.slacks)}"
+        variable = self.model.add_variable(name, 0.0, None, pulp.LpInteger if integer else pulp.LpContinuous)
+        row.expr.addterm(variable, sign)
+        self.slacks.append(_Slack(kind, key, variable, 1.0 / scale, row, side))
+
+    def _unfunded(self) -> None:
+        model = self.model
+        cells = model.cells
+        floors = cells[cells["must_fund"] & (cells["min_coverage"] > 0)]
+        funded = set(zip(model.flows["mission_id"], model.flows["period_id"], strict=True))
+        lonely = [
+            (m, p) for m, p in zip(floors["mission_id"], floors["period_id"], strict=True) if (m, p) not in funded
+        ]
+        if not lonely:
+            return
+        wanted = {id(model.coverage[key]): key for key in lonely}
+        for row in model.constraints:
+            if not row.name.startswith("paid_"):
+                continue
+            for variable in row.expr:
+                key = wanted.get(id(variable))
+                if key is not None:  # this mission-period's "cost is paid" row
+                    self._stretch("no_funding", key, row, 1.0, self.typical_money)
+                    break
+
+    # -- reading the answer ------------------------------------------------------------
+
+    def relaxations(self, values: np.ndarray) -> pd.DataFrame:
+        words = _Words(self.model, _ElasticPlan(self.model, values))
+        rows = []
+        for slack in self.slacks:
+            amount = float(values[slack.variable.index])
+            if slack.variable.cat == pulp.LpInteger:
+                amount = float(round(amount))
+            if amount * slack.weight <= _ZERO:
+                continue
+            row = getattr(words, slack.kind)(slack, amount)
+            row["weight"] = amount * slack.weight
+            rows.append(row)
+        if not rows:
+            return _empty()
+        frame = pd.DataFrame(rows)
+        frame["_k"] = frame["kind"].map(KIND_ORDER)
+        frame = frame.sort_values(["weight", "_k"], ascending=[False, True], kind="stable")
+        return frame[RELAXATION_COLUMNS].reset_index(drop=True)
+
+
+class _ElasticPlan:
+    """The elastic model's plan: units by need, money by flow, coverage by cell."""
+
+    def __init__(self, model: MissionModel, values: np.ndarray):
+        cells, needs = model.cells, model.needs
+        cov_col = np.array([v.index for v in model.coverage.values()], dtype=np.int64)
+        self.coverage = np.clip(values[cov_col], 0.0, None) if len(cov_col) else np.zeros(0)
+        column = needs["column"].to_numpy(np.int64)
+        quantity = needs["quantity"].to_numpy(float)
+        cell = needs["cell"].to_numpy(np.int64)
+        whole = np.rint(values[np.maximum(column, 0)]) if len(column) else np.zeros(0)
+        units = np.where(column >= 0, whole, quantity * self.coverage[cell])
+        self.needs = needs.assign(
+            units=np.maximum(units, 0.0),
+            must_fund=cells["must_fund"].to_numpy(bool)[cell],
+            zone_id=cells["zone_id"].to_numpy()[cell],
+        )
+        flows = model.flows
+        money = values[flows["column"].to_numpy(np.int64)] * model.money_unit if len(flows) else np.zeros(0)
+        self.flows = flows.assign(
+            money=np.where(money > 1e-6 * model.money_unit, money, 0.0),
+            must_fund=cells["must_fund"].to_numpy(bool)[flows["cell"].to_numpy(np.int64)]
+            if len(flows)
+            else np.zeros(0, dtype=bool),
+        )
+        self.cells = cells.assign(coverage=self.coverage)
+
+
+class _Words:
+    """One relaxation as a row of :attr:`Diagnosis.relaxations`, worded for a planner."""
+
+    def __init__(self, model: MissionModel, plan: _ElasticPlan):
+        self.model = model
+        self.plan = plan
+        self.scenario = model.scenario
+        self.portfolio = model.scenario.portfolio
+        self.levers = model.scenario.levers
+        self.currency = self.levers.currency
+        self.period_name = self.portfolio.periods["name"].to_dict()
+
+    def _period(self, period_id: str | None) -> str:
+        return str(self.period_name.get(period_id, period_id))
+
+    @staticmethod
+    def _who(parts: list[tuple[str, float]], show) -> tuple[str, tuple[str, ...]]:
+        """``"Must-fund A (500) and B (350)"`` (one mission: no figure); the ids."""
+        ids = tuple(m for m, _ in parts)
+        if len(parts) == 1:
+            return f"Must-fund {ids[0]}", ids
+        return "Must-fund " + wording.listing([f"{m} ({show(x)})" for m, x in parts]), ids
+
+    def _users(self, frame: pd.DataFrame, amount: str) -> tuple[list[tuple[str, float]], float]:
+        """Must-fund users (mission, amount), largest first, and what other missions use."""
+        must = frame[frame["must_fund"]].groupby("mission_id", sort=False)[amount].sum()
+        must = must[must > 1e-9].sort_values(ascending=False, kind="stable")
+        others = float(frame.loc[~frame["must_fund"], amount].sum())
+        return list(must.items()), others
+
+    def capacity(self, slack: _Slack, shortfall: float) -> dict:
+        resource_id, period_id = slack.key
+        resources = self.portfolio.resources
+        name, unit = str(resources.at[resource_id, "name"]), str(resources.at[resource_id, "unit"])
+        whole = bool(resources.at[resource_id, "integer"]) and bool(self.levers.integer)
+        capacity = self.scenario.capacity.set_index(["resource_id", "period_id"]).loc[(resource_id, period_id)]
+        usable, available = float(capacity["usable"]), float(capacity["available"])
+        if whole:
+            usable = math.floor(usable + 1e-9)
+        needed = usable + shortfall
+        needs = self.plan.needs
+        users = needs[(needs["resource_id"] == resource_id) & (needs["period_id"] == period_id)]
+        parts, others = self._users(users, "units")
+        subject, ids = self._who(parts, wording.number)
+        if others > 1e-6:
+            extra = f"missions kept running by policies or max_change ({wording.number(others)})"
+            subject = f"{subject} and {extra}" if parts else extra[0].upper() + extra[1:]
+        verb = "needs" if len(parts) == 1 and others <= 1e-6 else "need"
+        qualifiers = []
+        kind = str(resources.at[resource_id, "kind"])
+        scale = self.levers.personnel_scale if kind == "personnel" else self.levers.equipment_scale
+        if abs(scale - 1.0) > 1e-12:
+            qualifiers.append(f"at {kind}_scale {scale:g}")
+        reserve = float(capacity["reserve"])
+        if reserve > 0 and available > 0:
+            qualifiers.append(f"after the {wording.percent(reserve / available, 1)} reserve")
+        have = "none is" if usable <= 1e-9 else f"{wording.number(usable)} {'is' if wording.is_one(usable) else 'are'}"
+        sentence = (
+            f"{subject} {verb} {wording.count_of(needed, name, unit)} in {self._period(period_id)}; "
+            f"{have} available{(' ' + ' '.join(qualifiers)) if qualifiers else ''} "
+            f"(short {wording.number(shortfall)})"
+        )
+        return self._row("capacity", resource_id, period_id, needed, usable, shortfall, unit, ids, sentence)
+
+    def budget(self, slack: _Slack, shortfall_units: float) -> dict:
+        source_id, period_id = slack.key
+        shortfall = shortfall_units * self.model.money_unit
+        amount = float(
+            self.scenario.budget.set_index(["source_id", "period_id"]).loc[(source_id, period_id), "amount"]
+        )
+        needed = amount + shortfall
+        flows = self.plan.flows
+        drawn = flows[(flows["source_id"] == source_id) & (flows["period_id"] == period_id)]
+        parts, others = self._users(drawn, "money")
+        def money(amount: float) -> str:
+            return wording.money(amount, self.currency)
+
+        subject, ids = self._who(parts, money)
+        if others > 1e-6:
+            extra = f"missions kept running by policies or max_change ({money(others)})"
+            subject = f"{subject} and {extra}" if parts else extra[0].upper() + extra[1:]
+        verb = "needs" if len(parts) == 1 and others <= 1e-6 else "need"
+        eligible = self.model.flows.groupby(["mission_id", "period_id"]).size()
+        shared = any(eligible.get((m, period_id), 1) > 1 for m in ids)
+        source = str(self.portfolio.sources.at[source_id, "name"])
+        scale = self.levers.budget_scale * float(self.levers.source_scale.get(source_id, 1.0))
+        scaled = f" at a budget scale of {scale:g}" if abs(scale - 1.0) > 1e-12 else ""
+        sentence = (
+            f"{subject} {verb} {money(needed)} from {source} in {self._period(period_id)}"
+            f"{' (the other funds they may use are spent)' if shared else ''}; "
+            f"it holds {money(amount)}{scaled} (short {money(shortfall)})"
+        )
+        return self._row("budget", source_id, period_id, needed, amount, shortfall, self.currency, ids, sentence)
+
+    def zone_cap(self, slack: _Slack, shortfall: float) -> dict:
+        zone_id, period_id = slack.key
+        cap = float(self.portfolio.zones.at[zone_id, "personnel_cap"])
+        needs = self.plan.needs
+        people = needs[
+            (needs["zone_id"] == zone_id) & (needs["period_id"] == period_id) & (needs["kind"] == "personnel")
+        ]
+        parts, others = self._users(people, "units")
+        subject, ids = self._who(parts, wording.number)
+        if others > 1e-6:
+            extra = f"missions kept running by policies or max_change ({wording.number(others)})"
+            subject = f"{subject} and {extra}" if parts else extra[0].upper() + extra[1:]
+        verb = "needs" if len(parts) == 1 and others <= 1e-6 else "need"
+        needed = cap + shortfall
+        zone = str(self.portfolio.zones.at[zone_id, "name"])
+        sentence = (
+            f"{subject} {verb} {wording.number(needed)} personnel in {zone} in {self._period(period_id)}; "
+            f"the zone's cap is {wording.number(cap)} (short {wording.number(shortfall)})"
+        )
+        return self._row("zone_cap", zone_id, period_id, needed, cap, shortfall, "person", ids, sentence)
+
+    def policy(self, slack: _Slack, amount: float) -> dict:
+        index, period_id = slack.key
+        policy = self.portfolio.policies.iloc[index]
+        rule, share = str(policy["rule"]), float(policy["value"])
+        scope = _scope_words(str(policy["scope_type"]), str(policy["scope_value"]), self.portfolio)
+        cells = self.plan.cells
+        in_scope = _in_scope(cells, str(policy["scope_type"]), str(policy["scope_value"]))
+        ids = tuple(dict.fromkeys(cells.loc[in_scope & cells["must_fund"], "mission_id"]))
+        if rule == "min_average_coverage":
+            chosen = in_scope & (cells["period_id"] == period_id).to_numpy()
+            reached = float(cells.loc[chosen, "coverage"].mean()) if chosen.any() else 0.0
+            reached = min(reached, share)
+            sentence = (
+                f"Policy: the mean coverage of {scope} must be at least {wording.percent(share)} in "
+                f"{self._period(period_id)}; the people, equipment and money available allow "
+                f"{wording.percent(reached, 1)} (short {wording.points(share - reached)})"
+            )
+            return self._row("policy", str(index), period_id, share, reached, share - reached, "share", ids,
+                             sentence)
+        flows = self.plan.flows
+        scope_of_flow = in_scope[flows["cell"].to_numpy(np.int64)] if len(flows) else np.zeros(0, dtype=bool)
+        total = float(flows["money"].sum())
+        spent = float(flows.loc[scope_of_flow, "money"].sum())
+        reached = spent / total if total > 0 else 0.0
+        if rule == "min_budget_share":
+            reached = min(reached, share)
+            sentence = (
+                f"Policy: at least {wording.percent(share, 1)} of spending must go to {scope}; with the "
+                f"must-fund commitments and what those missions can use, at most {wording.percent(reached, 1)} "
+                f"can (short {wording.points(share - reached)})"
+            )
+        else:
+            reached = max(reached, share)
+            sentence = (
+                f"Policy: at most {wording.percent(share, 1)} of spending may go to {scope}; the must-fund "
+                f"commitments put at least {wording.percent(reached, 1)} there "
+                f"(over by {wording.points(reached - share)})"
+            )
+        return self._row("policy", str(index), None, share, reached, abs(reached - share), "share", ids, sentence)
+
+    def change_limit(self, slack: _Slack, amount: float) -> dict:
+        mission_id, period_id = slack.key
+        baseline = self.portfolio.baseline.set_index(["mission_id", "period_id"])["coverage"]
+        today = float(baseline[(mission_id, period_id)])
+        limit = float(self.levers.max_change or 0.0)
+        if slack.side == "down":  # coverage >= today - limit, stretched down to what is possible
+            cause = "the people, equipment and money available allow only"
+            needed, available = today - limit, today - limit - amount
+            reached = available
+        else:  # coverage <= today + limit, stretched up to what floors or policies need
+            cause = "its must-fund floor or the policies need"
+            needed, available = today + limit + amount, today + limit
+            reached = needed
+        sentence = (
+            f"max_change: {mission_id} may move at most {wording.points(limit)} from today's "
+            f"{wording.percent(today, 1)} in {self._period(period_id)}, but {cause} "
+            f"{wording.percent(reached, 1)} (a move of {wording.points(reached - today)}, "
+            f"{wording.points(amount)} more than allowed)"
+        )
+        return self._row("change_limit", mission_id, period_id, needed, available, amount, "coverage",
+                         (mission_id,), sentence)
+
+    def no_funding(self, slack: _Slack, amount_units: float) -> dict:
+        mission_id, period_id = slack.key
+        amount = amount_units * self.model.money_unit
+        cells = self.model.cells
+        cell = cells[(cells["mission_id"] == mission_id) & (cells["period_id"] == period_id)].iloc[0]
+        sentence = (
+            f"Must-fund {mission_id} costs {wording.money(amount, self.currency)} in {self._period(period_id)} "
+            f"at its {wording.percent(float(cell['min_coverage']), 1)} floor, but no funding source may pay "
+            f"for it (type {cell['type']}, zone {cell['zone_id']}, region {cell['region']}; see the Funding "
+            "sheet's eligible_types, eligible_zones and eligible_regions)"
+        )
+        return self._row("no_funding", mission_id, period_id, amount, 0.0, amount, self.currency, (mission_id,),
+                         sentence)
+
+    @staticmethod
+    def _row(kind, id_, period_id, needed, available, shortfall, unit, missions, sentence) -> dict:
+        return {
+            "kind": kind, "id": id_, "period_id": period_id, "needed": float(needed),
+            "available": float(available), "shortfall": float(shortfall), "unit": unit,
+            "missions": tuple(missions), "sentence": sentence,
+        }
+
+
+def _merged_sentences(relaxations: pd.DataFrame, portfolio: Portfolio) -> tuple[str, ...]:
+    """Sentences, one per clash: rows equal but for their period share one sentence."""
+    names = portfolio.periods["name"].to_dict()
+    groups: dict[tuple, list] = {}
+    for row in relaxations.itertuples(index=False):
+        period = names.get(row.period_id, row.period_id) if row.period_id is not None else None
+        template = row.sentence.replace(f" in {period}", " in \x00", 1) if period is not None else row.sentence
+        key = (row.kind, row.id, row.needed, row.available, row.shortfall, row.missions, template)
+        groups.setdefault(key, []).append((row.period_id, period, row.sentence))
+    sentences = []
+    order = {p: i for i, p in enumerate(portfolio.period_ids)}
+    for key, members in groups.items():
+        template = key[-1]
+        if len(members) == 1 or "\x00" not in template:
+            sentences.extend(sentence for _, _, sentence in members)
+            continue
+        members.sort(key=lambda m: order.get(m[0], 0))
+        if len(members) == len(order):
+            when = "every period"
+        else:
+            when = wording.listing([str(name) for _, name, _ in members], most=len(members))
+        sentences.append(template.replace("\x00", when, 1))
+    return tuple(sentences)
+
+
+def _in_scope(cells: pd.DataFrame, scope_type: str, scope_value: str) -> np.ndarray:
+    from optimiser.model import _in_scope as in_scope
+
+    return in_scope(cells, scope_type, scope_value)
+
+
+def _scope_words(scope_type: str, scope_value: str, portfolio: Portfolio) -> str:
+    if scope_type == "priority":
+        return f"priority-{scope_value} missions"
+    if scope_type == "zone":
+        name = portfolio.zones["name"].get(scope_value, scope_value)
+        return f"missions in {name}"
+    if scope_type == "region":
+        return f"missions in the region {scope_value}"
+    return f"{scope_value.replace('_', ' ')} missions"
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in RELAXATION_COLUMNS})
+
+
+# -- the relaxed scenario ----------------------------------------------------------------
+
+
+def _relax(scenario: Scenario, relaxations: pd.DataFrame) -> Scenario:
+    """Grant every relaxation: the elastic plan is then a plan of the relaxed scenario."""
+    portfolio = scenario.portfolio
+    capacity = scenario.capacity.copy()
+    budget = scenario.budget.copy()
+    zones = portfolio.zones.copy()
+    policies = portfolio.policies.copy()
+    baseline = portfolio.baseline.copy()
+    sources, funding = portfolio.sources, portfolio.funding
+    extra_sources, extra_funding = [], []
+    for row in relaxations.itertuples(index=False):
+        if row.kind == "capacity":
+            at = (capacity["resource_id"] == row.id) & (capacity["period_id"] == row.period_id)
+            capacity.loc[at, "usable"] = capacity.loc[at, "usable"] + row.shortfall
+            capacity.loc[at, "available"] = capacity.loc[at, "available"] + row.shortfall
+        elif row.kind == "budget":
+            at = (budget["source_id"] == row.id) & (budget["period_id"] == row.period_id)
+            budget.loc[at, "amount"] = budget.loc[at, "amount"] + _outward(row.shortfall)
+        elif row.kind == "zone_cap":
+            zones.loc[row.id, "personnel_cap"] = float(zones.at[row.id, "personnel_cap"]) + row.shortfall
+        elif row.kind == "policy":
+            index = int(row.id)
+            rule = policies.iloc[index]["rule"]
+            loose = row.available + (1e-6 if rule == "max_budget_share" else -1e-6)
+            current = float(policies.iloc[index]["value"])
+            loosened = min(current, loose) if rule != "max_budget_share" else max(current, loose)
+            policies.iloc[index, policies.columns.get_loc("value")] = min(max(loosened, 0.0), 1.0)
+        elif row.kind == "change_limit":  # move today's coverage by the stretch
+            at = (baseline["mission_id"] == row.id) & (baseline["period_id"] == row.period_id)
+            today = float(baseline.loc[at, "coverage"].iloc[0])
+            down = row.needed <= today + 1e-12  # the row was coverage >= today - max_change
+            moved = row.shortfall + 1e-9
+            baseline.loc[at, "coverage"] = min(max(today + (-moved if down else moved), 0.0), 1.0)
+        elif row.kind == "no_funding":
+            mission = portfolio.missions.loc[row.id]
+            source_id = f"EXTRA-{row.id}"
+            if source_id not in sources.index and all(s[0] != source_id for s in extra_sources):
+                extra_sources.append((source_id, f"Money from outside the portfolio for {row.id}", (mission["type"],),
+                                      (mission["zone_id"],), ()))
+            extra_funding.append((source_id, row.period_id, _outward(row.shortfall)))
+    if extra_sources:
+        added = pd.DataFrame(
+            [s[1:] for s in extra_sources],
+            columns=["name", "eligible_types", "eligible_zones", "eligible_regions"],
+            index=pd.Index([s[0] for s in extra_sources], name=sources.index.name),
+        )
+        sources = pd.concat([sources, added])
+        rows = []
+        for source_id, _, *_ in extra_sources:
+            for period in portfolio.period_ids:
+                amount = sum(a for s, p, a in extra_funding if s == source_id and p == period)
+                rows.append((source_id, period, amount))
+        funding = pd.concat([funding, pd.DataFrame(rows, columns=["source_id", "period_id", "amount"])],
+                            ignore_index=True)
+        budget = pd.concat([budget, pd.DataFrame(rows, columns=["source_id", "period_id", "amount"])],
+                           ignore_index=True)
+    relaxed = dataclasses.replace(
+        portfolio, zones=zones, policies=policies, baseline=baseline, sources=sources, funding=funding
+    )
+    return dataclasses.replace(scenario, portfolio=relaxed, capacity=capacity, budget=budget)
+
+
+def _outward(money: float) -> float:
+    """Money granted: the shortfall rounded up to a whole unit of currency."""
+    return float(math.ceil(money * (1 + 1e-9) + 1e-6))

@@ -1,0 +1,189 @@
+"""Where a sweep's scenarios are planned: here, on local processes, or on a Dask cluster.
+
+:func:`run_points` plans a list of scenarios of one portfolio and returns their
+outcomes in order, calling ``progress(done, total)`` as each one finishes (in the
+calling thread, so a page may draw a progress bar from it).
+
+- One worker, or one point: planned here, one after the other.
+- Local processes (the default; ``workers`` of them, at most one per point): a
+  :class:`~concurrent.futures.ProcessPoolExecutor` whose initializer receives the
+  portfolio once per process; each task then carries only its levers. Processes are
+  started by a fork server (spawn on Windows), never by a bare ``fork`` of a process
+  that may be running threads (a Streamlit page is; so is HiGHS after a solve). The
+  workers run only this package's code, so they are started as from a plain
+  interpreter, without re-running the ``__main__`` script as such pools otherwise do:
+  a Streamlit page (whose script is ``__main__`` while it runs) is not re-executed in
+  every worker, and a five-line script needs no ``if __name__ == "__main__":``.
+- A Dask cluster (``dask="tcp://scheduler:8786"``, or a ``distributed.Client``): the
+  portfolio is scattered to every worker once, each task carries its levers. The
+  workers need mission-optimiser installed (``pip install 'mission-optimiser[dask]'``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import sys
+import types
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from optimiser.explore.point import PointOutcome, plan_point
+from optimiser.levers import Levers
+from optimiser.portfolio import Portfolio
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (points done, points in all)
+
+BROKEN_POOL = "a sweep worker process stopped abruptly (out of memory, or killed?); try fewer workers"
+DASK_MISSING = "Dask is not installed: pip install 'mission-optimiser[dask]' (dask[distributed])"
+
+
+def default_workers() -> int:
+    """Local processes used when none are asked for: one per CPU."""
+    return os.cpu_count() or 1
+
+
+def run_points(
+    portfolio: Portfolio,
+    scenarios: Sequence[Levers],
+    workers: int | None = None,
+    dask: Any = None,
+    progress: Progress | None = None,
+) -> tuple[list[PointOutcome], str]:
+    """Plan every scenario; returns the outcomes in the order given and where they ran.
+
+    Parameters
+    ----------
+    portfolio : the validated portfolio, the same for every scenario.
+    scenarios : the levers of each point.
+    workers : local processes; ``None`` means one per CPU, ``1`` plans here in turn.
+        Ignored when ``dask`` is given.
+    dask : a Dask scheduler address (``"tcp://host:8786"``), a ``distributed.Client``
+        or a cluster object; ``None`` runs locally.
+    progress : called with ``(done, total)`` after each point, and once with
+        ``(0, total)`` before the first.
+
+    Returns
+    -------
+    (outcomes, runner) : one :class:`PointOutcome` per scenario, in order, and a few
+        words on where they ran ("2 local processes").
+    """
+    total = len(scenarios)
+    report = progress or (lambda done, total: None)
+    report(0, total)
+    if dask is not None:
+        return _on_dask(portfolio, scenarios, dask, report)
+    count = min(default_workers() if workers is None else int(workers), total)
+    if count <= 1:
+        outcomes = []
+        for index, levers in enumerate(scenarios):
+            outcomes.append(plan_point(portfolio, levers, index))
+            report(index + 1, total)
+        return outcomes, "in this process"
+    return _on_processes(portfolio, scenarios, count, report), f"{count} local processes"
+
+
+# -- local processes ----------------------------------------------------------------------
+
+_PORTFOLIO: Portfolio | None = None  # the portfolio of this worker process
+
+
+def _start_worker(portfolio: Portfolio) -> None:
+    global _PORTFOLIO
+    _PORTFOLIO = portfolio
+
+
+def _plan_in_worker(index: int, levers: Levers) -> PointOutcome:
+    assert _PORTFOLIO is not None, "worker started without its portfolio"
+    return plan_point(_PORTFOLIO, levers, index)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """A fork server where there is one (fast, and safe in a threaded process), else spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        # The server imports the solver stack once; each worker forks from it ready to plan.
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+@contextlib.contextmanager
+def _plain_main() -> Iterator[None]:
+    """While worker processes start, ``__main__`` is an empty module.
+
+    A spawned or fork-server worker first re-runs the parent's ``__main__`` script (so
+    that functions defined there can be unpickled). Ours run package code only, and the
+    script may be a Streamlit page or a test that must not run again in each worker.
+    """
+    main = sys.modules.get("__main__")
+    plain = types.ModuleType("__main__")
+    sys.modules["__main__"] = plain
+    try:
+        yield
+    finally:
+        if sys.modules.get("__main__") is plain and main is not None:
+            sys.modules["__main__"] = main
+
+
+def _on_processes(portfolio: Portfolio, scenarios: Sequence[Levers], workers: int,
+                  report: Progress) -> list[PointOutcome]:
+    outcomes: list[PointOutcome | None] = [None] * len(scenarios)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_start_worker,
+                             initargs=(portfolio,)) as pool:
+        with _plain_main():  # the pool starts its processes as the tasks are submitted
+            futures = [pool.submit(_plan_in_worker, index, levers) for index, levers in enumerate(scenarios)]
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                outcome = future.result()
+                outcomes[outcome.index] = outcome
+                report(done, len(scenarios))
+        except BaseException as error:  # Ctrl-C or a broken pool: stop what has not started
+            for future in futures:
+                future.cancel()
+            if isinstance(error, BrokenProcessPool):
+                raise RuntimeError(BROKEN_POOL) from error
+            raise
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+# -- Dask ---------------------------------------------------------------------------------
+
+
+def _plan_on_dask(portfolio: Portfolio, index: int, levers: Levers) -> PointOutcome:
+    return plan_point(portfolio, levers, index)
+
+
+def _on_dask(portfolio: Portfolio, scenarios: Sequence[Levers], dask: Any,
+             report: Progress) -> tuple[list[PointOutcome], str]:
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise RuntimeError(DASK_MISSING) from None
+    own = not isinstance(dask, Client)
+    client = Client(dask) if own else dask
+    try:
+        shared = client.scatter(portfolio, broadcast=True, hash=False)
+        futures = [client.submit(_plan_on_dask, shared, index, levers, pure=False)
+                   for index, levers in enumerate(scenarios)]
+        outcomes: list[PointOutcome | None] = [None] * len(scenarios)
+        try:
+            for done, future in enumerate(dask_completed(futures), start=1):
+                outcome = future.result()
+                outcomes[outcome.index] = outcome
+                report(done, len(scenarios))
+        except BaseException:
+            client.cancel(futures)
+            raise
+        where = f"Dask cluster {client.scheduler.address}" if client.scheduler else "Dask cluster"
+        return [outcome for outcome in outcomes if outcome is not None], where
+    finally:
+        if own:
+            client.close()

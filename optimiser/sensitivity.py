@@ -1,0 +1,463 @@
+"""What binds and what it is worth: shadow prices in words, their ranges, and re-solves.
+
+Three answers to "what would more of something buy?", from the cheapest to the surest:
+
+- :func:`shadow_price_table` (every plan's ``sensitivity``): each positive shadow price
+  as a sentence, ranked by the value of a natural step: one more unit of a resource, one
+  more person allowed in a zone, or a round sum of money (USD 1m for budgets of USD 10m
+  and more). A resource's sentence also prices it per round sum of its own cost, so that
+  people, equipment and money can be compared.
+- :func:`price_ranges`: how far each availability, budget or cap can move before its
+  shadow price changes (HiGHS ranging on the continuous model with the plan's on/off
+  decisions fixed: the model the shadow prices come from).
+- :func:`what_if_more`: for integer plans, where duals mean little, the answer measured
+  by solving again with 10% more of the resources and funding sources that matter most.
+
+:func:`explain` attaches the last two to a plan (``plan.ranges``, ``plan.what_if``) for
+the report's Sensitivity sheet, the JSON and ``optimiser solve --explain``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from optimiser import wording
+from optimiser.levers import Levers, Scenario, SolverName, apply_levers
+from optimiser.model import build_model
+from optimiser.plan import Plan
+from optimiser.portfolio import Portfolio
+
+log = logging.getLogger(__name__)
+
+SENSITIVITY_COLUMNS = ["constraint", "id", "period_id", "shadow_price", "unit", "sentence", "step", "gain"]
+RANGE_COLUMNS = [
+    "constraint", "id", "period_id", "limit", "used", "shadow_price", "unit", "low", "high", "sentence",
+]
+WHAT_IF_COLUMNS = [
+    "kind", "id", "name", "change", "added", "estimated_gain", "measured_gain", "uncertainty",
+    "extra_cost", "seconds", "sentence",
+]
+TOP_SHADOW_PRICES = 10  # sentences shown by --explain
+STEP_SHARE = 0.10  # what_if_more adds this share of a resource or source
+BIG_MONEY = 1e7  # budgets of at least this are spoken of per 1m
+
+
+# -- shadow prices in words ---------------------------------------------------------------
+
+
+def money_step(amount: float) -> float:
+    """The round sum of money a sentence speaks of: 1m for budgets of 10m and more,
+    otherwise the power of ten at or below a tenth of the amount (at least 1)."""
+    if amount >= BIG_MONEY:
+        return 1e6
+    return float(10 ** max(math.floor(math.log10(max(amount, 10.0) / 10.0)), 0))
+
+
+def shadow_price_table(plan: Plan) -> pd.DataFrame:
+    """Every positive shadow price of a plan as a sentence, ranked by what its step adds.
+
+    Parameters
+    ----------
+    plan : a plan with its ``resources``, ``budgets`` and ``zones`` tables (shadow prices
+        per unit) and its portfolio.
+
+    Returns
+    -------
+    DataFrame
+        columns ``constraint`` ("resource", "budget", "zone_cap"), ``id``,
+        ``period_id``, ``shadow_price`` (value per unit: a person, a vehicle, one unit of
+        money), ``unit``, ``sentence``, ``step`` (1 unit, or the round sum of money
+        spoken of) and ``gain`` (shadow price x step); largest gain first.
+    """
+    portfolio = plan.portfolio
+    if portfolio is None or not plan.has_plan:
+        return _empty(SENSITIVITY_COLUMNS)
+    period_name = portfolio.periods["name"].to_dict()
+    period_order = {p: i for i, p in enumerate(portfolio.period_ids)}
+    currency = plan.levers.currency
+    step = money_step(_typical_amount(plan.budgets))
+    per = f"{currency} {wording.money_step_text(step)}"
+    resources, sources, zones = portfolio.resources, portfolio.sources, portfolio.zones
+    rows = []
+    for r, p, price in plan.resources[["resource_id", "period_id", "shadow_price"]].itertuples(index=False):
+        if not price > 0:
+            continue
+        name, unit = str(resources.at[r, "name"]), str(resources.at[r, "unit"])
+        sentence = f"One more {wording.singular(name, unit)} in {period_name.get(p, p)} adds {wording.value(price)} value"
+        cost = float(resources.at[r, "unit_cost"])
+        if cost > 0:
+            sentence += f" ({wording.value(price / cost * step)} per {per} of its cost)"
+        rows.append(("resource", r, p, price, unit, sentence, 1.0, price))
+    for s, p, price in plan.budgets[["source_id", "period_id", "shadow_price"]].itertuples(index=False):
+        if not price > 0:
+            continue
+        sentence = (
+            f"One more {per} of {sources.at[s, 'name']} in {period_name.get(p, p)} adds "
+            f"{wording.value(price * step)} value"
+        )
+        rows.append(("budget", s, p, price, currency, sentence, step, price * step))
+    for z, p, price in plan.zones[["zone_id", "period_id", "shadow_price"]].itertuples(index=False):
+        if not price > 0:
+            continue
+        sentence = (
+            f"One more person allowed in {zones.at[z, 'name']} in {period_name.get(p, p)} adds "
+            f"{wording.value(price)} value"
+        )
+        rows.append(("zone_cap", z, p, price, "person", sentence, 1.0, price))
+    if not rows:
+        return _empty(SENSITIVITY_COLUMNS)
+    frame = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
+    frame["_k"] = frame["constraint"].map({"resource": 0, "budget": 1, "zone_cap": 2})
+    frame["_p"] = frame["period_id"].map(period_order)
+    frame = frame.sort_values(["gain", "_k", "id", "_p"], ascending=[False, True, True, True], kind="stable")
+    return frame[SENSITIVITY_COLUMNS].reset_index(drop=True)
+
+
+def top_sentences(plan: Plan, top: int = TOP_SHADOW_PRICES) -> list[str]:
+    """The ``top`` constraints whose relaxation would add the most value, as sentences."""
+    table = plan.sensitivity
+    if table is None or not len(table) or "sentence" not in table:
+        return []
+    if "gain" in table:
+        table = table.sort_values("gain", ascending=False, kind="stable")
+    return [str(s) for s in table["sentence"].head(top)]
+
+
+# -- ranges ---------------------------------------------------------------------------------
+
+
+def price_ranges(plan: Plan) -> pd.DataFrame:
+    """How far each limit can move before its shadow price changes.
+
+    Solves the continuous model with the plan's on/off decisions fixed (the model the
+    shadow prices come from) with HiGHS and reads its ranging: for a limit that binds,
+    the price holds while the limit stays between ``low`` and ``high``; for one that
+    does not, it may fall to what the plan uses (``low``) before it binds.
+
+    Returns
+    -------
+    DataFrame
+        columns ``constraint`` ("resource", "budget", "zone_cap"), ``id``,
+        ``period_id``, ``limit`` (usable units, money or cap), ``used``,
+        ``shadow_price`` (value per unit), ``unit``, ``low``, ``high`` (NaN: no end),
+        ``sentence``; binding limits first, largest price x step first.
+    """
+    from optimiser.solve import StageState, _make_engine  # the one place solvers are made
+
+    if plan.portfolio is None or not plan.has_plan:
+        return _empty(RANGE_COLUMNS)
+    levers = plan.levers.changed(solver=SolverName.HIGHS)
+    scenario = apply_levers(plan.portfolio, levers)
+    model = build_model(scenario, name="ranging")
+    if not model.variables:
+        return _empty(RANGE_COLUMNS)
+    engine = _make_engine(model, levers)
+    coverage = plan.missions.set_index(["mission_id", "period_id"])["coverage"]
+    keys = list(model.running)
+    if keys:
+        columns = np.array([model.running[k].index for k in keys], dtype=np.int64)
+        decisions = np.array([float(coverage.get(k, 0.0) > 1e-9) for k in keys])
+        engine.fix_running(columns, decisions)
+    result = engine.run("ranging", model.value, True, max(float(levers.time_limit_s), 1.0), None, relaxed=True)
+    if result.state is not StageState.OPTIMAL:
+        log.warning("ranging LP ended %s", result.state)
+        return _empty(RANGE_COLUMNS)
+    h = engine.h
+    ranging = h.getRanging()
+    if isinstance(ranging, tuple):
+        ranging = ranging[-1]
+    solution = h.getSolution()
+    duals = np.asarray(solution.row_dual, dtype=float)
+    activity = np.asarray(solution.row_value, dtype=float)
+    up = np.asarray(ranging.row_bound_up.value_, dtype=float)
+    down = np.asarray(ranging.row_bound_dn.value_, dtype=float)
+    valid = bool(getattr(ranging, "valid", True))
+    unit = model.money_unit
+    portfolio = scenario.portfolio
+    currency = levers.currency
+    step = money_step(_typical_amount(plan.budgets))
+    rows = []
+    families = (
+        ("resource", model.capacity, 1.0),
+        ("budget", model.budgets, unit),
+        ("zone_cap", model.zone_caps, 1.0),
+    )
+    for kind, family, scale in families:
+        for (item, period), row in family.items():
+            r = row.index
+            limit, used = float(row.getUb()) * scale, float(activity[r]) * scale
+            price = max(float(duals[r]), 0.0) / scale
+            if price < 1e-9 / scale:
+                price = 0.0
+            if price > 0 and valid:
+                low = float(down[r]) * scale if math.isfinite(down[r]) else math.nan
+                high = float(up[r]) * scale if math.isfinite(up[r]) and abs(up[r]) < 1e20 else math.nan
+            else:
+                low, high = used, math.nan
+            what = _unit_of(kind, item, portfolio, currency)
+            rows.append((kind, item, period, limit, used, price, what, low, high))
+    frame = pd.DataFrame(rows, columns=RANGE_COLUMNS[:-1])
+    if not len(frame):
+        return _empty(RANGE_COLUMNS)
+    frame["sentence"] = [_range_sentence(row, portfolio, currency, step) for row in frame.itertuples(index=False)]
+    frame["_gain"] = frame["shadow_price"] * np.where(frame["constraint"] == "budget", step, 1.0)
+    frame["_p"] = frame["period_id"].map({p: i for i, p in enumerate(portfolio.period_ids)})
+    frame = frame.sort_values(["_gain", "constraint", "id", "_p"], ascending=[False, True, True, True], kind="stable")
+    return frame[RANGE_COLUMNS].reset_index(drop=True)
+
+
+def _unit_of(kind: str, item: str, portfolio: Portfolio, currency: str) -> str:
+    if kind == "resource":
+        return str(portfolio.resources.at[item, "unit"])
+    return currency if kind == "budget" else "person"
+
+
+def _range_sentence(row, portfolio: Portfolio, currency: str, step: float) -> str:
+    period = portfolio.periods["name"].get(row.period_id, row.period_id)
+    if row.constraint == "resource":
+        what = f"{portfolio.resources.at[row.id, 'name']} in {period}"
+
+        def amount(x: float) -> str:
+            return wording.number(x)
+    elif row.constraint == "budget":
+        what = f"{portfolio.sources.at[row.id, 'name']} in {period}"
+
+        def amount(x: float) -> str:
+            return wording.money(x, currency)
+    else:
+        what = f"The personnel cap of {portfolio.zones.at[row.id, 'name']} in {period}"
+
+        def amount(x: float) -> str:
+            return wording.number(x)
+
+    if row.shadow_price > 0:
+        if row.constraint == "budget":
+            price = f"{wording.value(row.shadow_price * step)} value per {currency} {wording.money_step_text(step)}"
+        else:
+            price = f"{wording.value(row.shadow_price)} value per {'person' if row.constraint == 'zone_cap' else row.unit}"
+        low = "" if math.isnan(row.low) else f"from {amount(row.low)} "
+        high = "up" if math.isnan(row.high) else f"to {amount(row.high)}"
+        more = "" if math.isnan(row.high) else f"; {amount(row.high - row.limit)} more at most"
+        return f"{what}: {price} holds {low}{high} (now {amount(row.limit)}{more})"
+    spare = row.limit - row.used
+    return f"{what}: not binding; it could fall by {amount(spare)} (to {amount(row.used)}) before it limits the plan"
+
+
+# -- re-solve answers -----------------------------------------------------------------------
+
+
+def what_if_more(
+    portfolio: Portfolio,
+    levers: Levers | None = None,
+    top: int = 5,
+    *,
+    plan: Plan | None = None,
+    share: float = STEP_SHARE,
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """Measured answers to "what would 10% more of X add?", by solving again.
+
+    The resources (all periods together) and funding sources whose shadow prices
+    promise the most are each given ``share`` more (at least one whole unit of a
+    whole-unit resource) and the scenario is solved again; the value added is
+    measured, not estimated. Integer plans need this: their shadow prices come from a
+    continuous model and may promise value the whole units cannot deliver.
+
+    Parameters
+    ----------
+    portfolio : the validated portfolio.
+    levers : the scenario (``None``: the workbook's Settings).
+    top : how many resources and how many sources to try (each: one solve).
+    plan : the plan of this scenario, if already solved (saves one solve).
+    share : the step, 0.10 for 10% more.
+    workers : solves run side by side (default: up to 4).
+
+    Returns
+    -------
+    DataFrame
+        columns ``kind`` ("resource" or "source"), ``id``, ``name``, ``change`` (words:
+        "+54 Military engineers per period (+10%)"), ``added`` (units per period or money
+        over all periods), ``estimated_gain`` (from shadow prices), ``measured_gain``
+        (value of the new plan minus the plan's), ``uncertainty`` (the two plans' gaps
+        in value: a measured gain smaller than this may be noise), ``extra_cost``
+        (change in money spent), ``seconds``, ``sentence``; largest measured gain
+        first. Empty when nothing binds.
+    """
+    from optimiser.solve import solve
+
+    levers = portfolio.levers if levers is None else levers
+    scenario = apply_levers(portfolio, levers)
+    plan = plan if plan is not None else solve(scenario)
+    if not plan.has_plan:
+        return _empty(WHAT_IF_COLUMNS)
+    trials = _resource_trials(plan, scenario, share, top) + _source_trials(plan, scenario, share, top)
+    if not trials:
+        return _empty(WHAT_IF_COLUMNS)
+
+    def run(trial: dict) -> dict:
+        started = time.perf_counter()
+        other = solve(trial.pop("scenario"))
+        trial["seconds"] = time.perf_counter() - started
+        trial["plan"] = other
+        return trial
+
+    with ThreadPoolExecutor(max_workers=workers or min(4, len(trials))) as pool:
+        done = list(pool.map(run, trials))
+    rows = []
+    for trial in done:
+        other: Plan = trial.pop("plan")
+        if other.has_plan:
+            gain = float(other.value or 0.0) - float(plan.value or 0.0)
+            noise = float(plan.gap or 0.0) * float(plan.value or 0.0) + float(other.gap or 0.0) * float(
+                other.value or 0.0
+            )
+            extra_cost = other.total_cost - plan.total_cost
+        else:
+            gain, noise, extra_cost = math.nan, math.nan, math.nan
+        trial.update(measured_gain=gain, uncertainty=noise, extra_cost=extra_cost)
+        trial["sentence"] = _what_if_sentence(trial, plan.levers.currency)
+        rows.append(trial)
+    frame = pd.DataFrame(rows)
+    frame = frame.sort_values(["measured_gain", "estimated_gain"], ascending=False, kind="stable", na_position="last")
+    return frame[WHAT_IF_COLUMNS].reset_index(drop=True)
+
+
+def _resource_trials(plan: Plan, scenario: Scenario, share: float, top: int) -> list[dict]:
+    portfolio = scenario.portfolio
+    capacity = scenario.capacity
+    prices = plan.resources.set_index(["resource_id", "period_id"])["shadow_price"].fillna(0.0)
+    whole = portfolio.resources["integer"].astype(bool) & bool(scenario.levers.integer)
+    candidates = []
+    for resource_id, rows in capacity.groupby("resource_id", sort=False):
+        available = rows["available"].to_numpy(float)
+        if not np.isfinite(available).all():
+            continue  # unlimited: more changes nothing
+        added = share * available
+        if whole[resource_id]:
+            added = np.maximum(np.round(added), 1.0)
+        reserve_share = np.divide(
+            rows["reserve"].to_numpy(float), available, out=np.zeros(len(rows)), where=available > 0
+        )
+        usable_added = added * (1.0 - reserve_share)
+        price = np.array([prices.get((resource_id, p), 0.0) for p in rows["period_id"]])
+        estimate = float((price * usable_added).sum())
+        if estimate > 0:
+            candidates.append((estimate, resource_id, rows.index, added, reserve_share))
+    candidates.sort(key=lambda c: -c[0])
+    trials = []
+    resources = portfolio.resources
+    for estimate, resource_id, index, added, reserve_share in candidates[:top]:
+        more = capacity.copy()
+        more.loc[index, "available"] = more.loc[index, "available"] + added
+        more.loc[index, "reserve"] = more.loc[index, "available"] * reserve_share
+        more.loc[index, "usable"] = more.loc[index, "available"] - more.loc[index, "reserve"]
+        name, unit = str(resources.at[resource_id, "name"]), str(resources.at[resource_id, "unit"])
+        per_period = float(np.max(added))
+        same = bool(np.allclose(added, per_period))
+        count = wording.count_of(per_period, name, unit)
+        change = f"+{count} {'per period' if same else 'in the busiest period'} (+{wording.percent(share)})"
+        trials.append(
+            dict(kind="resource", id=resource_id, name=name, change=change, added=per_period,
+                 estimated_gain=estimate, scenario=dataclasses.replace(scenario, capacity=more))
+        )
+    return trials
+
+
+def _source_trials(plan: Plan, scenario: Scenario, share: float, top: int) -> list[dict]:
+    budget = scenario.budget
+    prices = plan.budgets.set_index(["source_id", "period_id"])["shadow_price"].fillna(0.0)
+    candidates = []
+    for source_id, rows in budget.groupby("source_id", sort=False):
+        added = share * rows["amount"].to_numpy(float)
+        price = np.array([prices.get((source_id, p), 0.0) for p in rows["period_id"]])
+        estimate = float((price * added).sum())
+        if estimate > 0:
+            candidates.append((estimate, source_id, rows.index, added))
+    candidates.sort(key=lambda c: -c[0])
+    trials = []
+    currency = scenario.levers.currency
+    sources = scenario.portfolio.sources
+    for estimate, source_id, index, added in candidates[:top]:
+        more = budget.copy()
+        more.loc[index, "amount"] = more.loc[index, "amount"] + added
+        total = float(added.sum())
+        name = str(sources.at[source_id, "name"])
+        change = f"+{wording.money(total, currency)} over all periods (+{wording.percent(share)})"
+        trials.append(
+            dict(kind="source", id=source_id, name=name, change=change, added=total, estimated_gain=estimate,
+                 scenario=dataclasses.replace(scenario, budget=more))
+        )
+    return trials
+
+
+def _what_if_sentence(trial: dict, currency: str) -> str:
+    gain, noise = trial["measured_gain"], trial["uncertainty"]
+    subject = f"{trial['name']} {trial['change']}"
+    if math.isnan(gain):
+        return f"{subject}: no plan (the solve failed)"
+    text = f"{subject} adds {wording.value(gain)} value (shadow prices promised {wording.value(trial['estimated_gain'])})"
+    if noise > 0 and abs(gain) <= noise:
+        text += f"; within the solvers' accepted gap of {wording.value(noise)}, so it may be noise"
+    if abs(trial["extra_cost"]) >= 0.5:
+        text += f"; spends {wording.money(trial['extra_cost'], currency)} more" if trial["extra_cost"] > 0 else (
+            f"; spends {wording.money(-trial['extra_cost'], currency)} less"
+        )
+    return text
+
+
+# -- attach to a plan ------------------------------------------------------------------------
+
+
+def explain(portfolio: Portfolio, levers: Levers | None = None, top: int = 5, *, plan: Plan | None = None) -> Plan:
+    """The plan with ``ranges`` (:func:`price_ranges`) and, for integer plans,
+    ``what_if`` (:func:`what_if_more`) filled in.
+
+    A continuous plan's shadow prices are exact within their ranges, so it is not
+    solved again; pass ``top=0`` to skip the re-solves of an integer plan.
+    """
+    from optimiser.solve import solve
+
+    levers = portfolio.levers if levers is None else levers
+    plan = plan if plan is not None else solve(apply_levers(portfolio, levers))
+    if not plan.has_plan:
+        return plan
+    ranges = price_ranges(plan)
+    integer = bool(levers.integer) and bool(portfolio.resources["integer"].astype(bool).any())
+    what_if = what_if_more(portfolio, levers, top, plan=plan) if integer and top > 0 else _empty(WHAT_IF_COLUMNS)
+    return dataclasses.replace(plan, ranges=ranges, what_if=what_if)
+
+
+def explanation_text(plan: Plan, top: int = TOP_SHADOW_PRICES) -> str:
+    """The ranked sentences, ranges and re-solve answers, for a terminal."""
+    lines = []
+    sentences = top_sentences(plan, top)
+    lines.append(f"What binds, ranked by the value more would add (top {top}):" if sentences else
+                 "Nothing binds: more people, equipment or money would add no value.")
+    lines += [f"  {i}. {s}" for i, s in enumerate(sentences, 1)]
+    ranges = plan.ranges if plan.ranges is not None else _empty(RANGE_COLUMNS)
+    binding = ranges[ranges["shadow_price"] > 0] if len(ranges) else ranges
+    if len(binding):
+        lines.append("How far each binding limit can move before its price changes:")
+        lines += [f"  - {s}" for s in binding["sentence"].head(top)]
+    what_if = plan.what_if if plan.what_if is not None else _empty(WHAT_IF_COLUMNS)
+    if len(what_if):
+        lines.append("Measured by solving again:")
+        lines += [f"  - {s}" for s in what_if["sentence"]]
+    return "\n".join(lines)
+
+
+def _typical_amount(budgets: pd.DataFrame) -> float:
+    amounts = budgets["amount"].to_numpy(float) if len(budgets) else np.zeros(0)
+    amounts = amounts[np.isfinite(amounts) & (amounts > 0)]
+    return float(np.median(amounts)) if len(amounts) else BIG_MONEY
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})

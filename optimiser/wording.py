@@ -1,0 +1,111 @@
+"""Numbers and names in a planner's words, for the diagnosis and the sensitivity sentences.
+
+``count_of(850, "Infantry", "person")`` gives ``"850 Infantry"``; one unit of a resource
+named in the plural reads in the singular (``"1 Military engineer"``), and a name that
+is a collective or a list reads through its unit (``"1 person of Medical staff"``,
+``"1 person (Mediators and political officers)"``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+# Names whose last word is a collective noun: one of them is "a person of ...".
+_COLLECTIVE = {
+    "infantry", "staff", "personnel", "police", "crew", "crews", "artillery", "cavalry", "support",
+    "equipment", "medical", "security", "team", "teams", "force", "forces", "unit", "units",
+}
+
+
+def singular(name: str, unit: str = "unit") -> str:
+    """One item of a resource: ``"Military engineers"`` -> ``"Military engineer"``,
+    ``"Utility helicopters (Mi-8 class)"`` -> ``"Utility helicopter (Mi-8 class)"``,
+    ``"Medical staff"`` -> ``"person of Medical staff"``, ``"Linguist"`` unchanged."""
+    name = name.strip()
+    cut = min((i for i in (name.find(" ("), name.find(",")) if i > 0), default=len(name))
+    head, tail = name[:cut], name[cut:]
+    words = head.split()
+    if not words:
+        return name
+    last = words[-1]
+    if " and " in head or "/" in last or last.casefold() in _COLLECTIVE:
+        return f"{unit} of {name}" if last.casefold() in _COLLECTIVE else f"{unit} ({name})"
+    lowered = last.casefold()
+    if lowered.endswith("ies") and len(last) > 4:
+        last = last[:-3] + ("Y" if last[-3:].isupper() else "y")
+    elif lowered.endswith(("ches", "shes", "sses", "xes")):
+        last = last[:-2]
+    elif lowered.endswith("s") and not lowered.endswith(("ss", "us", "is")):
+        last = last[:-1]
+    return " ".join([*words[:-1], last]) + tail
+
+
+def count_of(units: float, name: str, unit: str = "unit") -> str:
+    """``"850 Infantry"``, ``"1 Military engineer"``, ``"2.5 Linguists"``."""
+    return f"{number(units)} {singular(name, unit) if is_one(units) else name}"
+
+
+def is_one(units: float) -> bool:
+    return abs(float(units) - 1.0) < 1e-9
+
+
+def number(units: float) -> str:
+    """Whole numbers without decimals (thousands separated), others to 3 significant
+    figures: ``850``, ``1,200``, ``2.5``, ``0.333``."""
+    units = float(units)
+    if abs(units - round(units)) < 1e-6:
+        return f"{round(units):,}"
+    if abs(units) >= 100:
+        return f"{units:,.1f}"
+    return f"{units:.3g}"
+
+
+def money(amount: float, currency: str) -> str:
+    """``"USD 2,400,000"``; amounts below 10 keep two decimals."""
+    amount = float(amount)
+    if abs(amount) < 10 and abs(amount - round(amount)) > 1e-9:
+        return f"{currency} {amount:,.2f}"
+    return f"{currency} {amount:,.0f}"
+
+
+def money_step_text(step: float) -> str:
+    """A round sum: ``1m``, ``100,000``, ``1bn``."""
+    if step >= 1e9:
+        return f"{step / 1e9:g}bn"
+    if step >= 1e6:
+        return f"{step / 1e6:g}m"
+    return f"{step:,.0f}"
+
+
+def value(amount: float) -> str:
+    """A value for a sentence: 3 significant figures, thousands separated."""
+    amount = float(amount)
+    if not math.isfinite(amount):
+        return "n/a"
+    return f"{amount:,.0f}" if abs(amount) >= 1000 else f"{amount:.3g}"
+
+
+def percent(share: float, digits: int = 0) -> str:
+    """``0.425`` -> ``"42%"`` (or ``"42.5%"`` with one digit); trailing ``.0`` dropped."""
+    text = f"{100 * float(share):.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text + "%"
+
+
+def points(share: float) -> str:
+    """A difference of shares in percentage points: ``0.07`` -> ``"7 points"``."""
+    text = percent(abs(share), 1)[:-1]
+    return f"{text} point" + ("" if text == "1" else "s")
+
+
+def listing(items: Sequence[str], most: int = 4) -> str:
+    """``"A"``, ``"A and B"``, ``"A, B and C"``, ``"A, B, C, D and 3 more"``."""
+    items = list(items)
+    if len(items) > most:
+        shown = items[:most]
+        return ", ".join(shown) + f" and {len(items) - most} more"
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
