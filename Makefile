@@ -24,7 +24,7 @@ report: $(STAMP)  ## scripted run: the national sample's report, JSON and summar
 
 page: $(STAMP)  ## the what-if page on http://localhost:8501
 	@echo "Opening the what-if page on http://localhost:8501 (Ctrl+C to stop)"
-	$(BIN)/streamlit run ui/app.py
+	$(BIN)/streamlit run ui/app.py --server.address localhost --browser.gatherUsageStats false
 
 test: $(STAMP)  ## every test, the browser one included
 	$(BIN)/python -m pytest

@@ -28,6 +28,7 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.1.0"
 
+from optimiser.diagnose import Diagnosis, diagnose, relax_commitments
 from optimiser.explore import Comparison, SweepResult, compare_plans, sweep
 from optimiser.levers import Levers, PriorityMode, Scenario, SolverName, apply_levers
 from optimiser.plan import Plan, SolverInfo, Status
@@ -35,6 +36,7 @@ from optimiser.portfolio import InputFile, Portfolio
 from optimiser.problems import InvalidInput, Problem, Severity
 from optimiser.read import RawWorkbook, read_workbook
 from optimiser.report import plan_to_dict, summary_text, write_json, write_report
+from optimiser.sensitivity import explain, price_ranges, what_if_more
 from optimiser.solve import optimise, solve
 from optimiser.template import write_template
 from optimiser.validate import validate
@@ -53,6 +55,7 @@ def load_portfolio(path: str | Path) -> Portfolio:
 
 __all__ = [
     "Comparison",
+    "Diagnosis",
     "InputFile",
     "InvalidInput",
     "Levers",
@@ -70,14 +73,19 @@ __all__ = [
     "__version__",
     "apply_levers",
     "compare_plans",
+    "diagnose",
+    "explain",
     "load_portfolio",
     "optimise",
     "plan_to_dict",
+    "price_ranges",
     "read_workbook",
+    "relax_commitments",
     "solve",
     "summary_text",
     "sweep",
     "validate",
+    "what_if_more",
     "write_json",
     "write_report",
     "write_template",

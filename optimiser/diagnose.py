@@ -47,13 +47,23 @@ from optimiser.portfolio import Portfolio
 log = logging.getLogger(__name__)
 
 RELAXATION_COLUMNS = [
-    "kind", "id", "period_id", "needed", "available", "shortfall", "unit", "missions", "sentence", "weight",
+    "kind",
+    "id",
+    "period_id",
+    "needed",
+    "available",
+    "shortfall",
+    "unit",
+    "missions",
+    "sentence",
+    "weight",
 ]
 """Columns of :attr:`Diagnosis.relaxations`; see there."""
 
 KIND_ORDER = {"capacity": 0, "zone_cap": 1, "budget": 2, "no_funding": 3, "policy": 4, "change_limit": 5}
 _TIE = 1e-7  # weight of one unit of coverage in the elastic objective: keeps optional missions off
-_ZERO = 1e-6  # slack below this (relative to its limit) is no slack
+_ZERO = 1e-6  # slack below this many units, people, shares or coverage is no slack
+_ZERO_MONEY = 0.5  # money slack below this (in currency) is no slack
 _DIAGNOSIS_GAP = 1e-6  # the elastic search proves its minimum this closely
 
 
@@ -142,7 +152,9 @@ def diagnose(scenario: Scenario, time_limit_s: float | None = None) -> Diagnosis
         return Diagnosis(True, relaxations, seconds, proven, "Every commitment can hold.", scenario)
     count = len(relaxations)
     limits = f"{count} limit" + ("" if count == 1 else "s")
-    smallest = "the smallest relaxation" if proven else "a relaxation (time ran out before the smallest was proven)"
+    smallest = (
+        "the smallest relaxation" if proven else "a relaxation (time ran out before the smallest was proven)"
+    )
     message = (
         "No plan keeps every commitment (must-fund floors, zone caps, policies): "
         f"{smallest} that makes one possible stretches {limits}, listed below."
@@ -225,6 +237,7 @@ class _Slack:
     weight: float  # objective weight: 1 / the limit it stretches
     row: pulp.LpConstraint | None = None
     side: str = ""  # change limits: "down" or "up"
+    tolerance: float = _ZERO  # slack at most this is no slack (model units)
 
 
 class _Elastic:
@@ -254,7 +267,8 @@ class _Elastic:
         amount = self.scenario.budget.set_index(["source_id", "period_id"])["amount"]
         for (source_id, period_id), row in model.budgets.items():
             limit = float(amount[(source_id, period_id)]) / money_unit
-            self._stretch("budget", (source_id, period_id), row, -1.0, max(limit, 0.01 * self.typical_money))
+            scale = max(limit, 0.01 * self.typical_money)
+            self._stretch("budget", (source_id, period_id), row, -1.0, scale, money=True)
 
         # Zone caps: more personnel than the cap.
         personnel = resources["kind"] == "personnel"
@@ -264,17 +278,20 @@ class _Elastic:
             limit = float(caps[zone_id])
             self._stretch("zone_cap", (zone_id, period_id), row, -1.0, max(limit, 1.0), whole_people)
 
-        # Policies: a looser share or mean coverage.
+        # Policies: a looser share or mean coverage. A budget-share row's slack is money,
+        # weighed against what the must-fund floors spend (the money the share is about).
         total_money = max(float(np.nansum(amounts)) / money_unit, 1e-9)
+        committed = max(self._committed_money(), 0.01 * total_money)
         policies = self.portfolio.policies
         for (index, period_id), row in model.policies.items():
             rule, share = policies.iloc[index]["rule"], float(policies.iloc[index]["value"])
             if rule == "min_average_coverage":  # rows: sum of coverage >= value x missions in scope
                 scale = max(float(row.getLb() or 0.0), 1e-3)
             else:
-                scale = max(min(share, 1.0 - share), 0.05) * total_money
+                scale = max(min(share, 1.0 - share), 0.05) * committed
             sign = 1.0 if row.sense == pulp.LpConstraintGE else -1.0
-            self._stretch("policy", (index, period_id), row, sign, scale)
+            money = rule != "min_average_coverage"
+            self._stretch("policy", (index, period_id), row, sign, scale, money=money)
 
         # Baseline change limits: a larger move than max_change.
         limit = max(float(self.levers.max_change or 0.0), 0.01)
@@ -290,13 +307,32 @@ class _Elastic:
         self.objective = pulp.LpAffineExpression([(s.variable, s.weight) for s in self.slacks]) + tie
 
     def _stretch(
-        self, kind: str, key: tuple, row: pulp.LpConstraint, sign: float, scale: float,
-        integer: bool = False, side: str = "",
+        self,
+        kind: str,
+        key: tuple,
+        row: pulp.LpConstraint,
+        sign: float,
+        scale: float,
+        integer: bool = False,
+        side: str = "",
+        money: bool = False,
     ) -> None:
         name = f"stretch_{kind}_{len(self.slacks)}"
         variable = self.model.add_variable(name, 0.0, None, pulp.LpInteger if integer else pulp.LpContinuous)
         row.expr.addterm(variable, sign)
-        self.slacks.append(_Slack(kind, key, variable, 1.0 / scale, row, side))
+        tolerance = _ZERO_MONEY / self.model.money_unit if money else _ZERO
+        self.slacks.append(_Slack(kind, key, variable, 1.0 / scale, row, side, tolerance))
+
+    def _committed_money(self) -> float:
+        """What the must-fund floors cost over every period, in model money units."""
+        cells, needs = self.model.cells, self.model.needs
+        full = np.bincount(
+            needs["cell"].to_numpy(np.int64),
+            weights=needs["unit_cost"].to_numpy(float) * needs["quantity"].to_numpy(float),
+            minlength=len(cells),
+        ) + cells["running_cost"].to_numpy(float)
+        floors = np.where(cells["must_fund"].to_numpy(bool), cells["min_coverage"].to_numpy(float), 0.0)
+        return float((full * floors).sum()) / self.model.money_unit
 
     def _unfunded(self) -> None:
         model = self.model
@@ -304,7 +340,9 @@ class _Elastic:
         floors = cells[cells["must_fund"] & (cells["min_coverage"] > 0)]
         funded = set(zip(model.flows["mission_id"], model.flows["period_id"], strict=True))
         lonely = [
-            (m, p) for m, p in zip(floors["mission_id"], floors["period_id"], strict=True) if (m, p) not in funded
+            (m, p)
+            for m, p in zip(floors["mission_id"], floors["period_id"], strict=True)
+            if (m, p) not in funded
         ]
         if not lonely:
             return
@@ -315,7 +353,7 @@ class _Elastic:
             for variable in row.expr:
                 key = wanted.get(id(variable))
                 if key is not None:  # this mission-period's "cost is paid" row
-                    self._stretch("no_funding", key, row, 1.0, self.typical_money)
+                    self._stretch("no_funding", key, row, 1.0, self.typical_money, money=True)
                     break
 
     # -- reading the answer ------------------------------------------------------------
@@ -327,7 +365,7 @@ class _Elastic:
             amount = float(values[slack.variable.index])
             if slack.variable.cat == pulp.LpInteger:
                 amount = float(round(amount))
-            if amount * slack.weight <= _ZERO:
+            if amount <= slack.tolerance:
                 continue
             row = getattr(words, slack.kind)(slack, amount)
             row["weight"] = amount * slack.weight
@@ -403,7 +441,9 @@ class _Words:
         resources = self.portfolio.resources
         name, unit = str(resources.at[resource_id, "name"]), str(resources.at[resource_id, "unit"])
         whole = bool(resources.at[resource_id, "integer"]) and bool(self.levers.integer)
-        capacity = self.scenario.capacity.set_index(["resource_id", "period_id"]).loc[(resource_id, period_id)]
+        capacity = self.scenario.capacity.set_index(["resource_id", "period_id"]).loc[
+            (resource_id, period_id)
+        ]
         usable, available = float(capacity["usable"]), float(capacity["available"])
         if whole:
             usable = math.floor(usable + 1e-9)
@@ -424,7 +464,11 @@ class _Words:
         reserve = float(capacity["reserve"])
         if reserve > 0 and available > 0:
             qualifiers.append(f"after the {wording.percent(reserve / available, 1)} reserve")
-        have = "none is" if usable <= 1e-9 else f"{wording.number(usable)} {'is' if wording.is_one(usable) else 'are'}"
+        have = (
+            "none is"
+            if usable <= 1e-9
+            else f"{wording.number(usable)} {'is' if wording.is_one(usable) else 'are'}"
+        )
         sentence = (
             f"{subject} {verb} {wording.count_of(needed, name, unit)} in {self._period(period_id)}; "
             f"{have} available{(' ' + ' '.join(qualifiers)) if qualifiers else ''} "
@@ -442,6 +486,7 @@ class _Words:
         flows = self.plan.flows
         drawn = flows[(flows["source_id"] == source_id) & (flows["period_id"] == period_id)]
         parts, others = self._users(drawn, "money")
+
         def money(amount: float) -> str:
             return wording.money(amount, self.currency)
 
@@ -460,7 +505,9 @@ class _Words:
             f"{' (the other funds they may use are spent)' if shared else ''}; "
             f"it holds {money(amount)}{scaled} (short {money(shortfall)})"
         )
-        return self._row("budget", source_id, period_id, needed, amount, shortfall, self.currency, ids, sentence)
+        return self._row(
+            "budget", source_id, period_id, needed, amount, shortfall, self.currency, ids, sentence
+        )
 
     def zone_cap(self, slack: _Slack, shortfall: float) -> dict:
         zone_id, period_id = slack.key
@@ -500,8 +547,9 @@ class _Words:
                 f"{self._period(period_id)}; the people, equipment and money available allow "
                 f"{wording.percent(reached, 1)} (short {wording.points(share - reached)})"
             )
-            return self._row("policy", str(index), period_id, share, reached, share - reached, "share", ids,
-                             sentence)
+            return self._row(
+                "policy", str(index), period_id, share, reached, share - reached, "share", ids, sentence
+            )
         flows = self.plan.flows
         scope_of_flow = in_scope[flows["cell"].to_numpy(np.int64)] if len(flows) else np.zeros(0, dtype=bool)
         total = float(flows["money"].sum())
@@ -511,8 +559,8 @@ class _Words:
             reached = min(reached, share)
             sentence = (
                 f"Policy: at least {wording.percent(share, 1)} of spending must go to {scope}; with the "
-                f"must-fund commitments and what those missions can use, at most {wording.percent(reached, 1)} "
-                f"can (short {wording.points(share - reached)})"
+                "must-fund commitments and what those missions can use, at most "
+                f"{wording.percent(reached, 1)} can (short {wording.points(share - reached)})"
             )
         else:
             reached = max(reached, share)
@@ -521,7 +569,9 @@ class _Words:
                 f"commitments put at least {wording.percent(reached, 1)} there "
                 f"(over by {wording.points(reached - share)})"
             )
-        return self._row("policy", str(index), None, share, reached, abs(reached - share), "share", ids, sentence)
+        return self._row(
+            "policy", str(index), None, share, reached, abs(reached - share), "share", ids, sentence
+        )
 
     def change_limit(self, slack: _Slack, amount: float) -> dict:
         mission_id, period_id = slack.key
@@ -542,29 +592,46 @@ class _Words:
             f"{wording.percent(reached, 1)} (a move of {wording.points(reached - today)}, "
             f"{wording.points(amount)} more than allowed)"
         )
-        return self._row("change_limit", mission_id, period_id, needed, available, amount, "coverage",
-                         (mission_id,), sentence)
+        return self._row(
+            "change_limit",
+            mission_id,
+            period_id,
+            needed,
+            available,
+            amount,
+            "coverage",
+            (mission_id,),
+            sentence,
+        )
 
     def no_funding(self, slack: _Slack, amount_units: float) -> dict:
         mission_id, period_id = slack.key
         amount = amount_units * self.model.money_unit
         cells = self.model.cells
         cell = cells[(cells["mission_id"] == mission_id) & (cells["period_id"] == period_id)].iloc[0]
+        floor = wording.percent(float(cell["min_coverage"]), 1)
+        where = f"type {cell['type']}, zone {cell['zone_id']}, region {cell['region']}"
         sentence = (
-            f"Must-fund {mission_id} costs {wording.money(amount, self.currency)} in {self._period(period_id)} "
-            f"at its {wording.percent(float(cell['min_coverage']), 1)} floor, but no funding source may pay "
-            f"for it (type {cell['type']}, zone {cell['zone_id']}, region {cell['region']}; see the Funding "
-            "sheet's eligible_types, eligible_zones and eligible_regions)"
+            f"Must-fund {mission_id} costs {wording.money(amount, self.currency)} in "
+            f"{self._period(period_id)} at its {floor} floor, but no funding source may pay for it "
+            f"({where}; see the Funding sheet's eligible_types, eligible_zones and eligible_regions)"
         )
-        return self._row("no_funding", mission_id, period_id, amount, 0.0, amount, self.currency, (mission_id,),
-                         sentence)
+        return self._row(
+            "no_funding", mission_id, period_id, amount, 0.0, amount, self.currency, (mission_id,), sentence
+        )
 
     @staticmethod
     def _row(kind, id_, period_id, needed, available, shortfall, unit, missions, sentence) -> dict:
         return {
-            "kind": kind, "id": id_, "period_id": period_id, "needed": float(needed),
-            "available": float(available), "shortfall": float(shortfall), "unit": unit,
-            "missions": tuple(missions), "sentence": sentence,
+            "kind": kind,
+            "id": id_,
+            "period_id": period_id,
+            "needed": float(needed),
+            "available": float(available),
+            "shortfall": float(shortfall),
+            "unit": unit,
+            "missions": tuple(missions),
+            "sentence": sentence,
         }
 
 
@@ -574,7 +641,9 @@ def _merged_sentences(relaxations: pd.DataFrame, portfolio: Portfolio) -> tuple[
     groups: dict[tuple, list] = {}
     for row in relaxations.itertuples(index=False):
         period = names.get(row.period_id, row.period_id) if row.period_id is not None else None
-        template = row.sentence.replace(f" in {period}", " in \x00", 1) if period is not None else row.sentence
+        template = (
+            row.sentence.replace(f" in {period}", " in \x00", 1) if period is not None else row.sentence
+        )
         key = (row.kind, row.id, row.needed, row.available, row.shortfall, row.missions, template)
         groups.setdefault(key, []).append((row.period_id, period, row.sentence))
     sentences = []
@@ -654,8 +723,15 @@ def _relax(scenario: Scenario, relaxations: pd.DataFrame) -> Scenario:
             mission = portfolio.missions.loc[row.id]
             source_id = f"EXTRA-{row.id}"
             if source_id not in sources.index and all(s[0] != source_id for s in extra_sources):
-                extra_sources.append((source_id, f"Money from outside the portfolio for {row.id}", (mission["type"],),
-                                      (mission["zone_id"],), ()))
+                extra_sources.append(
+                    (
+                        source_id,
+                        f"Money from outside the portfolio for {row.id}",
+                        (mission["type"],),
+                        (mission["zone_id"],),
+                        (),
+                    )
+                )
             extra_funding.append((source_id, row.period_id, _outward(row.shortfall)))
     if extra_sources:
         added = pd.DataFrame(
@@ -669,10 +745,12 @@ def _relax(scenario: Scenario, relaxations: pd.DataFrame) -> Scenario:
             for period in portfolio.period_ids:
                 amount = sum(a for s, p, a in extra_funding if s == source_id and p == period)
                 rows.append((source_id, period, amount))
-        funding = pd.concat([funding, pd.DataFrame(rows, columns=["source_id", "period_id", "amount"])],
-                            ignore_index=True)
-        budget = pd.concat([budget, pd.DataFrame(rows, columns=["source_id", "period_id", "amount"])],
-                           ignore_index=True)
+        funding = pd.concat(
+            [funding, pd.DataFrame(rows, columns=["source_id", "period_id", "amount"])], ignore_index=True
+        )
+        budget = pd.concat(
+            [budget, pd.DataFrame(rows, columns=["source_id", "period_id", "amount"])], ignore_index=True
+        )
     relaxed = dataclasses.replace(
         portfolio, zones=zones, policies=policies, baseline=baseline, sources=sources, funding=funding
     )

@@ -30,7 +30,7 @@ import pandas as pd
 
 from optimiser import wording
 from optimiser.levers import Levers, Scenario, SolverName, apply_levers
-from optimiser.model import build_model
+from optimiser.model import MissionModel, build_model
 from optimiser.plan import Plan
 from optimiser.portfolio import Portfolio
 
@@ -38,11 +38,29 @@ log = logging.getLogger(__name__)
 
 SENSITIVITY_COLUMNS = ["constraint", "id", "period_id", "shadow_price", "unit", "sentence", "step", "gain"]
 RANGE_COLUMNS = [
-    "constraint", "id", "period_id", "limit", "used", "shadow_price", "unit", "low", "high", "sentence",
+    "constraint",
+    "id",
+    "period_id",
+    "limit",
+    "used",
+    "shadow_price",
+    "unit",
+    "low",
+    "high",
+    "sentence",
 ]
 WHAT_IF_COLUMNS = [
-    "kind", "id", "name", "change", "added", "estimated_gain", "measured_gain", "uncertainty",
-    "extra_cost", "seconds", "sentence",
+    "kind",
+    "id",
+    "name",
+    "change",
+    "added",
+    "estimated_gain",
+    "measured_gain",
+    "uncertainty",
+    "extra_cost",
+    "seconds",
+    "sentence",
 ]
 TOP_SHADOW_PRICES = 10  # sentences shown by --explain
 STEP_SHARE = 0.10  # what_if_more adds this share of a resource or source
@@ -90,7 +108,8 @@ def shadow_price_table(plan: Plan) -> pd.DataFrame:
         if not price > 0:
             continue
         name, unit = str(resources.at[r, "name"]), str(resources.at[r, "unit"])
-        sentence = f"One more {wording.singular(name, unit)} in {period_name.get(p, p)} adds {wording.value(price)} value"
+        one = wording.singular(name, unit)
+        sentence = f"One more {one} in {period_name.get(p, p)} adds {wording.value(price)} value"
         cost = float(resources.at[r, "unit_cost"])
         if cost > 0:
             sentence += f" ({wording.value(price / cost * step)} per {per} of its cost)"
@@ -165,7 +184,8 @@ def price_ranges(plan: Plan) -> pd.DataFrame:
         columns = np.array([model.running[k].index for k in keys], dtype=np.int64)
         decisions = np.array([float(coverage.get(k, 0.0) > 1e-9) for k in keys])
         engine.fix_running(columns, decisions)
-    result = engine.run("ranging", model.value, True, max(float(levers.time_limit_s), 1.0), None, relaxed=True)
+    engine._integrality(False)  # an LP from here on: ranging needs its basis (HiGHS engine)
+    result = engine.run("ranging", model.value, True, max(float(levers.time_limit_s), 1.0), None)
     if result.state is not StageState.OPTIMAL:
         log.warning("ranging LP ended %s", result.state)
         return _empty(RANGE_COLUMNS)
@@ -206,10 +226,14 @@ def price_ranges(plan: Plan) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=RANGE_COLUMNS[:-1])
     if not len(frame):
         return _empty(RANGE_COLUMNS)
-    frame["sentence"] = [_range_sentence(row, portfolio, currency, step) for row in frame.itertuples(index=False)]
+    frame["sentence"] = [
+        _range_sentence(row, portfolio, currency, step) for row in frame.itertuples(index=False)
+    ]
     frame["_gain"] = frame["shadow_price"] * np.where(frame["constraint"] == "budget", step, 1.0)
     frame["_p"] = frame["period_id"].map({p: i for i, p in enumerate(portfolio.period_ids)})
-    frame = frame.sort_values(["_gain", "constraint", "id", "_p"], ascending=[False, True, True, True], kind="stable")
+    frame = frame.sort_values(
+        ["_gain", "constraint", "id", "_p"], ascending=[False, True, True, True], kind="stable"
+    )
     return frame[RANGE_COLUMNS].reset_index(drop=True)
 
 
@@ -239,15 +263,20 @@ def _range_sentence(row, portfolio: Portfolio, currency: str, step: float) -> st
 
     if row.shadow_price > 0:
         if row.constraint == "budget":
-            price = f"{wording.value(row.shadow_price * step)} value per {currency} {wording.money_step_text(step)}"
+            per = f"{currency} {wording.money_step_text(step)}"
+            price = f"{wording.value(row.shadow_price * step)} value per {per}"
         else:
-            price = f"{wording.value(row.shadow_price)} value per {'person' if row.constraint == 'zone_cap' else row.unit}"
+            per = "person" if row.constraint == "zone_cap" else str(row.unit)
+            price = f"{wording.value(row.shadow_price)} value per {per}"
         low = "" if math.isnan(row.low) else f"from {amount(row.low)} "
         high = "up" if math.isnan(row.high) else f"to {amount(row.high)}"
         more = "" if math.isnan(row.high) else f"; {amount(row.high - row.limit)} more at most"
         return f"{what}: {price} holds {low}{high} (now {amount(row.limit)}{more})"
     spare = row.limit - row.used
-    return f"{what}: not binding; it could fall by {amount(spare)} (to {amount(row.used)}) before it limits the plan"
+    return (
+        f"{what}: not binding; it could fall by {amount(spare)} (to {amount(row.used)}) "
+        "before it limits the plan"
+    )
 
 
 # -- re-solve answers -----------------------------------------------------------------------
@@ -303,7 +332,13 @@ def what_if_more(
 
     def run(trial: dict) -> dict:
         started = time.perf_counter()
-        other = solve(trial.pop("scenario"))
+        scenario = trial.pop("scenario")
+        # The plan in hand is a plan of the scenario with more: start from it, and prove
+        # the new optimum closely enough that the gain is not lost in the accepted gap.
+        target = 0.25 * max(trial["estimated_gain"], 0.0) / max(abs(float(plan.value or 0.0)), 1e-9)
+        gap = min(float(levers.mip_gap), max(target, 1e-4))
+        scenario = dataclasses.replace(scenario, levers=scenario.levers.changed(mip_gap=gap))
+        other = solve(scenario, start=plan)
         trial["seconds"] = time.perf_counter() - started
         trial["plan"] = other
         return trial
@@ -325,7 +360,9 @@ def what_if_more(
         trial["sentence"] = _what_if_sentence(trial, plan.levers.currency)
         rows.append(trial)
     frame = pd.DataFrame(rows)
-    frame = frame.sort_values(["measured_gain", "estimated_gain"], ascending=False, kind="stable", na_position="last")
+    frame = frame.sort_values(
+        ["measured_gain", "estimated_gain"], ascending=False, kind="stable", na_position="last"
+    )
     return frame[WHAT_IF_COLUMNS].reset_index(drop=True)
 
 
@@ -364,8 +401,15 @@ def _resource_trials(plan: Plan, scenario: Scenario, share: float, top: int) -> 
         count = wording.count_of(per_period, name, unit)
         change = f"+{count} {'per period' if same else 'in the busiest period'} (+{wording.percent(share)})"
         trials.append(
-            dict(kind="resource", id=resource_id, name=name, change=change, added=per_period,
-                 estimated_gain=estimate, scenario=dataclasses.replace(scenario, capacity=more))
+            dict(
+                kind="resource",
+                id=resource_id,
+                name=name,
+                change=change,
+                added=per_period,
+                estimated_gain=estimate,
+                scenario=dataclasses.replace(scenario, capacity=more),
+            )
         )
     return trials
 
@@ -389,25 +433,35 @@ def _source_trials(plan: Plan, scenario: Scenario, share: float, top: int) -> li
         more.loc[index, "amount"] = more.loc[index, "amount"] + added
         total = float(added.sum())
         name = str(sources.at[source_id, "name"])
-        change = f"+{wording.money(total, currency)} over all periods (+{wording.percent(share)})"
+        change = f"+{wording.money(total, currency)} of {name} over all periods (+{wording.percent(share)})"
         trials.append(
-            dict(kind="source", id=source_id, name=name, change=change, added=total, estimated_gain=estimate,
-                 scenario=dataclasses.replace(scenario, budget=more))
+            dict(
+                kind="source",
+                id=source_id,
+                name=name,
+                change=change,
+                added=total,
+                estimated_gain=estimate,
+                scenario=dataclasses.replace(scenario, budget=more),
+            )
         )
     return trials
 
 
 def _what_if_sentence(trial: dict, currency: str) -> str:
     gain, noise = trial["measured_gain"], trial["uncertainty"]
-    subject = f"{trial['name']} {trial['change']}"
+    subject = str(trial["change"])
     if math.isnan(gain):
         return f"{subject}: no plan (the solve failed)"
-    text = f"{subject} adds {wording.value(gain)} value (shadow prices promised {wording.value(trial['estimated_gain'])})"
+    promised = wording.value(trial["estimated_gain"])
+    text = f"{subject} adds {wording.value(gain)} value (shadow prices promised {promised})"
     if noise > 0 and abs(gain) <= noise:
         text += f"; within the solvers' accepted gap of {wording.value(noise)}, so it may be noise"
     if abs(trial["extra_cost"]) >= 0.5:
-        text += f"; spends {wording.money(trial['extra_cost'], currency)} more" if trial["extra_cost"] > 0 else (
-            f"; spends {wording.money(-trial['extra_cost'], currency)} less"
+        text += (
+            f"; spends {wording.money(trial['extra_cost'], currency)} more"
+            if trial["extra_cost"] > 0
+            else (f"; spends {wording.money(-trial['extra_cost'], currency)} less")
         )
     return text
 
@@ -415,7 +469,9 @@ def _what_if_sentence(trial: dict, currency: str) -> str:
 # -- attach to a plan ------------------------------------------------------------------------
 
 
-def explain(portfolio: Portfolio, levers: Levers | None = None, top: int = 5, *, plan: Plan | None = None) -> Plan:
+def explain(
+    portfolio: Portfolio, levers: Levers | None = None, top: int = 5, *, plan: Plan | None = None
+) -> Plan:
     """The plan with ``ranges`` (:func:`price_ranges`) and, for integer plans,
     ``what_if`` (:func:`what_if_more`) filled in.
 
@@ -430,7 +486,9 @@ def explain(portfolio: Portfolio, levers: Levers | None = None, top: int = 5, *,
         return plan
     ranges = price_ranges(plan)
     integer = bool(levers.integer) and bool(portfolio.resources["integer"].astype(bool).any())
-    what_if = what_if_more(portfolio, levers, top, plan=plan) if integer and top > 0 else _empty(WHAT_IF_COLUMNS)
+    what_if = (
+        what_if_more(portfolio, levers, top, plan=plan) if integer and top > 0 else _empty(WHAT_IF_COLUMNS)
+    )
     return dataclasses.replace(plan, ranges=ranges, what_if=what_if)
 
 
@@ -438,8 +496,11 @@ def explanation_text(plan: Plan, top: int = TOP_SHADOW_PRICES) -> str:
     """The ranked sentences, ranges and re-solve answers, for a terminal."""
     lines = []
     sentences = top_sentences(plan, top)
-    lines.append(f"What binds, ranked by the value more would add (top {top}):" if sentences else
-                 "Nothing binds: more people, equipment or money would add no value.")
+    lines.append(
+        f"What binds, ranked by the value more would add (top {top}):"
+        if sentences
+        else "Nothing binds: more people, equipment or money would add no value."
+    )
     lines += [f"  {i}. {s}" for i, s in enumerate(sentences, 1)]
     ranges = plan.ranges if plan.ranges is not None else _empty(RANGE_COLUMNS)
     binding = ranges[ranges["shadow_price"] > 0] if len(ranges) else ranges
@@ -451,6 +512,35 @@ def explanation_text(plan: Plan, top: int = TOP_SHADOW_PRICES) -> str:
         lines.append("Measured by solving again:")
         lines += [f"  - {s}" for s in what_if["sentence"]]
     return "\n".join(lines)
+
+
+def start_values(model: MissionModel, plan: Plan) -> np.ndarray:
+    """A plan as column values of a model of the same portfolio (the integer search's
+    start): coverage, excess, on/off, whole units, money flows and Baseline moves."""
+    x = np.zeros(len(model.variables))
+    coverage = plan.missions.set_index(["mission_id", "period_id"])["coverage"].astype(float).to_dict()
+    for key, variable in model.coverage.items():
+        x[variable.index] = coverage.get(key, 0.0)
+    for key, variable in model.excess.items():
+        x[variable.index] = max(coverage.get(key, 0.0) - 0.5, 0.0)
+    for key, variable in model.running.items():
+        x[variable.index] = 1.0 if coverage.get(key, 0.0) > 1e-9 else 0.0
+    units = plan.allocation.set_index(["mission_id", "resource_id", "period_id"])["units"].to_dict()
+    for key, variable in model.units.items():
+        x[variable.index] = units.get(key, 0.0)
+    if len(plan.funding):
+        money = plan.funding.groupby(["source_id", "mission_id", "period_id"])["money"].sum().to_dict()
+        for key, variable in model.flow.items():
+            x[variable.index] = money.get(key, 0.0) / model.money_unit
+    for row in model.constraints:  # coverage - up + down = baseline (change_penalty)
+        if row.name.startswith("moved_"):
+            terms = list(row.expr.items())
+            cover = next(v for v, c in terms if c == 1.0 and v.name.startswith("coverage_"))
+            up = next(v for v, c in terms if c == -1.0)
+            down = next(v for v, c in terms if c == 1.0 and v is not cover)
+            change = x[cover.index] - float(row.getLb())
+            x[up.index], x[down.index] = max(change, 0.0), max(-change, 0.0)
+    return x
 
 
 def _typical_amount(budgets: pd.DataFrame) -> float:

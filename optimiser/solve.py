@@ -131,12 +131,14 @@ def optimise(portfolio: Portfolio, levers=None) -> Plan:
     return solve(apply_levers(portfolio, levers))
 
 
-def solve(scenario: Scenario) -> Plan:
+def solve(scenario: Scenario, *, start: Plan | None = None) -> Plan:
     """Build and solve the model of a scenario and return the plan (SPEC 3 and 5).
 
     Parameters
     ----------
     scenario : a portfolio with levers applied (:func:`optimiser.levers.apply_levers`).
+    start : a plan to start the integer search from, e.g. the plan of the same
+        portfolio before a limit was loosened (:func:`optimiser.sensitivity.what_if_more`).
 
     Returns
     -------
@@ -156,6 +158,10 @@ def solve(scenario: Scenario) -> Plan:
     build_s = time.perf_counter() - started
     log.info("built %r in %.3fs", model, build_s)
     run = _Stages(model, engine, deadline=started + float(levers.time_limit_s))
+    if start is not None and model.is_mip:
+        from optimiser.sensitivity import start_values
+
+        run.start = start_values(model, start)
     run.go()
     solve_s = sum(stage.seconds for stage in run.stages)
     info = SolverInfo(
@@ -193,6 +199,7 @@ class _Stages:
         self.cost_capped = False  # the cost search stopped on its own time share
         self.out_of_time = False  # the planner's time limit stopped a search
         self.incumbent: np.ndarray | None = None
+        self.start: np.ndarray | None = None  # column values to start the integer search from
         self.infeasible = False
         self.duals: Callable[[pulp.LpConstraint], float] | None = None
         self.running_cols = np.array([v.index for v in model.running.values()], dtype=np.int64)
@@ -214,6 +221,8 @@ class _Stages:
             objectives = [("value", model.value)]
         whole_units = bool(model.units)
         start = np.zeros(len(model.variables)) if model.is_mip else None  # doing nothing is often a plan
+        if self.start is not None and model.is_mip:
+            start = self.start
         for i, (name, objective) in enumerate(objectives):
             share = self._share(_STAGE_SHARE, _STAGE_SHARE * (len(objectives) - i) + 1)
             if model.running and not whole_units:

@@ -40,7 +40,8 @@ _ABOUT = (
     "may be typed as 1200000, $ 1,200,000 or 1 200 000 €; shares as 40% or 0.4; yes/no as "
     "yes/no, y/n, true/false, 1/0 or x. A blank cell takes the column's default.",
     "Required sheets: Missions, Zones, Resources, Requirements, Funding. Optional: Periods, "
-    "Availability, Policies, Settings (an empty optional sheet is the same as no sheet). "
+    "Availability, Policies, Baseline (today's plan), Settings (an empty optional sheet is the same "
+    "as no sheet). "
     "This Instructions sheet is ignored when the workbook is read.",
 )
 

@@ -13,8 +13,24 @@ from collections.abc import Sequence
 
 # Names whose last word is a collective noun: one of them is "a person of ...".
 _COLLECTIVE = {
-    "infantry", "staff", "personnel", "police", "crew", "crews", "artillery", "cavalry", "support",
-    "equipment", "medical", "security", "team", "teams", "force", "forces", "unit", "units",
+    "infantry",
+    "staff",
+    "personnel",
+    "police",
+    "crew",
+    "crews",
+    "artillery",
+    "cavalry",
+    "support",
+    "equipment",
+    "medical",
+    "security",
+    "team",
+    "teams",
+    "force",
+    "forces",
+    "unit",
+    "units",
 }
 
 

@@ -4,8 +4,9 @@ the run's time, and rows in another order give the same plan.
 Row order is the planner's, not the plan's: two missions that are equal in every way
 must not be funded or left out according to which row comes first. Reading and
 validation keep the workbook's order (reports list missions as the planner does) and
-are checked here to depend on nothing else; the plan's independence from row order is
-the model's job (see the xfail reasons below, reported to the lead).
+are checked here to depend on nothing else; the model builds its variables and
+constraints in a canonical order (ids sorted, periods in Periods order), so that ties
+are broken the same way whatever the rows' order.
 
 Periods are never shuffled: their row order *is* the calendar (SPEC 2).
 """
@@ -33,11 +34,6 @@ DEMO = ROOT / "sample_budgets" / "demo.xlsx"
 FIXED_TIME = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 TABLES = ("missions", "zones", "resources", "requirements", "sources", "funding", "periods", "availability",
           "policies")
-ORDER_LEAK = (
-    "the model's variables and constraints follow the workbook's row order, so a tie between "
-    "equal plans is broken by row order; model.py should build in a canonical order (ids sorted, "
-    "periods in Periods order) -- reported to the lead"
-)
 
 
 def json_bytes(plan: Plan) -> bytes:
@@ -135,7 +131,17 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     return ordered.reset_index(drop=True)
 
 
-@pytest.mark.xfail(strict=True, reason=ORDER_LEAK)
+@pytest.mark.parametrize("integer", [False, True], ids=["relaxed", "integer"])
+def test_the_plan_does_not_depend_on_the_order_of_rows(integer):
+    """Every sheet's rows shuffled (the small demo, so that the integer plan is quick too)."""
+    levers = {"integer": integer}
+    original = validate(read_workbook(DEMO))
+    for seed in (1, 2):
+        shuffled = validate(read_workbook(shuffled_workbook(DEMO, seed), name="shuffled.xlsx"))
+        assert plan_without_input(optimise(shuffled, shuffled.levers.changed(**levers))) == (
+            plan_without_input(optimise(original, original.levers.changed(**levers))))
+
+
 def test_the_national_plan_does_not_depend_on_the_order_of_rows(national):
     shuffled = validate(read_workbook(shuffled_workbook(NATIONAL, 1), name="shuffled.xlsx"))
     assert plan_without_input(relaxed(shuffled)) == plan_without_input(relaxed(national))
@@ -164,7 +170,6 @@ def test_twins_get_a_plan_worth_the_same_whatever_their_order(integer):
         assert sum(_twins(order, integer).values()) == pytest.approx(1.0)
 
 
-@pytest.mark.xfail(strict=True, reason=ORDER_LEAK)
 @pytest.mark.parametrize("integer", [False, True], ids=["relaxed", "integer"])
 def test_which_twin_is_funded_does_not_depend_on_which_row_comes_first(integer):
     assert _twins("AB", integer) == pytest.approx(_twins("BA", integer))

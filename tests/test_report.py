@@ -22,6 +22,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+import optimiser.report.workbook as report_workbook_module
 from optimiser import __version__
 from optimiser.levers import Levers
 from optimiser.plan import Plan, SolverInfo, Status
@@ -591,11 +592,11 @@ def test_an_interrupted_report_leaves_the_existing_good_one_untouched(
     path = write_report(plan, tmp_path / "plan.xlsx")
     good = path.read_bytes()
 
-    def crash_mid_write(self, handle) -> None:
+    def crash_mid_write(workbook, handle) -> None:
         handle.write(b"PK\x03\x04 half a zip")
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", crash_mid_write)
+    monkeypatch.setattr(report_workbook_module, "save_in_memory", crash_mid_write)
     with pytest.raises(OSError, match="No space left"):
         write_report(plan, path)
     assert path.read_bytes() == good

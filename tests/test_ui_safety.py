@@ -103,11 +103,6 @@ def _shown_settings(text: str) -> dict[str, str]:
     return settings
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client.showErrorDetails is not set in .streamlit/config.toml: an uncaught error would show "
-    "its traceback (file paths, values) in the browser; proposed to the lead: showErrorDetails = \"none\"",
-)
 def test_an_unexpected_error_shows_no_traceback_in_the_browser(config):
     assert config.get("client", {}).get("showErrorDetails") in ("none", False, "type")
 
@@ -228,12 +223,6 @@ def test_the_json_download_is_made_without_writing_any_file(small_plan):
     assert writes.seen == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="openpyxl's Workbook.save writes each worksheet's XML to a temporary file (openpyxl.* in "
-    "the system temp folder, mode 0600, deleted after); proposed to the lead: save the report through "
-    "an ExcelWriter whose write_worksheet keeps the XML in a BytesIO",
-)
 def test_the_report_download_is_made_without_writing_any_file(small_plan):
     state.report_bytes(small_plan)  # once, so that tempfile's first look at the temp folder is done
     with FileWrites() as writes:

@@ -9,7 +9,6 @@ Each planner's levers, last good plan and saved scenarios live in their own
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import time
@@ -29,9 +28,9 @@ from optimiser import (
     Severity,
     optimise,
     read_workbook,
+    report,
     validate,
 )
-from optimiser.report import report_workbook, result_json
 
 log = logging.getLogger(__name__)
 
@@ -186,14 +185,12 @@ def solve(book: Workbook, levers: Levers) -> Solved:
 
 def report_bytes(plan: Plan) -> bytes:
     """The report workbook (.xlsx) of a plan, as bytes for a download button (in memory)."""
-    buffer = io.BytesIO()
-    report_workbook(plan).save(buffer)
-    return buffer.getvalue()
+    return report.report_bytes(plan)
 
 
 def json_bytes(plan: Plan) -> bytes:
     """The JSON result of a plan (the same file as the command line's ``--json``), in memory."""
-    return result_json(plan).encode("utf-8")
+    return report.result_json(plan).encode("utf-8")
 
 
 # --------------------------------------------------------------------------- scenarios

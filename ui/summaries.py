@@ -202,12 +202,14 @@ def _unit_label(resource_id: str, names: Mapping[str, str]) -> str:
     return name if name == resource_id else f"{name} ({resource_id})"
 
 
-def binding_sentences(plan: Plan, limit: int = 12) -> list[str]:
-    """The shadow prices in words, largest first (the core writes the sentences)."""
+def binding_sentences(plan: Plan, limit: int = 10) -> list[str]:
+    """The shadow prices in words, ranked by the value their step adds (one unit, one
+    person, or a round sum of money; the core writes the sentences)."""
     table = plan.sensitivity
     if table.empty:
         return []
-    table = table.sort_values("shadow_price", ascending=False).head(limit)
+    rank = "gain" if "gain" in table.columns else "shadow_price"
+    table = table.sort_values(rank, ascending=False, kind="stable").head(limit)
     sentences = []
     for row in table.itertuples():
         sentence = str(getattr(row, "sentence", "") or "").strip()

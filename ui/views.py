@@ -187,8 +187,9 @@ def binding_section(plan: Plan) -> None:
     sentences = binding_sentences(plan)
     if sentences:
         st.markdown("\n".join(f"{i}. {s}" for i, s in enumerate(sentences, 1)))
-        st.caption("Shadow prices: the extra value one more unit would buy, largest first "
-                   "(continuous model, on/off decisions fixed at this plan).")
+        st.caption("Shadow prices: the extra value one more unit, person allowed or round sum of "
+                   "money would buy, largest first (continuous model, on/off decisions fixed at this "
+                   "plan). `optimiser solve --explain` adds how far each holds and re-solved answers.")
     else:
         st.info("Nothing binds: no extra person, unit of equipment or money would add value.")
     st.markdown("#### Unmet needs of under-covered missions")

@@ -17,6 +17,13 @@ Reports never import the solver; they read the :class:`~optimiser.plan.Plan` onl
 
 from optimiser.report.result import plan_to_dict, result_json, write_json
 from optimiser.report.text import summary_text
-from optimiser.report.workbook import report_workbook, write_report
+from optimiser.report.workbook import report_bytes, report_workbook, write_report
 
-__all__ = ["plan_to_dict", "report_workbook", "result_json", "summary_text", "write_json", "write_report"]
+__all__ = [
+    "plan_to_dict",
+    "report_bytes",
+    "report_workbook",     "result_json",
+    "summary_text",
+    "write_json",
+    "write_report",
+]

@@ -274,8 +274,15 @@ def zone_spending(plan: Plan, names: Names) -> pd.DataFrame:
 
 
 def ranked_sensitivity(plan: Plan) -> pd.DataFrame:
-    """The plan's shadow prices above zero, largest first (ties in the plan's order)."""
+    """The plan's shadow prices above zero, ranked by the value their sentence's step adds
+    (``gain``: one unit, one person, or a round sum of money, since a price per person and
+    a price per dollar are not comparable), else by price; ties in the plan's order."""
     frame = columns(plan.sensitivity, SENSITIVITY_COLUMNS)
     prices = pd.to_numeric(frame["shadow_price"], errors="coerce").fillna(0.0)
     frame = frame.assign(shadow_price=prices)[prices > 0]
+    if "gain" in frame.columns:
+        gains = pd.to_numeric(frame["gain"], errors="coerce")
+        frame = frame.assign(_rank=gains.fillna(frame["shadow_price"]))
+        frame = frame.sort_values("_rank", ascending=False, kind="mergesort").drop(columns="_rank")
+        return frame.reset_index(drop=True)
     return frame.sort_values("shadow_price", ascending=False, kind="mergesort").reset_index(drop=True)

@@ -49,7 +49,12 @@ def _input_tables(portfolio: Portfolio) -> dict[str, pd.DataFrame]:
 def input_sheets(workbook: Workbook, portfolio: Portfolio, currency: str) -> None:
     """The inputs as read (defaults filled in, per-item levers applied), one sheet each."""
     tables = _input_tables(portfolio)
-    for title in INPUT_SHEETS:
+    baseline = getattr(portfolio, "baseline", None)
+    titles = list(INPUT_SHEETS)
+    if baseline is not None and len(baseline):  # only when the workbook has today's plan
+        tables["Baseline"] = baseline.reset_index(drop=True)
+        titles.append("Baseline")
+    for title in titles:
         frame = tables[title]
         out = SheetWriter(workbook.create_sheet(f"Input {title}"))
         header, formats = [], []
@@ -71,7 +76,9 @@ def input_sheets(workbook: Workbook, portfolio: Portfolio, currency: str) -> Non
 def _input_format(title: str, column: str, values: pd.Series) -> Format:
     if column in INPUT_MONEY:
         return MONEY
-    if column in INPUT_SHARES or (title == "Policies" and column == "value"):
+    if column in INPUT_SHARES or (title == "Policies" and column == "value") or (
+        title == "Baseline" and column == "coverage"
+    ):
         return PERCENT
     if column in INPUT_UNITS:
         return units_format(values)

@@ -282,5 +282,38 @@ def sensitivity_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
         note += 1
     out.note(note, 1, "Shadow price: the extra value one more unit would buy, from the continuous model "
                       "with the on/off decisions fixed at this plan.")
+    note = _explained(out, plan, names, note + 2)
     ws.freeze_panes = "B2"
     out.fit_columns(maximum=40, fixed={8: 90})
+
+
+def _explained(out: SheetWriter, plan: Plan, names: Names, row: int) -> int:
+    """Below the shadow prices, when asked for (``optimiser solve --explain``): how far
+    each limit can move before its price changes, and what 10% more of the resources
+    and sources that matter most adds, measured by solving again."""
+    ranges = plan.ranges if plan.ranges is not None else pd.DataFrame()
+    if len(ranges) and "sentence" in ranges:
+        row = out.section(row, "How far each limit can move before its shadow price changes")
+        rows = [
+            [CONSTRAINT_LABELS.get(str(r.constraint), r.constraint), r.id, r.period_id, number(r.limit),
+             number(r.used), number(r.shadow_price), number(r.low), number(r.high), r.sentence]
+            for r in ranges.itertuples()
+        ]
+        header = ["Constraint", "ID", "Period", "Limit", "Used", "Shadow price", "Price holds from",
+                  "Price holds to", "What it means"]
+        formats = [None, None, None, UNITS, UNITS, shadow_format, UNITS, UNITS, None]
+        row = out.table(header, rows, formats, top=row, autofilter=False) + 2
+    what_if = plan.what_if if plan.what_if is not None else pd.DataFrame()
+    if len(what_if) and "sentence" in what_if:
+        row = out.section(row, "What more would add, measured by solving again")
+        rows = [
+            [w.kind, w.id, w.name, w.change, number(w.estimated_gain), number(w.measured_gain),
+             number(w.uncertainty), number(w.extra_cost), w.sentence]
+            for w in what_if.itertuples()
+        ]
+        row = out.table(
+            ["Kind", "ID", "Name", "Change", "Shadow prices promised", "Value added", "Solver gap (±)",
+             f"Extra money spent ({plan.levers.currency})", "What it means"],
+            rows, [None, None, None, None, VALUE, VALUE, VALUE, MONEY, None], top=row, autofilter=False,
+        ) + 2
+    return row

@@ -80,7 +80,10 @@ def plan_to_dict(plan: Plan, generated_at: datetime | None = None) -> dict[str, 
           for every required resource} and ``funding`` {source_id: money, above zero};
         - ``resources``, ``budgets``, ``zones``, ``unmet``, ``sensitivity``: the plan's
           tables of those names as lists of records (columns as documented on
-          :class:`~optimiser.plan.Plan`).
+          :class:`~optimiser.plan.Plan`); ``sensitivity`` ranked by the value its step
+          adds;
+        - ``ranges`` and ``what_if``: filled by ``--explain``
+          (:func:`optimiser.sensitivity.explain`), else empty lists.
     """
     generated_at = generated_at or run_time()
     names = names_of(plan)
@@ -125,6 +128,8 @@ def plan_to_dict(plan: Plan, generated_at: datetime | None = None) -> dict[str, 
         "zones": _records(columns(plan.zones, ZONE_COLUMNS)),
         "unmet": _records(columns(plan.unmet, UNMET_COLUMNS)),
         "sensitivity": _records(ranked_sensitivity(plan)),
+        "ranges": _records(plan.ranges if plan.ranges is not None else pd.DataFrame()),
+        "what_if": _records(plan.what_if if plan.what_if is not None else pd.DataFrame()),
     }
     return plain(data)  # type: ignore[return-value]
 

@@ -10,13 +10,19 @@ Each sheet is written by one function (``summary_sheet.py``, ``plan_sheets.py``,
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from optimiser.plan import Plan
 from optimiser.report import plan_sheets
@@ -55,7 +61,7 @@ def write_report(plan: Plan, path: str | os.PathLike[str]) -> Path:
     if target.suffix.lower() != ".xlsx":
         raise ValueError(f"the report must be an .xlsx file, not {target.name!r}")
     workbook = report_workbook(plan)
-    atomic_write(target, workbook.save)
+    atomic_write(target, lambda handle: save_in_memory(workbook, handle))
     logger.info("report written to %s", target)
     return target
 
@@ -98,3 +104,35 @@ def _print_setup(ws: Worksheet) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     if ws.title != "Summary":
         ws.print_title_rows = "1:1"
+
+
+class _InMemoryWriter(ExcelWriter):
+    """openpyxl's writer, but each worksheet's XML is kept in memory.
+
+    openpyxl's own writer puts every worksheet's XML in a temporary file under the
+    system's temp folder before zipping it; planners' data must not land there, even
+    briefly, so this one serialises into a buffer and adds the bytes to the archive.
+    """
+
+    def write_worksheet(self, ws):  # type: ignore[no-untyped-def]
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        writer = WorksheetWriter(ws, out=io.BytesIO())
+        writer.write()
+        ws._rels = writer._rels
+        self._archive.writestr(ws.path[1:], writer.read())
+        self.manifest.append(ws)
+
+
+def save_in_memory(workbook: Workbook, handle: BinaryIO) -> None:
+    """Save ``workbook`` as .xlsx into an open binary ``handle``, writing no other file."""
+    with ZipFile(handle, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        _InMemoryWriter(workbook, archive).save()
+
+
+def report_bytes(plan: Plan) -> bytes:
+    """The report workbook as bytes (for a download), made without touching the disk."""
+    buffer = io.BytesIO()
+    save_in_memory(report_workbook(plan), buffer)
+    return buffer.getvalue()
