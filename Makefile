@@ -31,7 +31,6 @@ test: $(STAMP)  ## every test, the browser one included
 
 bench: $(STAMP)  ## speed figures (medians of several runs), kept in bench/results.jsonl
 	$(BIN)/python bench/bench.py
-	$(BIN)/python bench/ui_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check optimiser ui tests bench sample_budgets

@@ -124,6 +124,25 @@ def _sweep_note(result) -> str:  # an optimiser.SweepResult
     return f"{statuses}; worst gap {gap:.2%}; median point {result.table['seconds'].median():.2f}s"
 
 
+def diagnosis_figure(workbook: Path, runs: int) -> Figure:
+    """An impossible plan explained: the national sample with 30% of its people."""
+    portfolio = load_portfolio(workbook)
+    levers = portfolio.levers.changed(personnel_scale=0.3)
+    plans = []
+    figure = measure("national clash: solve + diagnosis", lambda: plans.append(optimise(portfolio, levers)),
+                     runs, 2.0)
+    figure.note = f"{plans[-1].status}, {len(plans[-1].diagnosis)} sentence(s)"
+    return figure
+
+
+def page_figures(runs: int) -> list[Figure]:
+    """The what-if page: lever change -> updated plan on screen (bench/ui_bench.py)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from ui_bench import ui_figures
+
+    return ui_figures(runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (default 5)")
@@ -140,7 +159,9 @@ def main() -> None:
         *solve_figures(
             "national", SAMPLES / "national_portfolio.xlsx", args.runs, {"relaxed": 0.5, "integer": 5.0}
         ),
+        diagnosis_figure(SAMPLES / "national_portfolio.xlsx", args.runs),
         *sweep_figures(SAMPLES / "national_portfolio.xlsx", args.runs),
+        *page_figures(args.runs),
     ]
     _print(figures)
     _keep(figures)
@@ -152,9 +173,8 @@ def _print(figures: list[Figure]) -> None:
     print("-" * len(header))
     for f in figures:
         target = f"{f.target_s:.2f}" if f.target_s else ""
-        print(
-            f"{f.name:<42} {f.median_s:>9.3f} {f.worst_s:>8.3f} {f.runs:>4} {target:>8} {f.ratio:>6}  {f.note}"
-        )
+        cells = f"{f.median_s:>9.3f} {f.worst_s:>8.3f} {f.runs:>4} {target:>8} {f.ratio:>6}"
+        print(f"{f.name:<42} {cells}  {f.note}")
 
 
 def _keep(figures: list[Figure]) -> None:

@@ -18,7 +18,6 @@ import logging
 import statistics
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,26 +26,13 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench import Figure  # noqa: E402  (one Figure for every figure of make bench)
 
 APP = ROOT / "ui" / "app.py"
 SAMPLE = ROOT / "sample_budgets" / "national_portfolio.xlsx"
 TARGETS_S = {"relaxed": 1.0, "integer": 5.0}
-
-
-@dataclass
-class Figure:
-    """One figure, with the field names of bench/bench.py's Figure."""
-
-    name: str
-    median_s: float
-    worst_s: float
-    runs: int
-    target_s: float | None = None
-    note: str = ""
-
-    @property
-    def ratio(self) -> str:
-        return f"{self.median_s / self.target_s:.2f}" if self.target_s else ""
 
 
 def ui_figures(runs: int = 5, workbook: Path | None = None, modes: tuple[str, ...] = ("relaxed", "integer")

@@ -33,6 +33,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -283,15 +284,15 @@ class _Elastic:
         total_money = max(float(np.nansum(amounts)) / money_unit, 1e-9)
         committed = max(self._committed_money(), 0.01 * total_money)
         policies = self.portfolio.policies
-        for (index, period_id), row in model.policies.items():
-            rule, share = policies.iloc[index]["rule"], float(policies.iloc[index]["value"])
+        for (index, when), row in model.policies.items():
+            rule, share = str(policies["rule"].iloc[index]), float(policies["value"].iloc[index])
             if rule == "min_average_coverage":  # rows: sum of coverage >= value x missions in scope
                 scale = max(float(row.getLb() or 0.0), 1e-3)
             else:
                 scale = max(min(share, 1.0 - share), 0.05) * committed
             sign = 1.0 if row.sense == pulp.LpConstraintGE else -1.0
             money = rule != "min_average_coverage"
-            self._stretch("policy", (index, period_id), row, sign, scale, money=money)
+            self._stretch("policy", (index, when), row, sign, scale, money=money)
 
         # Baseline change limits: a larger move than max_change.
         limit = max(float(self.levers.max_change or 0.0), 0.01)
@@ -434,7 +435,7 @@ class _Words:
         must = frame[frame["must_fund"]].groupby("mission_id", sort=False)[amount].sum()
         must = must[must > 1e-9].sort_values(ascending=False, kind="stable")
         others = float(frame.loc[~frame["must_fund"], amount].sum())
-        return list(must.items()), others
+        return [(str(m), float(x)) for m, x in must.items()], others
 
     def capacity(self, slack: _Slack, shortfall: float) -> dict:
         resource_id, period_id = slack.key
@@ -511,7 +512,7 @@ class _Words:
 
     def zone_cap(self, slack: _Slack, shortfall: float) -> dict:
         zone_id, period_id = slack.key
-        cap = float(self.portfolio.zones.at[zone_id, "personnel_cap"])
+        cap = float(self.portfolio.zones["personnel_cap"].astype(float).to_dict()[zone_id])
         needs = self.plan.needs
         people = needs[
             (needs["zone_id"] == zone_id) & (needs["period_id"] == period_id) & (needs["kind"] == "personnel")
@@ -637,19 +638,29 @@ class _Words:
 
 def _merged_sentences(relaxations: pd.DataFrame, portfolio: Portfolio) -> tuple[str, ...]:
     """Sentences, one per clash: rows equal but for their period share one sentence."""
-    names = portfolio.periods["name"].to_dict()
-    groups: dict[tuple, list] = {}
-    for row in relaxations.itertuples(index=False):
-        period = names.get(row.period_id, row.period_id) if row.period_id is not None else None
-        template = (
-            row.sentence.replace(f" in {period}", " in \x00", 1) if period is not None else row.sentence
+    names = {str(k): str(v) for k, v in portfolio.periods["name"].items()}
+    groups: dict[tuple, list[tuple[str, str, str]]] = {}
+    for row in _records(relaxations):
+        sentence, period_id = str(row["sentence"]), row["period_id"]
+        if period_id is None:
+            groups.setdefault((sentence,), []).append(("", "", sentence))
+            continue
+        period = names.get(str(period_id), str(period_id))
+        template = sentence.replace(f" in {period}", " in \x00", 1)
+        key = (
+            row["kind"],
+            row["id"],
+            row["needed"],
+            row["available"],
+            row["shortfall"],
+            row["missions"],
+            template,
         )
-        key = (row.kind, row.id, row.needed, row.available, row.shortfall, row.missions, template)
-        groups.setdefault(key, []).append((row.period_id, period, row.sentence))
-    sentences = []
+        groups.setdefault(key, []).append((str(period_id), period, sentence))
+    sentences: list[str] = []
     order = {p: i for i, p in enumerate(portfolio.period_ids)}
     for key, members in groups.items():
-        template = key[-1]
+        template = str(key[-1])
         if len(members) == 1 or "\x00" not in template:
             sentences.extend(sentence for _, _, sentence in members)
             continue
@@ -657,9 +668,13 @@ def _merged_sentences(relaxations: pd.DataFrame, portfolio: Portfolio) -> tuple[
         if len(members) == len(order):
             when = "every period"
         else:
-            when = wording.listing([str(name) for _, name, _ in members], most=len(members))
+            when = wording.listing([name for _, name, _ in members], most=len(members))
         sentences.append(template.replace("\x00", when, 1))
     return tuple(sentences)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def _in_scope(cells: pd.DataFrame, scope_type: str, scope_value: str) -> np.ndarray:
@@ -695,62 +710,68 @@ def _relax(scenario: Scenario, relaxations: pd.DataFrame) -> Scenario:
     policies = portfolio.policies.copy()
     baseline = portfolio.baseline.copy()
     sources, funding = portfolio.sources, portfolio.funding
-    extra_sources, extra_funding = [], []
-    for row in relaxations.itertuples(index=False):
-        if row.kind == "capacity":
-            at = (capacity["resource_id"] == row.id) & (capacity["period_id"] == row.period_id)
-            capacity.loc[at, "usable"] = capacity.loc[at, "usable"] + row.shortfall
-            capacity.loc[at, "available"] = capacity.loc[at, "available"] + row.shortfall
-        elif row.kind == "budget":
-            at = (budget["source_id"] == row.id) & (budget["period_id"] == row.period_id)
-            budget.loc[at, "amount"] = budget.loc[at, "amount"] + _outward(row.shortfall)
-        elif row.kind == "zone_cap":
-            zones.loc[row.id, "personnel_cap"] = float(zones.at[row.id, "personnel_cap"]) + row.shortfall
-        elif row.kind == "policy":
-            index = int(row.id)
-            rule = policies.iloc[index]["rule"]
-            loose = row.available + (1e-6 if rule == "max_budget_share" else -1e-6)
-            current = float(policies.iloc[index]["value"])
-            loosened = min(current, loose) if rule != "max_budget_share" else max(current, loose)
-            policies.iloc[index, policies.columns.get_loc("value")] = min(max(loosened, 0.0), 1.0)
-        elif row.kind == "change_limit":  # move today's coverage by the stretch
-            at = (baseline["mission_id"] == row.id) & (baseline["period_id"] == row.period_id)
-            today = float(baseline.loc[at, "coverage"].iloc[0])
-            down = row.needed <= today + 1e-12  # the row was coverage >= today - max_change
-            moved = row.shortfall + 1e-9
-            baseline.loc[at, "coverage"] = min(max(today + (-moved if down else moved), 0.0), 1.0)
-        elif row.kind == "no_funding":
-            mission = portfolio.missions.loc[row.id]
-            source_id = f"EXTRA-{row.id}"
-            if source_id not in sources.index and all(s[0] != source_id for s in extra_sources):
-                extra_sources.append(
-                    (
-                        source_id,
-                        f"Money from outside the portfolio for {row.id}",
-                        (mission["type"],),
-                        (mission["zone_id"],),
-                        (),
-                    )
-                )
-            extra_funding.append((source_id, row.period_id, _outward(row.shortfall)))
+    usable, available = (
+        capacity["usable"].to_numpy(float).copy(),
+        capacity["available"].to_numpy(float).copy(),
+    )
+    amounts = budget["amount"].to_numpy(float).copy()
+    caps = zones["personnel_cap"].astype(float).to_dict()
+    shares = policies["value"].astype(float).tolist()
+    today = baseline["coverage"].to_numpy(float).copy()
+    extra_sources: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
+    extra_funding: dict[tuple[str, str], float] = {}
+    for row in _records(relaxations):
+        kind, item, period = str(row["kind"]), str(row["id"]), row["period_id"]
+        shortfall, needed = float(row["shortfall"]), float(row["needed"])
+        if kind == "capacity":
+            at = ((capacity["resource_id"] == item) & (capacity["period_id"] == period)).to_numpy()
+            usable[at] += shortfall
+            available[at] += shortfall
+        elif kind == "budget":
+            at = ((budget["source_id"] == item) & (budget["period_id"] == period)).to_numpy()
+            amounts[at] += _outward(shortfall)
+        elif kind == "zone_cap":
+            caps[item] = float(caps[item]) + shortfall
+        elif kind == "policy":  # the share reached in the elastic plan, a hair looser
+            index = int(item)
+            rule = str(policies["rule"].iloc[index])
+            if rule == "max_budget_share":
+                shares[index] = min(max(shares[index], float(row["available"]) + 1e-6), 1.0)
+            else:
+                shares[index] = max(min(shares[index], float(row["available"]) - 1e-6), 0.0)
+        elif kind == "change_limit":  # move today's coverage by the stretch
+            at = ((baseline["mission_id"] == item) & (baseline["period_id"] == period)).to_numpy()
+            now = float(today[at][0])
+            down = needed <= now + 1e-12  # the row was coverage >= today - max_change
+            today[at] = min(max(now + (-1.0 if down else 1.0) * (shortfall + 1e-9), 0.0), 1.0)
+        elif kind == "no_funding":  # a source of its own, from outside the portfolio
+            source_id = f"EXTRA-{item}"
+            mission_type = str(portfolio.missions["type"].get(item, ""))
+            zone = str(portfolio.missions["zone_id"].get(item, ""))
+            name = f"Money from outside the portfolio for {item}"
+            extra_sources[source_id] = (name, (mission_type,), (zone,), ())
+            key = (source_id, str(period))
+            extra_funding[key] = extra_funding.get(key, 0.0) + _outward(shortfall)
+    capacity = capacity.assign(usable=usable, available=available)
+    budget = budget.assign(amount=amounts)
+    zones = zones.assign(personnel_cap=zones.index.map(caps).astype(float))
+    policies = policies.assign(value=shares) if len(policies) else policies
+    baseline = baseline.assign(coverage=today) if len(baseline) else baseline
     if extra_sources:
         added = pd.DataFrame(
-            [s[1:] for s in extra_sources],
+            list(extra_sources.values()),
             columns=["name", "eligible_types", "eligible_zones", "eligible_regions"],
-            index=pd.Index([s[0] for s in extra_sources], name=sources.index.name),
+            index=pd.Index(list(extra_sources), name=sources.index.name),
         )
         sources = pd.concat([sources, added])
-        rows = []
-        for source_id, _, *_ in extra_sources:
-            for period in portfolio.period_ids:
-                amount = sum(a for s, p, a in extra_funding if s == source_id and p == period)
-                rows.append((source_id, period, amount))
-        funding = pd.concat(
-            [funding, pd.DataFrame(rows, columns=["source_id", "period_id", "amount"])], ignore_index=True
-        )
-        budget = pd.concat(
-            [budget, pd.DataFrame(rows, columns=["source_id", "period_id", "amount"])], ignore_index=True
-        )
+        rows = [
+            (source_id, period, extra_funding.get((source_id, period), 0.0))
+            for source_id in extra_sources
+            for period in portfolio.period_ids
+        ]
+        more = pd.DataFrame(rows, columns=["source_id", "period_id", "amount"])
+        funding = pd.concat([funding, more], ignore_index=True)
+        budget = pd.concat([budget, more], ignore_index=True)
     relaxed = dataclasses.replace(
         portfolio, zones=zones, policies=policies, baseline=baseline, sources=sources, funding=funding
     )

@@ -19,6 +19,15 @@ Stages (SPEC 3)
   bound (what the integer search would accept too), else the integer search starts
   from it; in strict mode each tier decides again. A relaxed plan is then a few LPs,
   fast enough for the what-if page.
+- With whole units (``integer = yes``) each value stage (value or tier) first solves the
+  continuous relaxation (an upper bound), then the "rounded" plan: the integer search
+  restricted to units and on/off decisions at the floor or ceiling of their relaxed
+  values (the units of a mission only half on in the relaxation left free), a small
+  search. That plan is accepted when it is within ``mip_gap`` of the relaxation's
+  bound; otherwise the full integer search starts from it, and usually has only to
+  prove its bound (the national sample: about 2-3 s instead of 15-35 s). The stage's
+  bound is the lesser of the relaxation's and HiGHS's ``mip_dual_bound``, both genuine.
+  CBC searches as before.
 - "cost" keeps the on/off decisions of the value stage (one mission switched for
   another of the same value is rarely cheaper, and fixing them makes the money search
   far easier). With whole units, it first hands back the units the plan does not need
@@ -87,6 +96,9 @@ _MIN_STAGE_S = 0.01  # shortest time limit given to a stage
 _DUALS_FLOOR_S = 1.0  # the duals LP may run this long even when the time limit is spent
 _COST_SHARE = 0.1  # the integer cost searches may each take this share of the value search's time
 _COST_MIN_S = 0.5  # ... and at least this long
+_ROUND_SHARE = 0.25  # the rounded plan's search may take this share of a value stage's time
+_ROUND_MAX_S = 2.0  # ... and at most this long
+_ROUND_GAP = 1e-3  # the rounded plan's search stops within this of its own (restricted) bound
 
 
 class SolveError(RuntimeError):
@@ -207,6 +219,19 @@ class _Stages:
         self.running_cov = np.array([cov[key].index for key in model.running], dtype=np.int64)
         mins = model.cells.set_index(["mission_id", "period_id"])["min_coverage"]
         self.running_min = np.array([mins[key] for key in model.running], dtype=float)
+        # whole-units columns and the on/off column of their mission-period (-1: none)
+        needs = model.needs
+        whole = needs["column"].to_numpy(np.int64) >= 0 if len(needs) else np.zeros(0, dtype=bool)
+        self.unit_cols = needs["column"].to_numpy(np.int64)[whole] if len(needs) else np.zeros(0, np.int64)
+        run_of_cell = np.full(len(model.cells), -1, dtype=np.int64)
+        if len(model.running):
+            pairs = zip(model.cells["mission_id"], model.cells["period_id"], strict=True)
+            position = {key: k for k, key in enumerate(pairs)}
+            for key, variable in model.running.items():
+                run_of_cell[position[key]] = variable.index
+        self.unit_running = (
+            run_of_cell[needs["cell"].to_numpy(np.int64)[whole]] if len(needs) else np.zeros(0, np.int64)
+        )
 
     def go(self) -> None:
         model = self.model
@@ -227,6 +252,8 @@ class _Stages:
             share = self._share(_STAGE_SHARE, _STAGE_SHARE * (len(objectives) - i) + 1)
             if model.running and not whole_units:
                 result = self._dive(name, objective, share)
+            elif whole_units and self.engine.can_round:
+                result = self._round_then_search(name, objective, share, start)
             else:
                 result = self._run(name, objective, True, share, start)
             self.value_stages.append(result)
@@ -298,6 +325,93 @@ class _Stages:
         start = fixed.values if fixed.state is StageState.OPTIMAL else fallback
         limit = max(limit - (time.perf_counter() - clock), _MIN_STAGE_S)
         return self._run(name, objective, True, limit, start)
+
+    def _round_then_search(self, name: str, objective, limit: float, start) -> StageResult:
+        """Whole units: a plan rounded from the continuous optimum, proven by a bound.
+
+        1. The continuous relaxation: an upper bound on the value (and a guide).
+        2. The "rounded" plan: the integer search restricted to plans whose every whole
+           number (units, on/off) is the floor or the ceiling of its continuous value, a
+           far smaller search (HiGHS on its own takes seconds to find as good a plan).
+        3. When that plan is within ``mip_gap`` of the relaxation's bound it is
+           accepted with that bound; otherwise the full integer search starts from it
+           (or from ``start`` when that is better) and has only to prove the bound.
+
+        One stage for the planner (``name``): its seconds are those of all three runs;
+        its bound the lesser of the relaxation's and the search's, both genuine.
+        """
+        engine = self.engine
+        clock = time.perf_counter()
+        runs: list[StageResult] = []
+
+        def left() -> float:
+            return max(limit - (time.perf_counter() - clock), _MIN_STAGE_S)
+
+        def run(label, time_limit, begin, **options) -> StageResult:
+            result = engine.run(label, objective, True, time_limit, begin, **options)
+            runs.append(result)
+            log.debug(
+                "  %s: %s objective=%s bound=%s in %.3fs",
+                label, result.state, result.objective, result.bound, result.seconds,
+            )
+            if result.state is StageState.FAILED:
+                raise SolveError(f"The solver failed in stage {name!r}")
+            return result
+
+        def done(result: StageResult) -> StageResult:
+            result = dataclasses.replace(result, name=name, seconds=sum(r.seconds for r in runs))
+            self.stages.append(result)
+            if result.state is StageState.STOPPED:
+                self.out_of_time = True
+            log.debug(
+                "stage %s: %s objective=%s bound=%s gap=%s in %.3fs",
+                name, result.state, result.objective, result.bound, result.gap, result.seconds,
+            )
+            return result
+
+        relaxed = run(f"{name}-bound", left(), None, relaxed=True)
+        if relaxed.state is StageState.INFEASIBLE:
+            return done(relaxed)  # the relaxation has no plan: neither has the model
+        bound = relaxed.objective if relaxed.state is StageState.OPTIMAL else None
+        if bound is not None:
+            columns = engine.integer
+            x = relaxed.values[columns]
+            low = np.maximum(np.floor(x + 1e-6), engine.lower[columns])
+            high = np.minimum(np.ceil(x - 1e-6), engine.upper[columns])
+            # a mission half on in the relaxation may run at its minimum, which takes
+            # more whole units than the ceilings of its fractional ones: free its units
+            on = relaxed.values[np.maximum(self.unit_running, 0)]
+            undecided = (self.unit_running >= 0) & (on > 1e-6) & (on < 1 - 1e-6)
+            if undecided.any():
+                free = np.isin(columns, self.unit_cols[undecided])
+                low[free], high[free] = engine.lower[columns][free], engine.upper[columns][free]
+            high = np.maximum(high, low)
+            engine.bound(columns, low, high)
+            try:
+                rounded = run(
+                    f"{name}-round",
+                    min(left() * _ROUND_SHARE, _ROUND_MAX_S),
+                    None,
+                    gap=min(_ROUND_GAP, self.gap_target),
+                )
+            finally:
+                engine.unfix(columns)
+            if rounded.state in (StageState.OPTIMAL, StageState.STOPPED):
+                gap = _relative_gap(rounded.objective, bound)
+                if rounded.objective >= bound - self.gap_target * max(abs(bound), 1e-9):
+                    values, objective_value = rounded.values, rounded.objective
+                    return done(StageResult(name, StageState.OPTIMAL, values, objective_value, bound, gap))
+                if start is None or rounded.objective > _evaluate(objective, start):
+                    start = rounded.values
+        result = run(name, left(), start)
+        # the relaxation's bound, where it proves more than the search's own
+        proves_more = bound is not None and (result.bound is None or bound < result.bound)
+        if proves_more and result.state in (StageState.OPTIMAL, StageState.STOPPED):
+            result.bound = bound
+            result.gap = _relative_gap(result.objective, bound)
+            if result.state is StageState.STOPPED and result.gap <= self.gap_target:
+                result.state = StageState.OPTIMAL
+        return done(result)
 
     def _cost(self) -> None:
         """Spend the least money for the value reached, keeping the on/off decisions."""
@@ -391,6 +505,7 @@ class _Engine:
     """What the stages need from a solver. Column order is ``model.variables``."""
 
     name = ""
+    can_round = False  # runs take gap=, and integer/lower/upper hold the integer columns' bounds
     running_fixed = False
     floor_slack = 0.0  # relative value a later stage may give up (see _Stages.go)
 
@@ -561,6 +676,15 @@ def _highs_state(model_status, has_plan: bool) -> StageState:
     return StageState.FAILED
 
 
+def _evaluate(expression: pulp.LpAffineExpression, values: np.ndarray) -> float:
+    """An expression's value at column values (``variable.index`` positions)."""
+    if not len(expression):
+        return float(expression.constant)
+    index = np.fromiter(map(attrgetter("index"), expression.keys()), dtype=np.int64, count=len(expression))
+    coefs = np.fromiter(expression.values(), dtype=float, count=len(expression))
+    return float(coefs @ np.asarray(values, dtype=float)[index]) + float(expression.constant)
+
+
 def _relative_gap(objective: float, bound: float) -> float:
     """|bound - objective| relative to the larger of the two (0 when both are 0)."""
     scale = max(abs(objective), abs(bound))
@@ -572,6 +696,7 @@ class _HighsEngine(_Engine):
     rows, and each integer stage starts from the previous plan."""
 
     name = "highs"
+    can_round = True
 
     def __init__(self, model: MissionModel, levers):
         self.model = model
@@ -599,7 +724,16 @@ class _HighsEngine(_Engine):
             kind = np.full(len(self.integer), 1 if on else 0, dtype=np.uint8)
             self.h.changeColsIntegrality(len(self.integer), self.integer, kind)
 
-    def run(self, name, objective, maximise, time_limit, start, relaxed=False) -> StageResult:
+    def run(self, name, objective, maximise, time_limit, start, relaxed=False, gap=None) -> StageResult:
+        """``gap``: this run's relative gap instead of the levers' ``mip_gap``."""
+        if gap is not None:
+            h = self.h
+            own = float(self.solver.gapRel)
+            h.setOptionValue("mip_rel_gap", float(gap))
+            try:
+                return self.run(name, objective, maximise, time_limit, start, relaxed=relaxed)
+            finally:
+                h.setOptionValue("mip_rel_gap", own)
         h = self.h
         cost = self.solver.set_objective(h, self.n, objective, maximise)
         mip = len(self.integer) > 0 and not relaxed

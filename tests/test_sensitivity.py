@@ -210,3 +210,23 @@ def test_cli_explain_prints_sentences_ranges_and_measured_answers(tmp_path, caps
     assert "adds 12.4 value (shadow prices promised 0.4)" in out
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["what_if"]
     assert "Sensitivity" in openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames
+
+
+def test_several_re_solves_run_side_by_side_in_processes():
+    data = portfolio(
+        missions="""
+            mission_id,zone_id,priority,min_coverage,running_cost
+            FLAGSHIP,Z1,1,100%,0
+            SMALL,Z1,3,0,0
+            PAID,Z1,2,0,1000
+        """,
+        resources=ALL_OR_NOTHING["resources"],
+        requirements=ALL_OR_NOTHING["requirements"] + "\nPAID,LING,0",
+        funding="source_id,name,amount\nCORE,Core budget,500",
+        settings="key,value\ndiminishing_returns,no",
+    )
+    answers = what_if_more(data, top=5, workers=2).set_index("id")
+    # one more linguist runs FLAGSHIP (+12.4); 10% more money (50 of 1000) gives PAID 5%
+    # more coverage, 8 x 0.05 = 0.4
+    assert answers["measured_gain"].to_dict() == pytest.approx({"LING": 12.4, "CORE": 0.4})
+    assert answers.loc["CORE", "change"] == "+USD 50 of Core budget over all periods (+10%)"

@@ -308,11 +308,11 @@ def _explained(out: SheetWriter, plan: Plan, names: Names, row: int) -> int:
         row = out.section(row, "What more would add, measured by solving again")
         rows = [
             [w.kind, w.id, w.name, w.change, number(w.estimated_gain), number(w.measured_gain),
-             number(w.uncertainty), number(w.extra_cost), w.sentence]
+             number(w.gain_bound), number(w.extra_cost), w.sentence]
             for w in what_if.itertuples()
         ]
         row = out.table(
-            ["Kind", "ID", "Name", "Change", "Shadow prices promised", "Value added", "Solver gap (±)",
+            ["Kind", "ID", "Name", "Change", "Shadow prices promised", "Value added", "At most",
              f"Extra money spent ({plan.levers.currency})", "What it means"],
             rows, [None, None, None, None, VALUE, VALUE, VALUE, MONEY, None], top=row, autofilter=False,
         ) + 2

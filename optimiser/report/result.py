@@ -64,7 +64,8 @@ def plan_to_dict(plan: Plan, generated_at: datetime | None = None) -> dict[str, 
         with keys
 
         - ``format``, ``format_version``, ``tool`` {``name``, ``version``}, ``generated_at``;
-        - ``status`` ("optimal", "feasible" or "infeasible"), ``message``, ``diagnosis``
+        - ``status`` ("optimal", "feasible", "infeasible", or "relaxed" for a plan made
+          with commitments relaxed, ``--relax-commitments``), ``message``, ``diagnosis``
           (list of sentences);
         - ``value``, ``best_bound``, ``max_value``, ``value_share`` (value / max_value),
           ``value_by_priority`` (keys "1".."5"), ``gap``;
