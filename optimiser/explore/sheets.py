@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -49,6 +49,7 @@ from optimiser.report.cells import (
     SheetWriter,
 )
 from optimiser.report.derived import TIERS, run_time, tool_version
+from optimiser.report.workbook import save_in_memory
 
 logger = logging.getLogger(__name__)
 
@@ -90,13 +91,7 @@ def write_sweep(result: SweepResult, path: str | os.PathLike[str]) -> Path:
     OSError
         when the file cannot be written.
     """
-    target = check_suffix(path)
-    if target.suffix.lower() == ".csv":
-        atomic_write(target, lambda handle: handle.write(csv_bytes(result.table)))
-    else:
-        atomic_write(target, sweep_workbook(result).save)
-    logger.info("sweep written to %s", target)
-    return target
+    return _write(path, result.table, lambda: sweep_workbook(result), "sweep")
 
 
 def sweep_workbook(result: SweepResult) -> Workbook:
@@ -326,12 +321,18 @@ def write_comparison(comparison: Comparison, path: str | os.PathLike[str]) -> Pa
     OSError
         when the file cannot be written.
     """
+    return _write(path, comparison.missions, lambda: comparison_workbook(comparison), "comparison")
+
+
+def _write(path: str | os.PathLike[str], table, workbook: Callable[[], Workbook], what: str) -> Path:
+    """``table`` as CSV or the workbook ``workbook()`` as .xlsx, by the path's suffix, atomically."""
     target = check_suffix(path)
     if target.suffix.lower() == ".csv":
-        atomic_write(target, lambda handle: handle.write(csv_bytes(comparison.missions)))
+        atomic_write(target, lambda handle: handle.write(csv_bytes(table)))
     else:
-        atomic_write(target, comparison_workbook(comparison).save)
-    logger.info("comparison written to %s", target)
+        book = workbook()
+        atomic_write(target, lambda handle: save_in_memory(book, handle))
+    logger.info("%s written to %s", what, target)
     return target
 
 
