@@ -444,17 +444,15 @@ class _Validator:
                 self.check_reference(table, row, "resource_id", resource_ids, "resource", "resources")
             pair = (values["mission_id"], values["resource_id"])
             if row.ok("mission_id", "resource_id"):
-                if pair in seen:
-                    self.error(
-                        table,
-                        f"mission {pair[0]} already needs {pair[1]} on row {seen[pair]}; list "
-                        "each mission and resource pair once",
-                        row.number,
-                        "resource_id",
-                        pair[1],
-                    )
-                else:
-                    seen[pair] = row.number
+                self.first_of_pair(
+                    table,
+                    row,
+                    seen,
+                    pair,
+                    "resource_id",
+                    f"mission {pair[0]} already needs {pair[1]} on row {{first}}; list each mission and "
+                    "resource pair once",
+                )
             requirements.append({c: values[c] for c in ("mission_id", "resource_id", "quantity")})
         return requirements
 
@@ -633,17 +631,15 @@ class _Validator:
                 self.check_reference(table, row, "period_id", period_ids, "period", "periods")
             pair = (values["resource_id"], values["period_id"])
             if row.ok("resource_id", "period_id"):
-                if pair in seen:
-                    self.error(
-                        table,
-                        f"{pair[0]} in {pair[1]} is already given on row {seen[pair]}; give each "
-                        "resource and period once",
-                        row.number,
-                        "period_id",
-                        pair[1],
-                    )
-                else:
-                    seen[pair] = row.number
+                self.first_of_pair(
+                    table,
+                    row,
+                    seen,
+                    pair,
+                    "period_id",
+                    f"{pair[0]} in {pair[1]} is already given on row {{first}}; give each resource and "
+                    "period once",
+                )
             availability.append({c: values[c] for c in ("resource_id", "period_id", "available")})
         return availability
 
@@ -692,9 +688,7 @@ class _Validator:
         mission_ids = _ids(missions, "mission_id")
         period_ids = [str(p["period_id"]) for p in periods]
         order = {p: i for i, p in enumerate(period_ids)}
-        spans = {
-            str(m["mission_id"]): (m["start_period"], m["end_period"]) for m in missions or []
-        }
+        spans = {str(m["mission_id"]): (m["start_period"], m["end_period"]) for m in missions or []}
         baseline: list[dict[str, object]] = []
         seen: dict[tuple[object, object], int] = {}
         for row in table.rows:
@@ -706,17 +700,16 @@ class _Validator:
             if not row.ok("mission_id", "period_id", "coverage"):
                 continue
             pair = (values["mission_id"], values["period_id"])
-            if pair in seen:
-                self.error(
-                    table,
-                    f"{pair[0]} in {pair[1]} is already given on row {seen[pair]}; give each "
-                    "mission and period once",
-                    row.number,
-                    "period_id",
-                    pair[1],
-                )
+            if not self.first_of_pair(
+                table,
+                row,
+                seen,
+                pair,
+                "period_id",
+                f"{pair[0]} in {pair[1]} is already given on row {{first}}; give each mission and "
+                "period once",
+            ):
                 continue
-            seen[pair] = row.number
             start, end = spans.get(str(pair[0]), (None, None))
             known_span = start in order and end in order
             if known_span and not order[str(start)] <= order[str(pair[1])] <= order[str(end)]:
@@ -804,6 +797,17 @@ class _Validator:
         return levers
 
     # ------------------------------------------------------------------ shared checks
+
+    def first_of_pair(
+        self, table: _Table, row: _Row, seen: dict, pair: tuple, column: str, repeated: str
+    ) -> bool:
+        """True the first time ``pair`` is met; after that, an error naming the row it was
+        first given on (``{first}`` in ``repeated``), located at ``column``."""
+        if pair in seen:
+            self.error(table, repeated.replace("{first}", str(seen[pair])), row.number, column, pair[1])
+            return False
+        seen[pair] = row.number
+        return True
 
     def unique_rows(self, table: _Table, id_column: str, noun: str) -> list[_Row]:
         """The rows with a readable, unique id; a repeated id is reported at its second use."""
