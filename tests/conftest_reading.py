@@ -228,6 +228,15 @@ def write_csv_folder(folder: Path, sheets: Sheets, delimiter: str = ";", bom: bo
     return folder
 
 
+def write_csv_texts(folder: Path, tables: Mapping[str, str]) -> Path:
+    """Inline CSV tables (indented in a test) as plain UTF-8 ``<sheet>.csv`` files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for sheet, text in tables.items():
+        lines = [line.strip() for line in text.strip().splitlines()]
+        (folder / f"{sheet}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
 def write_ods(path: Path, sheets: Sheets) -> Path:
     """A minimal OpenDocument spreadsheet (odfpy is not needed for this much)."""
     tables = []

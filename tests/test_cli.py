@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest_reading import write_csv_texts
 
 from optimiser.cli import main
 
@@ -20,10 +21,7 @@ PORTFOLIO = {
 
 
 def write_folder(path: Path, **changes: str) -> Path:
-    path.mkdir()
-    for sheet, text in {**PORTFOLIO, **changes}.items():
-        (path / f"{sheet}.csv").write_text(text, encoding="utf-8")
-    return path
+    return write_csv_texts(path, {**PORTFOLIO, **changes})
 
 
 def test_solve_makes_a_plan_writes_reports_and_exits_0(tmp_path, capsys):

@@ -15,6 +15,7 @@ import json
 
 import openpyxl
 import pytest
+from conftest_reading import write_csv_texts
 
 from optimiser import Comparison, InvalidInput, compare_plans, optimise, plan_to_dict, validate, write_json
 from optimiser.cli import main
@@ -152,12 +153,7 @@ def test_the_workbook_lists_missions_largest_change_first(comparison, tmp_path):
 
 @pytest.fixture
 def folder(tmp_path):
-    path = tmp_path / "portfolio"
-    path.mkdir()
-    for sheet, text in ONE_PERIOD.items():
-        lines = [line.strip() for line in text.strip().splitlines()]
-        (path / f"{sheet}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_csv_texts(tmp_path / "portfolio", ONE_PERIOD)
 
 
 def test_compare_command_on_two_json_results(plans, tmp_path, capsys):

@@ -7,6 +7,7 @@ import json
 import textwrap
 
 import pytest
+from conftest_reading import write_csv_texts
 
 from optimiser.cli import main
 from optimiser.diagnose import diagnose, relax_commitments
@@ -299,12 +300,9 @@ def test_a_feasible_portfolio_relaxed_is_the_ordinary_plan():
 
 
 def write_csv_folder(folder, **sheets: str):
-    folder.mkdir()
     sheets.setdefault("zones", ONE_ZONE)
     sheets.setdefault("funding", PLENTY)
-    for name, text in sheets.items():
-        (folder / f"{name}.csv").write_text(textwrap.dedent(text).strip() + "\n", encoding="utf-8")
-    return folder
+    return write_csv_texts(folder, sheets)
 
 
 def test_cli_prints_the_clash_writes_it_to_json_and_exits_1(tmp_path, capsys):

@@ -9,6 +9,7 @@ import textwrap
 
 import openpyxl
 import pytest
+from conftest_reading import write_csv_texts
 
 from optimiser import wording
 from optimiser.cli import main
@@ -195,11 +196,8 @@ def test_a_continuous_plan_is_not_solved_again():
 
 
 def test_cli_explain_prints_sentences_ranges_and_measured_answers(tmp_path, capsys):
-    folder = tmp_path / "book"
-    folder.mkdir()
     sheets = {"zones": ONE_ZONE, "funding": "source_id,amount\nCORE,1000", **ALL_OR_NOTHING}
-    for name, text in sheets.items():
-        (folder / f"{name}.csv").write_text(textwrap.dedent(text).strip() + "\n", encoding="utf-8")
+    folder = write_csv_texts(tmp_path / "book", sheets)
     code = main(["solve", str(folder), "--explain", "--json", str(tmp_path / "r.json"),
                  "--out", str(tmp_path / "r.xlsx")])
     out = capsys.readouterr().out

@@ -26,6 +26,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from conftest_reading import write_csv_texts
 from openpyxl.chart import ScatterChart
 
 from optimiser import InvalidInput, SweepResult, sweep, validate
@@ -332,12 +333,7 @@ def test_other_file_types_are_refused(budget_sweep, tmp_path):
 
 @pytest.fixture
 def folder(tmp_path):
-    path = tmp_path / "portfolio"
-    path.mkdir()
-    for sheet, text in MONEY_ONLY.items():
-        lines = [line.strip() for line in text.strip().splitlines()]
-        (path / f"{sheet}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_csv_texts(tmp_path / "portfolio", MONEY_ONLY)
 
 
 def test_sweep_command_writes_the_curve_and_exits_0(folder, tmp_path, capsys):
