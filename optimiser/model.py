@@ -19,7 +19,12 @@ Decisions, per active (mission, period) "cell":
 Whole units are kept tight: a units variable exists only where the quantity is above
 zero, its upper bound is ``ceil(quantity x max_coverage)`` (more never helps), and for
 an on/off mission ``units >= ceil(quantity x min_coverage) x running`` (the rounded-up
-form of what the coverage rows imply only fractionally).
+form of what the coverage rows imply only fractionally). Near a kink of a mission's
+value (one half with diminishing returns, and ``max_coverage``) the rows of
+:meth:`_Builder._unit_cuts` say what coverage a whole number of units really buys
+(half a field hospital buys nothing), and a capacity in whole units is the whole
+number usable (14.4 helicopters after the reserve: 14). Every plan in whole units meets
+these rows; they only cut off fractions, so the relaxation is a tight bound.
 
 Money is carried in the model in units of :attr:`MissionModel.money_unit` (a power of
 ten chosen so that budgets are numbers in the hundreds), to keep the solver's matrix
@@ -28,18 +33,24 @@ layer. A mission-period that can cost nothing has no money rows; a resource with
 limit, a zone without a cap and a budget no eligible mission can draw on have no rows
 (their shadow price is 0).
 
-Expressions are built from numpy (row, column, coefficient) triplets, one
-:class:`pulp.LpAffineExpression` per row, never term by term: the national sample
-(150 missions x 16 resources x 4 periods) builds in under 0.1 s, 2,000 missions x 20
-resources x 8 periods (140,000 variables) in 2-3 s, most of it PuLP's own objects.
+Rows are built a family at a time from numpy (row, column, coefficient) triplets, never
+term by term, and kept in that CSR form: each row is a :class:`BuiltRow` (a
+:class:`pulp.LpConstraint`) whose expression is made only when something reads it, and
+the solver layer loads untouched rows straight from the arrays (:func:`row_matrix`).
+The national sample (150 missions x 16 resources x 4 periods) builds in about 0.05 s;
+2,000 missions x 20 resources x 8 periods relaxed (70,000 variables, 35,000 rows) in
+about 0.35 s, and loads into HiGHS in 0.05 s.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 import pandas as pd
@@ -75,7 +86,9 @@ class MissionModel:
         ``mission_id``, ``period_id``, ``zone_id``, ``region``, ``type``,
         ``priority``, ``weight``, ``worth`` (tier weight x weight), ``must_fund``,
         ``min_coverage``, ``max_coverage``, ``running_cost``, ``hazard_multiplier``,
-        ``max_value`` (worth x g(max_coverage)).
+        ``max_value`` (worth x g(max_coverage)), and the solver columns of its
+        variables: ``coverage_column``, ``excess_column`` and ``running_column`` (-1
+        where the mission-period has no such variable).
     needs : one row per (mission, resource, period) of the requirements of active
         cells (quantity 0 included), by cell then resource id: ``cell`` (row of
         :attr:`cells`), ``mission_id``,
@@ -187,7 +200,24 @@ def build_model(scenario: Scenario, *, name: str = "missions") -> MissionModel:
         The problem with total value as objective (maximise), and handles.
     """
     builder = _Builder(scenario, name)
-    return builder.build()
+    with _no_cyclic_gc():
+        return builder.build()
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the model's objects are made: they
+    hold no garbage cycles, and with 100,000 of them the collector's passes over the
+    growing heap cost a quarter of the build (2,000 missions: about 0.1 s). Reference
+    counting still frees everything. Only the build that found it on switches it back
+    on, so builds in several threads at once leave it on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Builder:
@@ -264,18 +294,19 @@ class _Builder:
     # -- variables ---------------------------------------------------------------------
 
     def _new(self, names: Sequence[str], low: Sequence[float], up: Sequence[float | None], cat: str) -> list:
-        add = self.problem.add_variable
         start = len(self.variables)
-        made = [add(n, lo, hi, cat) for n, lo, hi in zip(names, low, up, strict=True)]
+        made = [_Variable(n, lo, hi, cat) for n, lo, hi in zip(names, low, up, strict=True)]
         for offset, variable in enumerate(made):
             variable.index = start + offset
         self.variables.extend(made)
+        self.problem._add_variables(made)  # registered once here, not term by term per row
         return made
 
     # -- rows ----------------------------------------------------------------------------
 
-    def _expressions(self, rows: np.ndarray, cols: np.ndarray, coefs: np.ndarray, n_rows: int) -> list:
-        """One expression per row from (row, column, coefficient) triplets; duplicates summed."""
+    def _block(self, rows: np.ndarray, cols: np.ndarray, coefs: np.ndarray, n_rows: int) -> _Block:
+        """A family of rows from (row, column, coefficient) triplets; duplicates summed,
+        zeros dropped, each row's terms by column."""
         rows = np.asarray(rows, dtype=np.int64)
         cols = np.asarray(cols, dtype=np.int64)
         coefs = np.asarray(coefs, dtype=float)
@@ -290,24 +321,23 @@ class _Builder:
                 starts = np.flatnonzero(first)
                 coefs = np.add.reduceat(coefs, starts)
                 rows, cols = rows[starts], cols[starts]
-        bounds = np.searchsorted(rows, np.arange(n_rows + 1)).tolist()
-        variables = self.variables
-        terms = [variables[c] for c in cols.tolist()]
-        values = coefs.tolist()
-        return [
-            pulp.LpAffineExpression(
-                zip(terms[bounds[r] : bounds[r + 1]], values[bounds[r] : bounds[r + 1]], strict=True)
-            )
-            for r in range(n_rows)
-        ]
+        starts = np.searchsorted(rows, np.arange(n_rows + 1)).astype(np.int64)
+        return _Block(starts, cols, coefs, self.variables)
 
-    def _add_rows(self, prefix: str, expressions: list, sense: int, rhs: Sequence[float]) -> list:
-        add = self.problem.addConstraint
-        made = []
-        for i, (expression, bound) in enumerate(zip(expressions, rhs, strict=True)):
-            constraint = pulp.LpConstraint(expression, sense, f"{prefix}_{i}", float(bound))
-            add(constraint)
-            made.append(constraint)
+    def _expressions(self, rows: np.ndarray, cols: np.ndarray, coefs: np.ndarray, n_rows: int) -> list:
+        """One expression per row from (row, column, coefficient) triplets (see :meth:`_block`)."""
+        block = self._block(rows, cols, coefs, n_rows)
+        return [block.expression(r) for r in range(n_rows)]
+
+    def _add_rows(self, prefix: str, block: _Block, sense: int, rhs: Sequence[float]) -> list:
+        """One constraint per row of the block, ``row (sense) rhs``, named ``prefix_i``."""
+        bounds = [float(b) for b in rhs]
+        if len(bounds) != block.n_rows:
+            raise ValueError(f"{prefix}: {block.n_rows} rows but {len(bounds)} right-hand sides")
+        if not all(map(math.isfinite, bounds)):  # as pulp.LpConstraint refuses them
+            raise pulp.PulpError(f"{prefix}: a right-hand side is not a finite number")
+        made = [BuiltRow(block, r, sense, f"{prefix}_{r}", b) for r, b in enumerate(bounds)]
+        _append_rows(self.problem, made)
         return made
 
     # -- the model -----------------------------------------------------------------------
@@ -344,6 +374,15 @@ class _Builder:
         running = self._new(
             [f"running_{k}" for k in is_on_off], [0] * len(is_on_off), [1] * len(is_on_off), pulp.LpInteger
         )
+        # each mission-period's columns, for the solver layer's array work (-1: none)
+        cells["coverage_column"] = cov_col
+        for column, where, made in (
+            ("excess_column", has_excess, excess),
+            ("running_column", is_on_off, running),
+        ):
+            at = np.full(n_cells, -1, dtype=np.int64)
+            at[where] = [v.index for v in made]
+            cells[column] = at
 
         # Units: whole units of integer resources; continuous ones are quantity x coverage.
         quantity = needs["quantity"].to_numpy(float)
@@ -382,30 +421,30 @@ class _Builder:
 
         # Units needed: a mission's coverage cannot outrun the whole units it is given.
         rows = np.arange(len(integer_need))
-        exprs = self._expressions(
+        family = self._block(
             np.concatenate([rows, rows]),
             np.concatenate([unit_col[integer_need], cov_col[need_cell[integer_need]]]),
             np.concatenate([np.ones(len(rows)), -quantity[integer_need]]),
             len(rows),
         )
-        self._add_rows("units_needed", exprs, pulp.LpConstraintGE, [0.0] * len(rows))
+        self._add_rows("units_needed", family, pulp.LpConstraintGE, [0.0] * len(rows))
 
         # Diminishing returns: the excess is at least the coverage beyond one half.
         if len(has_excess):
             rows = np.arange(len(has_excess))
-            exprs = self._expressions(
+            family = self._block(
                 np.concatenate([rows, rows]),
                 np.concatenate([cov_col[has_excess], [v.index for v in excess]]),
                 np.concatenate([np.ones(len(rows)), -np.ones(len(rows))]),
                 len(rows),
             )
-            self._add_rows("half", exprs, pulp.LpConstraintLE, [HALF] * len(rows))
+            self._add_rows("half", family, pulp.LpConstraintLE, [HALF] * len(rows))
 
         # Must-fund floors: a must-fund mission gets at least its minimum coverage.
         floor_cells = np.flatnonzero(must_fund & (min_cov > 0))
         rows = np.arange(len(floor_cells))
-        exprs = self._expressions(rows, cov_col[floor_cells], np.ones(len(rows)), len(rows))
-        floors = self._add_rows("must_fund", exprs, pulp.LpConstraintGE, min_cov[floor_cells].tolist())
+        family = self._block(rows, cov_col[floor_cells], np.ones(len(rows)), len(rows))
+        floors = self._add_rows("must_fund", family, pulp.LpConstraintGE, min_cov[floor_cells].tolist())
 
         # On/off minimums: a mission worth running only from its minimum is off or above it.
         on_off: dict[Cell, tuple[pulp.LpConstraint, pulp.LpConstraint]] = {}
@@ -414,7 +453,7 @@ class _Builder:
             run_col = np.array([v.index for v in running], dtype=np.int64)
             low = self._add_rows(
                 "on_min",
-                self._expressions(
+                self._block(
                     np.concatenate([rows, rows]),
                     np.concatenate([cov_col[is_on_off], run_col]),
                     np.concatenate([np.ones(len(rows)), -min_cov[is_on_off]]),
@@ -425,7 +464,7 @@ class _Builder:
             )
             high = self._add_rows(
                 "on_max",
-                self._expressions(
+                self._block(
                     np.concatenate([rows, rows]),
                     np.concatenate([cov_col[is_on_off], run_col]),
                     np.concatenate([np.ones(len(rows)), -max_cov[is_on_off]]),
@@ -449,7 +488,7 @@ class _Builder:
                 rows = np.arange(len(cut))
                 self._add_rows(
                     "on_units",
-                    self._expressions(
+                    self._block(
                         np.concatenate([rows, rows]),
                         np.concatenate([unit_col[cut], run_of_cell[need_cell[cut]]]),
                         np.concatenate([np.ones(len(rows)), -least[cut]]),
@@ -458,6 +497,12 @@ class _Builder:
                     pulp.LpConstraintGE,
                     [0.0] * len(rows),
                 )
+
+        # Whole units: what coverage a whole number of units can buy (valid for every plan
+        # in whole units; the relaxation is then a far tighter bound).
+        excess_col = np.full(n_cells, -1, dtype=np.int64)
+        excess_col[has_excess] = [v.index for v in excess]
+        self._unit_cuts(quantity, need_cell, unit_col, cov_col, excess_col, max_cov)
 
         # Capacity: units given out never exceed what is usable after the reserve.
         capacity = self._capacity_rows(needs, active_need, term_col, term_coef)
@@ -470,7 +515,7 @@ class _Builder:
         cost_rows = np.full(n_cells, -1, dtype=np.int64)
         cost_rows[can_cost] = np.arange(len(can_cost))
         pay = active_need[cost_rows[need_cell[active_need]] >= 0]
-        exprs = self._expressions(
+        family = self._block(
             np.concatenate([cost_rows[flow_cell], cost_rows[need_cell[pay]], cost_rows[can_cost]]),
             np.concatenate([flow_col, term_col[pay], cov_col[can_cost]]),
             np.concatenate(
@@ -482,7 +527,7 @@ class _Builder:
             ),
             len(can_cost),
         )
-        self._add_rows("paid", exprs, pulp.LpConstraintEQ, [0.0] * len(can_cost))
+        self._add_rows("paid", family, pulp.LpConstraintEQ, [0.0] * len(can_cost))
 
         # Budgets: each source pays no more than it holds in the period (earmarks are
         # enforced by creating flows only to eligible missions).
@@ -518,13 +563,11 @@ class _Builder:
         change_limits, moved = self._stability_rows(cells, cov_col, value, tier_value)
         self.problem.setObjective(value)
 
-        unit_keys = list(
-            zip(
-                needs["mission_id"].tolist(),
-                needs["resource_id"].tolist(),
-                needs["period_id"].tolist(),
-                strict=True,
-            )
+        unit_keys = zip(
+            needs["mission_id"].to_numpy()[integer_need].tolist(),
+            needs["resource_id"].to_numpy()[integer_need].tolist(),
+            needs["period_id"].to_numpy()[integer_need].tolist(),
+            strict=True,
         )
         flow_keys = zip(
             flows["source_id"].tolist(),
@@ -543,7 +586,7 @@ class _Builder:
             coverage=dict(zip(keys, coverage, strict=True)),
             excess={keys[k]: v for k, v in zip(has_excess, excess, strict=True)},
             running={keys[k]: v for k, v in zip(is_on_off, running, strict=True)},
-            units={unit_keys[j]: v for j, v in zip(integer_need, units, strict=True)},
+            units=dict(zip(unit_keys, units, strict=True)),
             flow=dict(zip(flow_keys, flow_vars, strict=True)),
             capacity=capacity,
             budgets=budgets,
@@ -601,8 +644,8 @@ class _Builder:
                 (np.flatnonzero(high < max_cov - 1e-9), pulp.LpConstraintLE, high, "change_up"),
             ):
                 n = len(rows)
-                exprs = self._expressions(np.arange(n), cov_col[cell[rows]], np.ones(n), n)
-                made = self._add_rows(name, exprs, sense, bound[rows].tolist())
+                family = self._block(np.arange(n), cov_col[cell[rows]], np.ones(n), n)
+                made = self._add_rows(name, family, sense, bound[rows].tolist())
                 for k, row in zip(rows.tolist(), made, strict=True):
                     pair = limits.setdefault(keys[k], [None, None])
                     pair[0 if sense == pulp.LpConstraintGE else 1] = row
@@ -613,13 +656,13 @@ class _Builder:
             up_col = np.array([v.index for v in up], dtype=np.int64)
             down_col = np.array([v.index for v in down], dtype=np.int64)
             rows = np.arange(n)
-            exprs = self._expressions(
+            family = self._block(
                 np.concatenate([rows, rows, rows]),
                 np.concatenate([cov_col[cell], up_col, down_col]),
                 np.concatenate([np.ones(n), -np.ones(n), np.ones(n)]),
                 n,
             )
-            self._add_rows("moved", exprs, pulp.LpConstraintEQ, today.tolist())
+            self._add_rows("moved", family, pulp.LpConstraintEQ, today.tolist())
             both = np.concatenate([up_col, down_col])
             moved = self._expressions(np.zeros(2 * n), both, np.ones(2 * n), 1)[0]
             value.subInPlace(penalty * moved)
@@ -635,6 +678,51 @@ class _Builder:
                     )[0]
                     expression.subInPlace(charge)
         return {key: tuple(pair) for key, pair in limits.items()}, moved
+
+    def _unit_cuts(self, quantity, need_cell, unit_col, cov_col, excess_col, max_cov) -> None:
+        """Rows that say what a whole number of units buys, for each need in whole units.
+
+        A mission needing ``q`` units gets coverage ``c <= a / q`` from ``a`` units, so with
+        whole units its coverage moves in steps of ``1 / q``. Near a kink of its value the
+        relaxation still buys a fraction of a step: with ``q = 1`` (a field hospital) and
+        diminishing returns, half a hospital "buys" the first half of the mission's
+        coverage, worth twice the second; with ``q = 3`` linguists and ``max_coverage``
+        0.5, 1.5 linguists reach it. For a kink at ``K`` (one half, on the first-half
+        coverage ``c - excess``; and ``max_coverage``, on ``c``) where ``q K`` is not whole,
+        with ``k = floor(q K)`` the whole-unit points ``(a, min(K, a / q))`` all lie under
+        the line through ``(k, k / q)`` and ``(k + 1, K)``::
+
+            covered <= k / q + (K - k / q) (a - k)
+
+        Every plan in whole units meets it; it only cuts off the relaxation's fractions
+        (the national sample: the bound falls from 1% to about 0.2% above the best plan).
+        """
+        whole = np.flatnonzero((unit_col >= 0) & (quantity > 0))
+        q, cell = quantity[whole], need_cell[whole]
+        kinks = [(max_cov[cell], cov_col[cell], np.full(len(whole), -1, dtype=np.int64), "units_cap")]
+        has_half = excess_col[cell] >= 0
+        kinks.append((np.full(len(whole), HALF), cov_col[cell], excess_col[cell], "units_half"))
+        for kink, covered, less, prefix in kinks:
+            k = np.floor(q * kink + _ROUND)
+            cut = np.flatnonzero((q * kink - k > _ROUND) & ((less >= 0) | (prefix == "units_cap")))
+            if prefix == "units_half":
+                cut = cut[has_half[cut]]
+            if not len(cut):
+                continue
+            slope = kink[cut] - k[cut] / q[cut]
+            n = len(cut)
+            rows = np.arange(n)
+            parts = [(rows, covered[cut], np.ones(n)), (rows, unit_col[whole[cut]], -slope)]
+            if prefix == "units_half":
+                parts.append((rows, less[cut], -np.ones(n)))
+            block = self._block(
+                np.concatenate([p[0] for p in parts]),
+                np.concatenate([p[1] for p in parts]),
+                np.concatenate([p[2] for p in parts]),
+                n,
+            )
+            rhs = k[cut] / q[cut] - slope * k[cut]
+            self._add_rows(prefix, block, pulp.LpConstraintLE, rhs.tolist())
 
     def _flows(self, cells: pd.DataFrame, can_cost: np.ndarray) -> pd.DataFrame:
         """(source, cell) pairs where the source may pay the mission (every list it gives
@@ -675,15 +763,18 @@ class _Builder:
         sub = needs.iloc[active_need]
         rows = row_of.reindex(pd.MultiIndex.from_frame(sub[["resource_id", "period_id"]])).to_numpy()
         take = ~np.isnan(rows)
-        exprs = self._expressions(
+        family = self._block(
             rows[take].astype(np.int64),
             term_col[active_need][take],
             term_coef[active_need][take],
             len(limited),
         )
-        made = self._add_rows(
-            "capacity", exprs, pulp.LpConstraintLE, limited["usable"].to_numpy(float).tolist()
-        )
+        usable = limited["usable"].to_numpy(float)
+        # whole units: at most the whole number usable (14.4 helicopters after the reserve: 14)
+        integer = self.portfolio.resources["integer"].astype(bool)
+        whole = limited["resource_id"].map(integer).to_numpy(bool) & bool(self.levers.integer)
+        usable = np.where(whole, np.floor(usable + _ROUND), usable)
+        made = self._add_rows("capacity", family, pulp.LpConstraintLE, usable.tolist())
         return dict(zip(zip(limited["resource_id"], limited["period_id"], strict=True), made, strict=True))
 
     def _zone_rows(self, cells, needs, active_need, term_col, term_coef) -> dict:
@@ -699,9 +790,9 @@ class _Builder:
         keys = _canonical(pairs.drop_duplicates(), ["zone_id"], self.portfolio.period_ids)
         row_of = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys))
         rows = row_of.reindex(pd.MultiIndex.from_frame(pairs)).to_numpy().astype(np.int64)
-        exprs = self._expressions(rows, term_col[active_need][take], term_coef[active_need][take], len(keys))
+        family = self._block(rows, term_col[active_need][take], term_coef[active_need][take], len(keys))
         made = self._add_rows(
-            "zone_cap", exprs, pulp.LpConstraintLE, keys["zone_id"].map(caps).to_numpy(float).tolist()
+            "zone_cap", family, pulp.LpConstraintLE, keys["zone_id"].map(caps).to_numpy(float).tolist()
         )
         return dict(zip(zip(keys["zone_id"], keys["period_id"], strict=True), made, strict=True))
 
@@ -715,15 +806,14 @@ class _Builder:
         )
         rows = row_of.reindex(pd.MultiIndex.from_frame(flows[["source_id", "period_id"]])).to_numpy()
         take = ~np.isnan(rows)
-        exprs = self._expressions(
+        family = self._block(
             rows[take].astype(np.int64),
             flows["column"].to_numpy()[take],
             np.ones(int(take.sum())),
             len(rows_frame),
         )
-        made = self._add_rows(
-            "budget", exprs, pulp.LpConstraintLE, (rows_frame["amount"].to_numpy(float) / money_unit).tolist()
-        )
+        amounts = rows_frame["amount"].to_numpy(float) / money_unit
+        made = self._add_rows("budget", family, pulp.LpConstraintLE, amounts.tolist())
         return dict(
             zip(zip(rows_frame["source_id"], rows_frame["period_id"], strict=True), made, strict=True)
         )
@@ -747,9 +837,9 @@ class _Builder:
                 if not len(flow_col):
                     continue
                 coefs = np.where(in_scope[flow_cell], 1.0 - share, -share)
-                expr = self._expressions(np.zeros(len(flow_col)), flow_col, coefs, 1)
+                family = self._block(np.zeros(len(flow_col)), flow_col, coefs, 1)
                 sense = pulp.LpConstraintGE if rule == "min_budget_share" else pulp.LpConstraintLE
-                made[(i, None)] = self._add_rows(f"policy_{i}", expr, sense, [0.0])[0]
+                made[(i, None)] = self._add_rows(f"policy_{i}", family, sense, [0.0])[0]
             elif rule == "min_average_coverage":
                 # Average coverage: in every period, the mean coverage of active missions
                 # in scope is at least the value.
@@ -757,13 +847,154 @@ class _Builder:
                     chosen = np.flatnonzero(in_scope & (cells["period_id"].to_numpy() == period))
                     if not len(chosen):
                         continue
-                    expr = self._expressions(np.zeros(len(chosen)), cov_col[chosen], np.ones(len(chosen)), 1)
+                    family = self._block(np.zeros(len(chosen)), cov_col[chosen], np.ones(len(chosen)), 1)
                     made[(i, period)] = self._add_rows(
-                        f"policy_{i}_{j}", expr, pulp.LpConstraintGE, [share * len(chosen)]
+                        f"policy_{i}_{j}", family, pulp.LpConstraintGE, [share * len(chosen)]
                     )[0]
             else:  # the validator only lets known rules through
                 raise ValueError(f"unknown policy rule {rule!r}")
         return made
+
+
+# -- PuLP objects, made in bulk ------------------------------------------------------------
+#
+# A model of 2,000 missions x 8 periods has some 70,000 variables and 35,000 rows. PuLP's
+# own constructors check every name and register every term of every row; here each
+# variable is made with the attributes PuLP's constructor gives it (names are ours and
+# always legal), registered once, and each row keeps its terms in the family's CSR
+# arrays until something reads ``row.expr``. The solver layer loads untouched rows
+# straight from those arrays (:func:`row_matrix`).
+
+
+class _Variable(pulp.LpVariable):
+    """A :class:`pulp.LpVariable`, made without PuLP's per-name checks (the names are the
+    builder's, such as ``coverage_12``) and with ``index``, its solver column."""
+
+    def __init__(self, name: str, low: float | None, up: float | None, cat: str):
+        self._LpElement__name = name  # what LpElement's name setter stores
+        self.hash = id(self)
+        self.modified = True
+        self._lowbound_original = self.lowBound = low
+        self._upbound_original = self.upBound = up
+        self.cat = cat
+        self.varValue = None
+        self.dj = None
+        self.index = -1
+
+
+@dataclass(eq=False)
+class _Block:
+    """A family of rows in CSR form: row ``r`` has the terms ``starts[r]:starts[r + 1]``
+    of ``cols`` (positions in ``variables``, ascending) and ``coefs``."""
+
+    starts: np.ndarray
+    cols: np.ndarray
+    coefs: np.ndarray
+    variables: list[pulp.LpVariable]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.starts) - 1
+
+    def expression(self, r: int) -> pulp.LpAffineExpression:
+        a, b = int(self.starts[r]), int(self.starts[r + 1])
+        variables = self.variables
+        terms = [variables[c] for c in self.cols[a:b].tolist()]
+        return pulp.LpAffineExpression(zip(terms, self.coefs[a:b].tolist(), strict=True))
+
+
+class BuiltRow(pulp.LpConstraint):
+    """A constraint as the builder made it: ``expr`` is made from the family's arrays the
+    first time it is read (then it is an ordinary expression that may be changed, as the
+    infeasibility diagnosis does when it adds a slack)."""
+
+    _expr: pulp.LpAffineExpression | None = None  # until read
+    pi = None  # as pulp.LpConstraint starts them (class defaults: one row is made per
+    slack = None  # mission-period, and these are set only by a solver's answer)
+    modified = True
+
+    def __init__(self, block: _Block, r: int, sense: int, name: str, rhs: float):
+        self._block = block
+        self._r = r
+        self.name = name
+        self.constant = 0.0 - rhs  # as PuLP: the expression's constant (0) less the rhs
+        self.sense = sense
+
+    @property  # type: ignore[override]
+    def expr(self) -> pulp.LpAffineExpression:
+        if self._expr is None:
+            self._expr = self._block.expression(self._r)
+        return self._expr
+
+    @expr.setter
+    def expr(self, expression: pulp.LpAffineExpression) -> None:
+        self._expr = expression
+
+    def as_built(self) -> tuple[_Block, int] | None:
+        """The family and row this constraint still is, or None once ``expr`` was read."""
+        return (self._block, self._r) if self._expr is None else None
+
+
+def _append_rows(problem: pulp.LpProblem, rows: list[BuiltRow]) -> None:
+    """What :meth:`pulp.LpProblem.addConstraint` does for each row, without reading the
+    rows' terms to register their variables (the builder registers each variable once,
+    when it is made)."""
+    table = problem._constraints
+    before = len(table)
+    table.update((row.name, row) for row in rows)
+    if len(table) != before + len(rows):
+        raise pulp.PulpError(f"overlapping constraint names near {rows[0].name}")
+    problem.modifiedConstraints.extend(rows)
+
+
+def row_matrix(
+    constraints: Sequence[pulp.LpConstraint], variables: list[pulp.LpVariable]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows' coefficients in CSR form for a solver: ``starts`` (one per row, plus the
+    end), ``columns`` (``variable.index``) and ``values``, each row's terms in the order
+    of its expression.
+
+    Rows still as built (:class:`BuiltRow` whose ``expr`` was never read) come straight
+    from their family's arrays, whole runs at a time, when ``variables`` is the model's
+    own list (column = position); any other row is read term by term.
+    """
+    n = len(constraints)
+    lengths = np.zeros(n, dtype=np.int64)
+    cols: list[np.ndarray] = []
+    coefs: list[np.ndarray] = []
+    run: _Block | None = None  # a run of consecutive untouched rows of one family
+    first = end = at = 0  # the run's rows first..end-1, from constraint position at
+
+    def close() -> None:
+        if run is not None:
+            a, b = int(run.starts[first]), int(run.starts[end])
+            cols.append(run.cols[a:b])
+            coefs.append(run.coefs[a:b])
+            lengths[at : at + end - first] = np.diff(run.starts[first : end + 1])
+
+    index = attrgetter("index")
+    for i, constraint in enumerate(constraints):
+        built = constraint.as_built() if isinstance(constraint, BuiltRow) else None
+        if built is not None and built[0].variables is variables:
+            block, r = built
+            if block is run and r == end:
+                end += 1
+                continue
+            close()
+            run, first, end, at = block, r, r + 1, i
+            continue
+        close()
+        run = None
+        expr = constraint.expr
+        lengths[i] = len(expr)
+        cols.append(np.fromiter(map(index, expr.keys()), dtype=np.int64, count=len(expr)))
+        coefs.append(np.fromiter(expr.values(), dtype=float, count=len(expr)))
+    close()
+    starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    columns = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    values = np.concatenate(coefs) if coefs else np.zeros(0)
+    return starts, columns, values
 
 
 def _canonical(frame: pd.DataFrame, ids: list[str], period_ids: list[str]) -> pd.DataFrame:

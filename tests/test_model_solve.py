@@ -73,6 +73,41 @@ def test_of_two_plans_of_equal_value_the_cheaper_is_chosen(cost_a, cost_b, chose
     assert plan.total_cost == pytest.approx(min(cost_a, cost_b))
 
 
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_a_cost_stage_that_finds_its_value_floor_infeasible_tries_a_hair_below(monkeypatch, solver):
+    """A solver's tolerances can declare the value floor (the plan's own value) out of
+    reach; the cost stage then retries with the floor a relative 1e-9 lower, and the
+    cheaper of two equal plans is still chosen."""
+    from optimiser.solve import StageResult, _CbcEngine, _HighsEngine
+
+    engine = _CbcEngine if solver == "cbc" else _HighsEngine
+    first_cost_run = []
+    real_run = engine.run
+
+    def run(self, name, *args, **kwargs):
+        if name == "cost" and not first_cost_run:
+            first_cost_run.append(True)
+            return StageResult(name, StageState.INFEASIBLE)
+        return real_run(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "run", run)
+    plan = solve(
+        settings=LINEAR + f"solver,{solver}\n",
+        missions="""
+            mission_id,zone_id,priority,running_cost
+            A,Z1,1,1000
+            B,Z1,1,100
+        """,
+        resources=people(10),
+        requirements=needs(A=10, B=10),
+    )
+    assert first_cost_run == [True]
+    assert plan.solver.stages.count("cost") == 2
+    assert coverage(plan)["B"] == pytest.approx(1.0)
+    assert plan.value == pytest.approx(16.0)
+    assert plan.total_cost == pytest.approx(100.0)
+
+
 def test_free_units_beyond_need_are_not_handed_out():
     plan = solve(
         missions="mission_id,zone_id,priority\nA,Z1,1",

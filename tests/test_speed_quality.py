@@ -64,7 +64,8 @@ def test_a_plan_rounded_within_the_gap_needs_no_search(tmp_path, caplog):
     with caplog.at_level(logging.DEBUG, logger="optimiser.solve"):
         plan = optimise(portfolio, levers)
     runs = [r.getMessage().strip() for r in caplog.records]
-    assert any(m.startswith("value-round: optimal") for m in runs)
+    # the rounded plan's search ends proven or at its target (a plan within the gap)
+    assert any(m.startswith(("value-round: optimal", "value-round: stopped")) for m in runs)
     assert not any(m.startswith("value: ") for m in runs)  # the full search did not run
     assert plan.status is Status.OPTIMAL and plan.solver.stages[0] == "value"
     assert plan.value <= plan.best_bound and plan.gap <= 0.1
