@@ -254,23 +254,35 @@ def _texts(frame: pd.DataFrame, column: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in frame[column].items()}
 
 
+def range_words(constraint: str, low: float, high: float, limit: float, currency: str) -> str:
+    """Where a binding limit's shadow price holds, in words: ``"from 12.4 to 12.6 (now
+    12.6; 0.2 more at most)"``, or ``"from 18 up (now 20)"`` when the range has no top.
+
+    Parameters
+    ----------
+    constraint : "resource", "budget" or "zone_cap" (budgets are spoken of as money).
+    low, high : the ends of the range (NaN: no end), as in :func:`price_ranges`.
+    limit : the limit now (usable units, money or cap).
+    currency : label for money.
+    """
+
+    def amount(x: float) -> str:
+        return wording.money(x, currency) if constraint == "budget" else wording.number(x)
+
+    start = "" if math.isnan(low) else f"from {amount(low)} "
+    end = "up" if math.isnan(high) else f"to {amount(high)}"
+    more = "" if math.isnan(high) else f"; {amount(high - limit)} more at most"
+    return f"{start}{end} (now {amount(limit)}{more})"
+
+
 def _range_sentence(row, portfolio: Portfolio, currency: str, step: float) -> str:
     period = portfolio.periods["name"].get(row.period_id, row.period_id)
     if row.constraint == "resource":
         what = f"{_texts(portfolio.resources, 'name')[row.id]} in {period}"
-
-        def amount(x: float) -> str:
-            return wording.number(x)
     elif row.constraint == "budget":
         what = f"{_texts(portfolio.sources, 'name')[row.id]} in {period}"
-
-        def amount(x: float) -> str:
-            return wording.money(x, currency)
     else:
         what = f"The personnel cap of {_texts(portfolio.zones, 'name')[row.id]} in {period}"
-
-        def amount(x: float) -> str:
-            return wording.number(x)
 
     if row.shadow_price > 0:
         if row.constraint == "budget":
@@ -279,10 +291,12 @@ def _range_sentence(row, portfolio: Portfolio, currency: str, step: float) -> st
         else:
             per = "person" if row.constraint == "zone_cap" else str(row.unit)
             price = f"{wording.value(row.shadow_price)} value per {per}"
-        low = "" if math.isnan(row.low) else f"from {amount(row.low)} "
-        high = "up" if math.isnan(row.high) else f"to {amount(row.high)}"
-        more = "" if math.isnan(row.high) else f"; {amount(row.high - row.limit)} more at most"
-        return f"{what}: {price} holds {low}{high} (now {amount(row.limit)}{more})"
+        holds = range_words(row.constraint, row.low, row.high, row.limit, currency)
+        return f"{what}: {price} holds {holds}"
+
+    def amount(x: float) -> str:
+        return wording.money(x, currency) if row.constraint == "budget" else wording.number(x)
+
     spare = row.limit - row.used
     return (
         f"{what}: not binding; it could fall by {amount(spare)} (to {amount(row.used)}) "

@@ -16,9 +16,11 @@ import pytest
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-from optimiser import Levers, Plan, Status, load_portfolio
+from optimiser import Levers, Plan, Status, explain, load_portfolio, optimise, relax_commitments
 from optimiser.read import MAX_FILE_BYTES
+from optimiser.sensitivity import range_words
 from ui import controls, state, views
+from ui.summaries import money, number
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "ui" / "app.py")
@@ -264,6 +266,55 @@ def test_levers_that_make_a_plan_impossible_keep_the_last_good_plan_on_screen() 
     assert metric(at, "metric_value").endswith("%")
 
 
+def test_an_impossible_scenario_offers_the_plan_with_the_commitments_stretched(portfolio) -> None:  # type: ignore[no-untyped-def]
+    """personnel_scale 0.3 on the national sample (bench's diagnosis figure): the must-fund
+    floors need more military engineers than exist. The toggle shows the plan of
+    ``relax_commitments`` (the CLI's --relax-commitments) for the same levers, labelled as
+    breaking the commitments, and never makes it the last good plan."""
+    at = open_page()
+    good = plan_on_screen(at)
+    at.slider(key=controls.PERSONNEL).set_value(0.3).run()
+    assert not at.exception, at.exception
+    levers = levers_on_screen(at)
+    impossible = optimise(portfolio, levers)
+    assert impossible.status is Status.INFEASIBLE and impossible.diagnosis
+    words = "\n".join(m.value for m in at.markdown)
+    clash = impossible.diagnosis[0]
+    assert "(short " in clash and clash in words  # what clashes and by how much
+    assert not at.toggle(key=views.RELAX_COMMITMENTS).value
+    assert any("last plan that could be made" in i.value for i in at.info)
+
+    expected = relax_commitments(portfolio, levers)
+    assert expected.status is Status.RELAXED
+    at.toggle(key=views.RELAX_COMMITMENTS).set_value(True).run()
+    assert not at.exception, at.exception
+    note = at.get_by_key(views.RELAXED_NOTE)
+    assert "breaks the commitments" in note.warning[0].value
+    stretched = "\n".join(m.value for m in note.markdown)
+    assert all(sentence in stretched for sentence in expected.diagnosis)
+    assert metric(at, "metric_status") == "relaxed"
+    assert "commitments stretched" in at.get_by_key("metric_status").caption[0].value
+    shown_value = at.get_by_key("metric_value").metric[0]
+    assert shown_value.value == f"{expected.value / expected.max_value:.1%}"
+    assert shown_value.help.startswith(f"{number(expected.value, 2)} of the most possible")
+    assert metric(at, "metric_money") == money(expected.total_cost, expected.levers.currency)
+    tiers = table(at, "tier_table").set_index("priority")["value"]
+    assert tiers.sum() == pytest.approx(expected.value, rel=1e-9)
+    assert tiers.to_dict() == pytest.approx({t: expected.value_by_priority.get(t, 0.0) for t in range(1, 6)})
+    assert not any("last plan that could be made" in i.value for i in at.info)
+    show(at, "What binds")  # its prices are its own; ranges would need the stretched limits
+    assert any("its limits are the stretched ones" in c.value for c in at.caption)
+    # the last good plan is kept, untouched, and comes back with the toggle off
+    assert plan_on_screen(at).status in (Status.OPTIMAL, Status.FEASIBLE)
+    assert state.lever_key(plan_on_screen(at).levers) == state.lever_key(good.levers)
+    at.toggle(key=views.RELAX_COMMITMENTS).set_value(False).run()
+    assert any("last plan that could be made" in i.value for i in at.info)
+    assert metric(at, "metric_value") == f"{good.value / good.max_value:.1%}"
+    # cached like other solves: the same levers give the same stored plan
+    book = at.session_state[state.CURRENT_BOOK]
+    assert state.relax(book, levers).plan.value == pytest.approx(expected.value, rel=1e-9)
+
+
 # --------------------------------------------------------------------------- what binds
 
 
@@ -278,6 +329,31 @@ def test_what_binds_lists_shadow_prices_in_words_and_unmet_needs() -> None:
         unmet = table(at, "unmet_table")
         assert set(unmet["mission_id"]) == set(plan.unmet["mission_id"])
         assert unmet["lacks"].str.len().min() > 0
+
+
+def test_what_binds_says_how_far_each_price_holds_as_the_explain_ranges_do(portfolio) -> None:  # type: ignore[no-untyped-def]
+    """The ranges on the page are those ``optimiser solve --explain`` writes (HiGHS ranging
+    of the model the shadow prices come from), for the same levers."""
+    at = show(open_page(), "What binds")
+    levers = levers_on_screen(at)
+    plan = plan_on_screen(at)
+    expected = explain(portfolio, levers, top=0).ranges.set_index(["constraint", "id", "period_id"])
+    shown = table(at, views.BINDING_TABLE)
+    assert len(shown) == min(10, len(plan.sensitivity))
+    resource = shown[shown["constraint"] == "resource"].iloc[0]
+    key = ("resource", resource["id"], resource["period_id"])
+    assert resource["shadow_price"] == pytest.approx(expected.loc[key, "shadow_price"], rel=1e-9)
+    for column in ("low", "high", "limit"):
+        assert resource[column] == pytest.approx(expected.loc[key, column], rel=1e-9)
+    assert resource["low"] < resource["limit"] <= resource["high"]
+    words = range_words("resource", expected.loc[key, "low"], expected.loc[key, "high"],
+                        expected.loc[key, "limit"], plan.levers.currency)
+    assert resource["holds"] == words
+    listed = "\n".join(m.value for m in at.markdown)
+    assert f"{resource['sentence']}; the price holds while usable units are {words}" in listed
+    assert shown["low"].notna().all()  # every price shown has its range: the --explain one
+    for row in shown.itertuples():
+        assert row.low == pytest.approx(expected.loc[(row.constraint, row.id, row.period_id), "low"])
 
 
 # --------------------------------------------------------------------------- uploads

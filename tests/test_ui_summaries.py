@@ -10,13 +10,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from optimiser import Levers, PriorityMode, Problem, Severity, optimise, validate
+from optimiser import Levers, PriorityMode, Problem, Severity, optimise, price_ranges, validate
 from optimiser.read import read_tables
 from ui import controls
 from ui.summaries import (
     FULL,
     NONE,
     PARTLY,
+    binding_sentences,
+    binding_table,
     compare_missions,
     headline,
     headline_deltas,
@@ -184,3 +186,50 @@ def test_mission_coverage_of_an_empty_plan_is_an_empty_table(plan) -> None:  # t
     assert mission_coverage(empty).empty
     assert tier_counts(empty)[[FULL, PARTLY, NONE]].to_numpy().sum() == 0
     assert isinstance(mission_coverage(empty), pd.DataFrame)
+
+
+# --------------------------------------------------------------------------- what binds, and how far
+
+
+@pytest.fixture(scope="module")
+def half_linguist_plan():  # type: ignore[no-untyped-def]
+    """3.5 linguists, continuous, value linear in coverage: M1 (worth 16) takes 2, M2
+    (worth 8) the 1.5 left (75%). One more linguist adds 8 x 0.5 = 4 value, and keeps
+    doing so from 2 linguists (below, M1 is short: 8 each) to 4 (above, M2 is full and
+    M3, worth 4, adds 2 each)."""
+    tables = {**TABLES, "Resources": TABLES["Resources"].replace("1000, 3", "1000, 3.5")}
+    portfolio = validate(read_tables(tables))
+    return optimise(portfolio, portfolio.levers.changed(integer=False, diminishing_returns=False))
+
+
+def test_binding_table_gives_each_price_the_range_it_holds_over(half_linguist_plan) -> None:  # type: ignore[no-untyped-def]
+    plan = half_linguist_plan
+    assert plan.missions.set_index("mission_id")["coverage"].to_dict() == pytest.approx(
+        {"M1": 1.0, "M2": 0.75, "M3": 0.0})
+    table = binding_table(plan, price_ranges(plan))
+    assert len(table) == 1
+    row = table.iloc[0]
+    assert (row["constraint"], row["id"]) == ("resource", "LING")
+    assert (row["shadow_price"], row["low"], row["high"], row["limit"]) == pytest.approx((4.0, 2.0, 4.0, 3.5))
+    assert row["holds"] == "from 2 to 4 (now 3.5; 0.5 more at most)"
+    assert binding_sentences(plan, ranges=price_ranges(plan)) == [
+        f"{row['sentence']}; the price holds while usable units are from 2 to 4 (now 3.5; 0.5 more at most)"
+    ]
+
+
+def test_a_range_is_shown_only_for_the_price_it_belongs_to(half_linguist_plan) -> None:  # type: ignore[no-untyped-def]
+    plan = half_linguist_plan
+    other = price_ranges(plan).assign(shadow_price=8.0)  # a range of another price
+    for ranges in (None, other):
+        table = binding_table(plan, ranges)
+        assert table["low"].isna().all() and table["high"].isna().all()
+        assert list(table["holds"]) == [""]
+        assert binding_sentences(plan, ranges=ranges) == list(plan.sensitivity["sentence"])
+
+
+def test_levers_text_of_the_stretched_plan_asks_for_relax_commitments(portfolio) -> None:  # type: ignore[no-untyped-def]
+    levers = portfolio.levers.changed(personnel_scale=0.3)
+    text = levers_text(levers, "p.xlsx", "f00", relax_commitments=True)
+    assert "--set personnel_scale=0.3 " in text and text.splitlines()[3].endswith(" --relax-commitments")
+    assert "commitments stretched" in text.splitlines()[0]
+    assert "--relax-commitments" not in levers_text(levers, "p.xlsx", "f00")

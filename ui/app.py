@@ -4,7 +4,9 @@ A thin shell: it reads the workbook (the national sample, or the planner's uploa
 turns the widgets into :class:`optimiser.Levers`, calls :func:`optimiser.optimise`
 (cached per workbook and levers) and draws the plan. The last plan that could be
 made stays on screen while a new one is computed, and when a change makes a plan
-impossible.
+impossible; the planner may then ask for the plan with the commitments stretched
+(:func:`optimiser.relax_commitments`), drawn in its place and labelled as breaking them,
+never kept as the last good plan.
 """
 
 from __future__ import annotations
@@ -142,13 +144,17 @@ def main() -> None:
     plan, previous = _shown_plan(book, key, solved)
 
     with head:
+        stretched = None  # the plan with the commitments stretched, when asked for
         if solved.plan is None:
             st.error(f"The plan could not be made: {solved.failure}")
-        elif not solved.plan.has_plan:
-            views.no_plan(solved.plan)
+        elif not solved.plan.has_plan and views.no_plan(solved.plan):
+            with st.spinner("Planning with the commitments stretched…", show_time=True):
+                stretched = views.stretched_plan(solved.plan, state.relax(book, levers))
+            if stretched is not None:  # drawn instead of the last good plan, which is kept
+                plan, previous = stretched, plan
         if plan is None:
             st.stop()
-        if plan is not solved.plan:
+        if stretched is None and plan is not solved.plan:
             st.info("Below: the last plan that could be made. Change the levers to plan again.")
         views.metrics(plan, previous)
         if plan.message:
@@ -163,7 +169,7 @@ def main() -> None:
             views.chart_section(plan, coverage)
     if binds_tab.open:
         with binds_tab:
-            views.binding_section(plan)
+            views.binding_section(plan, state.ranges(book, plan))
     if missions_tab.open:
         with missions_tab:
             st.markdown("#### Coverage per mission")

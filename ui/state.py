@@ -1,7 +1,8 @@
 """Session state and caches of the what-if page.
 
 Nothing here is shared between sessions except Streamlit's caches, which hold copies
-keyed by content: a workbook's SHA-256 for reading, (SHA-256, levers) for solving.
+keyed by content: a workbook's SHA-256 for reading, (SHA-256, levers) for solving, for
+the plan with the commitments stretched and for the price ranges.
 Each planner's levers, last good plan and saved scenarios live in their own
 ``st.session_state``.
 """
@@ -12,11 +13,12 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from optimiser import (
@@ -26,8 +28,11 @@ from optimiser import (
     Portfolio,
     Problem,
     Severity,
+    Status,
     optimise,
+    price_ranges,
     read_workbook,
+    relax_commitments,
     report,
     validate,
 )
@@ -160,12 +165,11 @@ def read_upload(files: list[tuple[str, bytes]]) -> Workbook:
 # --------------------------------------------------------------------------- solving
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def solve_cached(content_sha256: str, levers_text: str, _portfolio: Portfolio, _levers: Levers) -> Solved:
-    """``optimise(portfolio, levers)``, cached by (workbook SHA-256, exact levers)."""
+def _timed(make_plan: Callable[[], Plan]) -> Solved:
+    """A plan made by ``make_plan``, or one line saying why there is none (never a traceback)."""
     start = time.perf_counter()
     try:
-        plan = optimise(_portfolio, _levers)
+        plan = make_plan()
     except InvalidInput as invalid:
         lines = tuple(str(p) for p in invalid.errors)
         return Solved(None, "; ".join(lines) or str(invalid), time.perf_counter() - start)
@@ -175,9 +179,53 @@ def solve_cached(content_sha256: str, levers_text: str, _portfolio: Portfolio, _
     return Solved(plan, seconds=time.perf_counter() - start)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def solve_cached(content_sha256: str, levers_text: str, _portfolio: Portfolio, _levers: Levers) -> Solved:
+    """``optimise(portfolio, levers)``, cached by (workbook SHA-256, exact levers)."""
+    return _timed(lambda: optimise(_portfolio, _levers))
+
+
 def solve(book: Workbook, levers: Levers) -> Solved:
     assert book.portfolio is not None
     return solve_cached(book.sha256, lever_key(levers), book.portfolio, levers)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def relax_cached(content_sha256: str, levers_text: str, _portfolio: Portfolio, _levers: Levers) -> Solved:
+    """``relax_commitments(portfolio, levers)``: the plan of ``optimiser solve
+    --relax-commitments``, cached by (workbook SHA-256, exact levers) as solves are."""
+    return _timed(lambda: relax_commitments(_portfolio, _levers))
+
+
+def relax(book: Workbook, levers: Levers) -> Solved:
+    """The plan with the commitments stretched by the least needed (status ``relaxed``), for
+    a scenario with no plan. It is never the last good plan: it breaks commitments."""
+    assert book.portfolio is not None
+    return relax_cached(book.sha256, lever_key(levers), book.portfolio, levers)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def ranges_cached(content_sha256: str, levers_text: str, _plan: Plan) -> pd.DataFrame | None:
+    """``price_ranges(plan)`` (HiGHS ranging, as ``--explain`` writes to the Sensitivity
+    sheet and the JSON), cached by (workbook SHA-256, the plan's exact levers). ``None``
+    when they cannot be worked out (the ranging LP found no answer: it is logged)."""
+    try:
+        frame = price_ranges(_plan)
+    except Exception:
+        log.exception("price ranges failed")
+        return None
+    return frame if len(frame) else None
+
+
+def ranges(book: Workbook, plan: Plan) -> pd.DataFrame | None:
+    """How far each shadow price of ``plan`` holds; ``None`` when it cannot be known here.
+
+    A plan with stretched commitments (status ``relaxed``) has none: its limits are the
+    stretched ones, which the ranging model (built from the portfolio and levers) lacks.
+    """
+    if not plan.has_plan or plan.status is Status.RELAXED:
+        return None
+    return ranges_cached(book.sha256, lever_key(plan.levers), plan)
 
 
 # --------------------------------------------------------------------------- downloads

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from optimiser import Levers, Plan, Problem
+from optimiser.sensitivity import range_words
 
 FULL = "fully covered"
 PARTLY = "partly covered"
@@ -202,23 +203,71 @@ def _unit_label(resource_id: str, names: Mapping[str, str]) -> str:
     return name if name == resource_id else f"{name} ({resource_id})"
 
 
-def binding_sentences(plan: Plan, limit: int = 10) -> list[str]:
-    """The shadow prices in words, ranked by the value their step adds (one unit, one
-    person, or a round sum of money; the core writes the sentences)."""
+BINDING_COLUMNS = ["rank", "constraint", "id", "period_id", "sentence", "shadow_price", "unit", "gain",
+                   "low", "high", "limit", "holds"]
+# what a limit is, for "the price holds while ... is from 540 to 600"
+_LIMIT_NOUNS = {"resource": "usable units are", "budget": "the fund is", "zone_cap": "the cap is"}
+
+
+def binding_table(plan: Plan, ranges: pd.DataFrame | None = None, limit: int = 10) -> pd.DataFrame:
+    """The shadow prices ranked by the value their step adds (one unit, one person, or a
+    round sum of money; the core writes the sentences), each with the range over which it
+    holds when ``ranges`` (:func:`optimiser.price_ranges` of the plan) is given.
+
+    Returns
+    -------
+    DataFrame
+        ``rank``, ``constraint``, ``id``, ``period_id``, ``sentence``, ``shadow_price``
+        (value per unit), ``unit``, ``gain`` and, from the ranging: ``low``, ``high``
+        (NaN: no end or not known), ``limit`` (usable units, money or cap now) and
+        ``holds`` (the range in words, "" when not known). A range is used only when its
+        price is the plan's: the ranging model is the one the plan's prices come from, and
+        a different price there would make its range another price's.
+    """
     table = plan.sensitivity
     if table.empty:
-        return []
+        return pd.DataFrame(columns=BINDING_COLUMNS)
     rank = "gain" if "gain" in table.columns else "shadow_price"
-    table = table.sort_values(rank, ascending=False, kind="stable").head(limit)
+    table = table.sort_values(rank, ascending=False, kind="stable").head(limit).reset_index(drop=True)
+    table = table.assign(rank=range(1, len(table) + 1))
+    if "gain" not in table.columns:
+        table["gain"] = table["shadow_price"]
+    keys = ["constraint", "id", "period_id"]
+    if ranges is not None and len(ranges) and {*keys, "low", "high", "limit", "shadow_price"} <= set(ranges):
+        found = ranges[[*keys, "low", "high", "limit", "shadow_price"]].rename(
+            columns={"shadow_price": "_ranged"})
+        table = table.merge(found, on=keys, how="left")
+        price = table["shadow_price"].astype(float)
+        same = (table["_ranged"].astype(float) - price).abs() <= 1e-6 * price.abs() + 1e-12
+        for column in ("low", "high", "limit"):
+            table[column] = table[column].astype(float).where(same)
+    else:
+        table = table.assign(low=math.nan, high=math.nan, limit=math.nan)
+    currency = plan.levers.currency
+    table["holds"] = [
+        "" if math.isnan(now) else range_words(str(kind), low, high, now, currency)
+        for kind, low, high, now in zip(table["constraint"], table["low"], table["high"], table["limit"],
+                                        strict=True)
+    ]
+    return table.reindex(columns=BINDING_COLUMNS)
+
+
+def binding_sentences(plan: Plan, limit: int = 10, ranges: pd.DataFrame | None = None) -> list[str]:
+    """The shadow prices in words, ranked as :func:`binding_table`; with ``ranges``, each
+    sentence says how far its price holds ("...; the price holds while the cap is from 18
+    to 21.5 (now 20; 1.53 more at most)")."""
     sentences = []
-    for row in table.itertuples():
-        sentence = str(getattr(row, "sentence", "") or "").strip()
+    for row in binding_table(plan, ranges, limit).itertuples():
+        sentence = "" if pd.isna(row.sentence) else str(row.sentence).strip()
         if not sentence:  # a plain fallback; the core's sentence is preferred
             sentence = (
                 f"One more {row.unit} of {row.constraint} {row.id}"
                 + (f" in {row.period_id}" if row.period_id else "")
                 + f" adds {row.shadow_price:,.3g} value"
             )
+        if row.holds:
+            noun = _LIMIT_NOUNS.get(str(row.constraint), "the limit is")
+            sentence += f"; the price holds while {noun} {row.holds}"
         sentences.append(sentence)
     return sentences
 
@@ -274,14 +323,20 @@ def compare_missions(before: Plan, after: Plan) -> pd.DataFrame:
 # --------------------------------------------------------------------------- reproducing a scenario
 
 
-def levers_text(levers: Levers, workbook: str, sha256: str, scenario: str = "") -> str:
-    """The scenario's levers as ``key=value`` lines and the command that reproduces it."""
+def levers_text(
+    levers: Levers, workbook: str, sha256: str, scenario: str = "", relax_commitments: bool = False
+) -> str:
+    """The scenario's levers as ``key=value`` lines and the command that reproduces it
+    (with ``--relax-commitments`` for the plan with the commitments stretched)."""
     settings = levers.as_settings()
     command = " ".join(
         ["optimiser", "solve", shlex.quote(workbook)]
         + [f"--set {shlex.quote(f'{key}={value}')}" for key, value in settings.items()]
+        + (["--relax-commitments"] if relax_commitments else [])
     )
     title = f"scenario '{scenario}'" if scenario else "the scenario on screen"
+    if relax_commitments:
+        title += ", planned with the commitments stretched"
     lines = [
         f"# mission-optimiser levers for {title}",
         f"# workbook: {workbook} (sha256 {sha256})",

@@ -11,15 +11,16 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from optimiser import Plan
+from optimiser import Plan, Status
 from ui import charts
-from ui.state import SavedScenario, Workbook, json_bytes, report_bytes, solve
+from ui.state import SavedScenario, Solved, Workbook, json_bytes, report_bytes, solve
 from ui.summaries import (
     FULL,
     NONE,
     PARTLY,
     Headline,
     binding_sentences,
+    binding_table,
     compare_missions,
     headline,
     headline_deltas,
@@ -40,6 +41,9 @@ LOAD_CHOICE = "load_choice"
 LOAD_SCENARIO = "load_scenario"
 DELETE_SCENARIO = "delete_scenario"
 RESOURCE_PERIOD = "resource_period"
+RELAX_COMMITMENTS = "relax_commitments"  # the toggle under an impossible scenario's diagnosis
+RELAXED_NOTE = "relaxed_plan_note"  # container: what the plan with stretched commitments breaks
+BINDING_TABLE = "binding_table"  # container: shadow prices with their ranges
 VIEW = "view"  # the tabs
 TABS = ("Plan", "What binds", "Missions", "Tables", "Compare scenarios")
 
@@ -133,7 +137,8 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
         )
         gap = "–" if now.gap is None else f"{now.gap:.2%}"
         mode = "integer" if plan.levers.integer else "relaxed"
-        st.caption(f"{mode} plan · gap {gap} · {now.solve_s:.2f} s")
+        stretched = " · commitments stretched" if plan.status is Status.RELAXED else ""
+        st.caption(f"{mode} plan{stretched} · gap {gap} · {now.solve_s:.2f} s")
     return now
 
 
@@ -157,12 +162,44 @@ def tier_table(plan: Plan, coverage: pd.DataFrame | None = None) -> None:
         st.altair_chart(charts.tier_coverage(counts), width="stretch")
 
 
-def no_plan(plan: Plan) -> None:
-    """An infeasible plan: what clashes, in the planner's words (SPEC section 4)."""
+def no_plan(plan: Plan) -> bool:
+    """An infeasible plan: what clashes, in the planner's words (SPEC section 4), and the
+    offer of the plan with those commitments stretched. Returns whether it is asked for."""
     st.error(plan.message or "No plan is possible under these levers.")
-    if plan.diagnosis:
+    stretched = bool(st.session_state.get(RELAX_COMMITMENTS))
+    if plan.diagnosis and not stretched:  # when asked for, the stretched plan lists them
         st.markdown("**What clashes** (the smallest relaxation that makes a plan possible):")
         st.markdown("\n".join(f"- {line}" for line in plan.diagnosis))
+    return st.toggle(
+        "Show the plan with the commitments stretched",
+        key=RELAX_COMMITMENTS,
+        help="Plans as `optimiser solve --relax-commitments` does: every limit that clashes is "
+        "stretched by the least needed. That plan breaks those commitments: it is shown for "
+        "comparison and never replaces the last plan that keeps every commitment.",
+    )
+
+
+def stretched_plan(infeasible: Plan, solved: Solved) -> Plan | None:
+    """The plan with the commitments stretched (status ``relaxed``), labelled as breaking
+    them, with what was stretched and by how much; ``None`` when there is none."""
+    relaxed = solved.plan
+    if relaxed is None or not relaxed.has_plan:
+        st.error("No plan with the commitments stretched either: "
+                 + (solved.failure if relaxed is None else relaxed.message))
+        if infeasible.diagnosis:
+            st.markdown("\n".join(f"- {line}" for line in infeasible.diagnosis))
+        return None
+    with st.container(key=RELAXED_NOTE):
+        st.warning(
+            "**Below: a plan that breaks the commitments listed here.** No plan keeps every "
+            "commitment under these levers; this one stretches each limit below by the least needed "
+            "(status *relaxed*, as `optimiser solve --relax-commitments`). It is shown for "
+            "comparison only: the last plan that keeps every commitment, if one was made, comes "
+            "back when the toggle is off."
+        )
+        st.markdown("**Stretched, and by how much:**")
+        st.markdown("\n".join(f"- {line}" for line in relaxed.diagnosis))
+    return relaxed
 
 
 # --------------------------------------------------------------------------- sections
@@ -182,14 +219,38 @@ def chart_section(plan: Plan, coverage: pd.DataFrame | None = None) -> None:
     st.altair_chart(charts.resource_use(plan, period), width="stretch")
 
 
-def binding_section(plan: Plan) -> None:
+def binding_section(plan: Plan, ranges: pd.DataFrame | None = None) -> None:
+    """What binds: shadow prices ranked, each with the range over which it holds when
+    ``ranges`` (:func:`optimiser.price_ranges` of the plan) is known."""
     st.markdown("#### What binds")
-    sentences = binding_sentences(plan)
+    sentences = binding_sentences(plan, ranges=ranges)
     if sentences:
         st.markdown("\n".join(f"{i}. {s}" for i, s in enumerate(sentences, 1)))
         st.caption("Shadow prices: the extra value one more unit, person allowed or round sum of "
                    "money would buy, largest first (continuous model, on/off decisions fixed at this "
-                   "plan). `optimiser solve --explain` adds how far each holds and re-solved answers.")
+                   "plan). Each holds while its limit stays in the range given (HiGHS ranging of that "
+                   "model, as `optimiser solve --explain` writes to the Sensitivity sheet); beyond it, "
+                   "the price changes. `--explain` also measures what 10% more adds by solving again.")
+        if ranges is None:
+            why = ("its limits are the stretched ones" if plan.status is Status.RELAXED
+                   else "the ranging could not be worked out")
+            st.caption(f"How far each price holds is not shown for this plan: {why}.")
+        with st.expander("Shadow prices and their ranges, as numbers", expanded=False):
+            table(
+                binding_table(plan, ranges),
+                BINDING_TABLE,
+                column_config={
+                    "rank": st.column_config.NumberColumn("rank", format="%d"),
+                    "sentence": st.column_config.TextColumn("what binds", width="large"),
+                    "shadow_price": st.column_config.NumberColumn("value per unit", format="%.4g"),
+                    "unit": st.column_config.TextColumn("per"),
+                    "gain": st.column_config.NumberColumn("value per step", format="%.3g"),
+                    "low": st.column_config.NumberColumn("price holds from", format="localized"),
+                    "high": st.column_config.NumberColumn("price holds to", format="localized"),
+                    "limit": st.column_config.NumberColumn("limit now", format="localized"),
+                    "holds": st.column_config.TextColumn("range in words", width="large"),
+                },
+            )
     else:
         st.info("Nothing binds: no extra person, unit of equipment or money would add value.")
     st.markdown("#### Unmet needs of under-covered missions")
@@ -264,7 +325,10 @@ def tables_section(plan: Plan) -> None:
 
 
 def downloads(plan: Plan, book: Workbook, scenario: str = "") -> None:
+    stretched = plan.status is Status.RELAXED  # commitments stretched: --relax-commitments reproduces it
     stem = f"{book.name.rsplit('.', 1)[0]}-{_slug(scenario) if scenario else 'plan'}"
+    if stretched:
+        stem += "-commitments-stretched"
     report, result, levers = st.columns(3)
     report.download_button(
         "Report workbook (.xlsx)",
@@ -286,7 +350,7 @@ def downloads(plan: Plan, book: Workbook, scenario: str = "") -> None:
     )
     levers.download_button(
         "Levers (--set)",
-        data=levers_text(plan.levers, book.name, book.sha256, scenario),
+        data=levers_text(plan.levers, book.name, book.sha256, scenario, relax_commitments=stretched),
         file_name=f"{stem}-levers.txt",
         mime="text/plain",
         key="download_levers",
