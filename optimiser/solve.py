@@ -1122,7 +1122,6 @@ def _make_plan(model: MissionModel, run: _Stages, info: SolverInfo, started: flo
         best_bound = float(first.bound if first.bound is not None else value)
     status = Status.FEASIBLE if run.out_of_time else Status.OPTIMAL
     total_cost = float(missions["cost"].sum())
-    info = dataclasses.replace(info, total_s=time.perf_counter() - started)
     message = _message(status, value, max_value, gap, total_cost, money_available, levers.currency)
     if run.cost_capped and run.cost_stage is not None:
         message += (
@@ -1153,7 +1152,9 @@ def _make_plan(model: MissionModel, run: _Stages, info: SolverInfo, started: flo
     )
     from optimiser.sensitivity import shadow_price_table  # the sentences live with the ranges
 
-    return dataclasses.replace(plan, sensitivity=shadow_price_table(plan))
+    sensitivity = shadow_price_table(plan)
+    info = dataclasses.replace(info, total_s=time.perf_counter() - started)  # every table made
+    return dataclasses.replace(plan, sensitivity=sensitivity, solver=info)
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:
