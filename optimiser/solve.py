@@ -29,7 +29,7 @@ Stages (SPEC 3)
   ``mip_gap`` of the relaxation's bound (HiGHS's ``objective_target``): a small search.
   That plan is accepted with the relaxation's bound; otherwise the full integer search
   starts from it, and usually has only to prove its bound (the national sample over 12
-  lever settings: a median of 0.7 s and at most 2.3 s from levers to plan, where it
+  lever settings: a median of 0.7 s and the slowest about 2.3 s from levers to plan, where it
   took 2-3 s and up to 18 s before these steps). The stage's bound is the lesser of the
   relaxation's and HiGHS's ``mip_dual_bound``, both genuine. CBC searches as before.
 - "cost" keeps the on/off decisions of the value stage (one mission switched for
