@@ -60,7 +60,7 @@ def _load_scenario() -> None:
 
 def _delete_scenario() -> None:
     name = st.session_state.get(views.LOAD_CHOICE)
-    if state.scenarios().pop(name, None) is not None:
+    if name is not None and state.scenarios().pop(name, None) is not None:
         st.session_state[state.NOTICE] = f"Deleted scenario '{name}'."
 
 

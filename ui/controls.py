@@ -61,7 +61,7 @@ def _cap(value: float | None) -> float | None:
 # --------------------------------------------------------------------------- Levers -> widgets
 
 
-def put_levers(portfolio: Portfolio, levers: Levers, state: MutableMapping[str, Any]) -> None:
+def put_levers(portfolio: Portfolio, levers: Levers, state: MutableMapping[Any, Any]) -> None:
     """Write ``levers`` into the widgets' state (call before the widgets are drawn,
     e.g. from a callback or at the top of a run)."""
     state[BUDGET] = float(levers.budget_scale)
@@ -103,7 +103,7 @@ def _mission_edits(
 # --------------------------------------------------------------------------- widgets -> Levers
 
 
-def levers_from_widgets(portfolio: Portfolio, state: MutableMapping[str, Any]) -> Levers:
+def levers_from_widgets(portfolio: Portfolio, state: MutableMapping[Any, Any]) -> Levers:
     """The levers the widgets show (the mission table's edits included); per-item levers
     are kept only where they differ from the workbook."""
     base = portfolio.levers
@@ -211,7 +211,7 @@ def lever_panel(portfolio: Portfolio, on_reset: Any) -> None:
     st.button("Reset levers to the workbook", key=RESET, on_click=on_reset, width="stretch")
 
 
-def mission_editor(portfolio: Portfolio, state: MutableMapping[str, Any]) -> None:
+def mission_editor(portfolio: Portfolio, state: MutableMapping[Any, Any]) -> None:
     """The editable table of missions: must-fund and priority per mission.
 
     The edits are kept in ``state[MISSION_EDITS]`` (not only in the editor's own state),
