@@ -44,14 +44,10 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class InvalidInput(Exception):
-    """The input cannot be used; ``problems`` lists every error and warning found."""
+class HasProblems:
+    """``errors`` and ``warnings`` of a ``problems`` tuple (mixed into what carries one)."""
 
-    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
-        self.problems = tuple(problems)
-        errors = [p for p in self.problems if p.severity is Severity.ERROR]
-        lines = "\n".join(f"  {p}" for p in errors)
-        super().__init__(f"{len(errors)} problem(s) in the input:\n{lines}")
+    problems: tuple[Problem, ...]
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -60,3 +56,13 @@ class InvalidInput(Exception):
     @property
     def warnings(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.severity is Severity.WARNING)
+
+
+class InvalidInput(HasProblems, Exception):
+    """The input cannot be used; ``problems`` lists every error and warning found."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+        self.problems = tuple(problems)
+        errors = self.errors
+        lines = "\n".join(f"  {p}" for p in errors)
+        super().__init__(f"{len(errors)} problem(s) in the input:\n{lines}")

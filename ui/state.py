@@ -27,7 +27,6 @@ from optimiser import (
     Plan,
     Portfolio,
     Problem,
-    Severity,
     Status,
     optimise,
     price_ranges,
@@ -36,6 +35,7 @@ from optimiser import (
     report,
     validate,
 )
+from optimiser.problems import HasProblems
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ NOTICE = "notice"  # one-off message from a callback ("Saved scenario 'cut'")
 
 
 @dataclass(frozen=True)
-class Workbook:
+class Workbook(HasProblems):
     """A workbook as read: its name, hash, and the portfolio or the problems that stop it."""
 
     name: str
@@ -62,14 +62,6 @@ class Workbook:
     portfolio: Portfolio | None
     problems: tuple[Problem, ...] = ()
     failure: str = ""  # one line when reading failed for a reason other than the input
-
-    @property
-    def errors(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity is Severity.ERROR)
-
-    @property
-    def warnings(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity is Severity.WARNING)
 
 
 @dataclass(frozen=True)
