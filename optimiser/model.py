@@ -699,26 +699,25 @@ class _Builder:
         """
         whole = np.flatnonzero((unit_col >= 0) & (quantity > 0))
         q, cell = quantity[whole], need_cell[whole]
-        kinks = [(max_cov[cell], cov_col[cell], np.full(len(whole), -1, dtype=np.int64), "units_cap")]
-        has_half = excess_col[cell] >= 0
-        kinks.append((np.full(len(whole), HALF), cov_col[cell], excess_col[cell], "units_half"))
-        for kink, covered, less, prefix in kinks:
+        excess = excess_col[cell]  # -1: the mission has no excess (no kink at one half)
+        # (name, kink, where it applies, the column taken off coverage: -1 for none)
+        kinks = [
+            ("units_cap", max_cov[cell], np.ones(len(whole), dtype=bool), np.full(len(whole), -1)),
+            ("units_half", np.full(len(whole), HALF), excess >= 0, excess),
+        ]
+        for prefix, kink, applies, less in kinks:
             k = np.floor(q * kink + _ROUND)
-            cut = np.flatnonzero((q * kink - k > _ROUND) & ((less >= 0) | (prefix == "units_cap")))
-            if prefix == "units_half":
-                cut = cut[has_half[cut]]
+            cut = np.flatnonzero(applies & (q * kink - k > _ROUND))
             if not len(cut):
                 continue
             slope = kink[cut] - k[cut] / q[cut]
             n = len(cut)
             rows = np.arange(n)
-            parts = [(rows, covered[cut], np.ones(n)), (rows, unit_col[whole[cut]], -slope)]
-            if prefix == "units_half":
-                parts.append((rows, less[cut], -np.ones(n)))
+            minus = less[cut] >= 0  # covered = coverage - excess for the kink at one half
             block = self._block(
-                np.concatenate([p[0] for p in parts]),
-                np.concatenate([p[1] for p in parts]),
-                np.concatenate([p[2] for p in parts]),
+                np.concatenate([rows, rows, rows[minus]]),
+                np.concatenate([cov_col[cell[cut]], unit_col[whole[cut]], less[cut][minus]]),
+                np.concatenate([np.ones(n), -slope, -np.ones(int(minus.sum()))]),
                 n,
             )
             rhs = k[cut] / q[cut] - slope * k[cut]
