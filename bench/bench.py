@@ -102,7 +102,7 @@ def lever_setting_figures(workbook: Path, runs: int) -> list[Figure]:
     the worst single run (targets: median 1.5 s, worst 3 s)."""
     portfolio = load_portfolio(workbook)
     missions = portfolio.missions.sort_values("priority")
-    figures, medians, worst, notes = [], [], 0.0, []
+    figures, medians, worst, optimal = [], [], 0.0, []
     for label, changes in LEVER_SETTINGS:
         if changes == "priorities":  # the two top missions down a tier, a tier-5 one up to 1
             top, bottom = missions.index[:2].tolist(), missions.index[-1:].tolist()
@@ -119,15 +119,15 @@ def lever_setting_figures(workbook: Path, runs: int) -> list[Figure]:
         figures.append(figure)
         medians.append(figure.median_s)
         worst = max(worst, figure.worst_s)
-        notes.append(plan.status == "optimal")
+        optimal.append(plan.status == "optimal")
     summary = Figure(
         f"national integer, {len(LEVER_SETTINGS)} lever settings",
         statistics.median(medians),
         worst,
         runs,
         1.5,
-        note=f"worst run target 3 s ({worst / 3.0:.2f}); {sum(notes)}/{len(notes)} optimal within the gap; "
-        f"slowest setting median {max(medians):.2f}s",
+        note=f"worst run target 3 s ({worst / 3.0:.2f}); {sum(optimal)}/{len(optimal)} optimal within the "
+        f"gap; slowest setting median {max(medians):.2f}s",
     )
     return [summary, *figures]
 

@@ -398,11 +398,34 @@ class _Stages:
             )
             return result
 
+        def restricted(label: str, narrowed: list, begin, **options) -> StageResult | None:
+            """A search with columns narrowed to (columns, low, high), stopped at the first
+            plan within the gap of the relaxation's bound: that plan as the stage's
+            result, accepted with the bound; else None, and ``start`` is the better of
+            the plan in hand and the one found."""
+            nonlocal start
+            for narrow in narrowed:
+                engine.bound(*narrow)
+            try:
+                found = run(label, min(left() * _ROUND_SHARE, _ROUND_MAX_S), begin, target=accept, **options)
+            finally:
+                for narrow in narrowed:
+                    engine.unfix(narrow[0])
+            if found.state not in (StageState.OPTIMAL, StageState.STOPPED):
+                return None
+            if found.objective >= accept:
+                gap = _relative_gap(found.objective, bound)
+                return done(StageResult(name, StageState.OPTIMAL, found.values, found.objective, bound, gap))
+            if start is None or found.objective > _evaluate(objective, start):
+                start = found.values
+            return None
+
         relaxed = run(f"{name}-bound", left(), None, relaxed=True)
         if relaxed.state is StageState.INFEASIBLE:
             return done(relaxed)  # the relaxation has no plan: neither has the model
         bound = relaxed.objective if relaxed.state is StageState.OPTIMAL else None
         if bound is not None:
+            accept = bound - self.gap_target * max(abs(bound), 1e-9)
             columns = engine.integer
             x = relaxed.values[columns]
             low = np.maximum(np.floor(x + 1e-6), engine.lower[columns])
@@ -424,49 +447,22 @@ class _Stages:
             running = relaxed.values[self.cell_running[on_off]]
             whole_cell[on_off[np.abs(running - np.round(running)) > 1e-6]] = False
             kept = np.unique(self.owned_col[whole_cell[self.owned_cell]])
-            engine.bound(columns, low, high)
-            engine.bound(kept, relaxed.values[kept], relaxed.values[kept])
-            accept = bound - self.gap_target * max(abs(bound), 1e-9)
-            try:
-                rounded = run(
-                    f"{name}-round",
-                    min(left() * _ROUND_SHARE, _ROUND_MAX_S),
-                    None,
-                    gap=min(_ROUND_GAP, self.gap_target),
-                    target=accept,
-                )
-            finally:
-                engine.unfix(columns)
-                engine.unfix(kept)
-            if rounded.state in (StageState.OPTIMAL, StageState.STOPPED):
-                gap = _relative_gap(rounded.objective, bound)
-                if rounded.objective >= accept:
-                    values, objective_value = rounded.values, rounded.objective
-                    return done(StageResult(name, StageState.OPTIMAL, values, objective_value, bound, gap))
-                if start is None or rounded.objective > _evaluate(objective, start):
-                    start = rounded.values
-        if bound is not None and start is not None and _evaluate(objective, start) < accept:
-            # a neighbourhood of the plan in hand (RINS): whole numbers where it and the
-            # relaxation agree stay, the others range between the two
-            columns = engine.integer
-            x, have = relaxed.values[columns], start[columns]
-            low = np.minimum(np.floor(x + 1e-6), have)
-            high = np.maximum(np.ceil(x - 1e-6), have)
-            agree = np.abs(np.round(x) - have) < 1e-6
-            low[agree] = high[agree] = have[agree]
-            low, high = np.maximum(low, engine.lower[columns]), np.minimum(high, engine.upper[columns])
-            engine.bound(columns, low, high)
-            try:
-                near = run(f"{name}-near", min(left() * _ROUND_SHARE, _ROUND_MAX_S), start, target=accept)
-            finally:
-                engine.unfix(columns)
-            if near.state in (StageState.OPTIMAL, StageState.STOPPED):
-                if near.objective >= accept:
-                    gap = _relative_gap(near.objective, bound)
-                    values, objective_value = near.values, near.objective
-                    return done(StageResult(name, StageState.OPTIMAL, values, objective_value, bound, gap))
-                if near.objective > _evaluate(objective, start):
-                    start = near.values
+            narrowed = [(columns, low, high), (kept, relaxed.values[kept], relaxed.values[kept])]
+            accepted = restricted(f"{name}-round", narrowed, None, gap=min(_ROUND_GAP, self.gap_target))
+            if accepted is not None:
+                return accepted
+            if start is not None and _evaluate(objective, start) < accept:
+                # a neighbourhood of the plan in hand (RINS): whole numbers where it and
+                # the relaxation agree stay, the others range between the two
+                have = start[columns]
+                low = np.minimum(np.floor(x + 1e-6), have)
+                high = np.maximum(np.ceil(x - 1e-6), have)
+                agree = np.abs(np.round(x) - have) < 1e-6
+                low[agree] = high[agree] = have[agree]
+                low, high = np.maximum(low, engine.lower[columns]), np.minimum(high, engine.upper[columns])
+                accepted = restricted(f"{name}-near", [(columns, low, high)], start)
+                if accepted is not None:
+                    return accepted
         result = run(name, left(), start)
         # the relaxation's bound, where it proves more than the search's own
         proves_more = bound is not None and (result.bound is None or bound < result.bound)
