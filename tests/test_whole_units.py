@@ -8,19 +8,12 @@ from __future__ import annotations
 import pulp
 import pytest
 from builders import make_portfolio
+from test_model import MONEY, ZONES
 
 from optimiser.levers import apply_levers
 from optimiser.model import build_model
 from optimiser.solve import optimise
 
-ZONES = """
-    zone_id,region
-    Z1,East
-"""
-MONEY = """
-    source_id,name,amount
-    CORE,Core budget,1000000
-"""
 TWO_MISSIONS = """
     mission_id,zone_id,priority
     A,Z1,1
