@@ -1,7 +1,7 @@
 """Scale figures (issue 6, targets 3 and 4): a generated portfolio of 2,000 missions.
 
 60 zones, 20 resources, 8 periods and 7 funding sources, drawn by
-:func:`optimiser.generate.generate_portfolio` from a seed (the same seed, the same
+:func:`optimiser.samples.generate.generate_portfolio` from a seed (the same seed, the same
 portfolio), solved relaxed (``integer = no``):
 
 - end to end, levers -> plan (``optimise(portfolio, levers)``; reading excluded),
@@ -57,7 +57,7 @@ GIB = 1024.0**3
 
 def make_portfolio(seed: int = SEED):
     """The 2,000-mission portfolio of ``seed``, validated (about 1 s; no file)."""
-    from optimiser.generate import generate_portfolio
+    from optimiser.samples.generate import generate_portfolio
     from optimiser.read import read_tables
     from optimiser.validate import validate
 

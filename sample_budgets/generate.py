@@ -1,7 +1,7 @@
 """Write a realistic, feasible sample portfolio workbook (SPEC section 2 format).
 
-A thin command line over :func:`optimiser.generate.generate_portfolio` and
-:func:`optimiser.generate.write_workbook`. The same arguments always write the same
+A thin command line over :func:`optimiser.samples.generate.generate_portfolio` and
+:func:`optimiser.samples.generate.write_workbook`. The same arguments always write the same
 tables: the seed names the portfolio.
 
 Usage, from the project root::
@@ -33,10 +33,10 @@ import sys
 from pathlib import Path
 
 try:
-    from optimiser.generate import MAX_RESOURCES, generate_portfolio, write_workbook
+    from optimiser.samples.generate import MAX_RESOURCES, generate_portfolio, write_workbook
 except ModuleNotFoundError:  # run from a source tree without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from optimiser.generate import MAX_RESOURCES, generate_portfolio, write_workbook
+    from optimiser.samples.generate import MAX_RESOURCES, generate_portfolio, write_workbook
 
 
 def build_parser() -> argparse.ArgumentParser:

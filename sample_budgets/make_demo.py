@@ -24,10 +24,10 @@ from pathlib import Path
 import pandas as pd
 
 try:
-    from optimiser.generate import write_workbook
+    from optimiser.samples.generate import write_workbook
 except ModuleNotFoundError:  # run from a source tree without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from optimiser.generate import write_workbook
+    from optimiser.samples.generate import write_workbook
 
 HERE = Path(__file__).resolve().parent
 PERIOD = "2027-Q1"

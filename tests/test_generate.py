@@ -20,7 +20,7 @@ import pandas as pd
 import pulp
 import pytest
 
-from optimiser.generate import generate_portfolio, write_workbook
+from optimiser.samples.generate import generate_portfolio, write_workbook
 from optimiser.schema import SHEETS, canonical
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import pytest
 from builders import make_portfolio
 from test_model import LINEAR, MONEY, ZONES, coverage, needs, people, solve
 
-from optimiser.generate import generate_portfolio
+from optimiser.samples.generate import generate_portfolio
 from optimiser.plan import Status
 from optimiser.read import read_tables
 from optimiser.solve import (

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from optimiser import load_portfolio, optimise
-from optimiser.generate import generate_portfolio, write_workbook
+from optimiser.samples.generate import generate_portfolio, write_workbook
 from optimiser.levers import apply_levers
 from optimiser.model import build_model
 from optimiser.plan import Status
