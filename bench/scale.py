@@ -57,8 +57,8 @@ GIB = 1024.0**3
 
 def make_portfolio(seed: int = SEED):
     """The 2,000-mission portfolio of ``seed``, validated (about 1 s; no file)."""
-    from optimiser.samples.generate import generate_portfolio
     from optimiser.read import read_tables
+    from optimiser.samples.generate import generate_portfolio
     from optimiser.validate import validate
 
     return validate(read_tables(generate_portfolio(**SIZE, seed=seed)))
@@ -135,8 +135,8 @@ class _StageLog(logging.Handler):
 
 def _build_parts(portfolio, levers, runs: int) -> dict:
     """The model build alone (PuLP objects) and loading it into HiGHS alone."""
-    from optimiser.levers import apply_levers
     from optimiser.model import build_model
+    from optimiser.scenario import apply_levers
     from optimiser.solve import _make_engine  # where the plan makes its solver
 
     build, load = [], []
@@ -154,8 +154,8 @@ def _build_parts(portfolio, levers, runs: int) -> dict:
 def _write_first_lp(portfolio, levers, path: Path) -> None:
     """The plan's first LP as the optimiser hands it to HiGHS (total value maximised, the
     on/off decisions continuous), written by HiGHS to MPS."""
-    from optimiser.levers import apply_levers
     from optimiser.model import build_model
+    from optimiser.scenario import apply_levers
     from optimiser.solve import _make_engine
 
     model = build_model(apply_levers(portfolio, levers))

@@ -30,12 +30,13 @@ except PackageNotFoundError:  # running from a source tree
 
 from optimiser.diagnose import Diagnosis, diagnose, relax_commitments
 from optimiser.explore import Comparison, SweepResult, compare_plans, sweep
-from optimiser.levers import Levers, PriorityMode, Scenario, SolverName, apply_levers
+from optimiser.levers import Levers, PriorityMode, SolverName
 from optimiser.plan import Plan, SolverInfo, Status
 from optimiser.portfolio import InputFile, Portfolio
 from optimiser.problems import InvalidInput, Problem, Severity
 from optimiser.read import RawWorkbook, read_workbook
 from optimiser.report import plan_to_dict, summary_text, write_json, write_report
+from optimiser.scenario import Scenario, apply_levers
 from optimiser.sensitivity import explain, price_ranges, what_if_more
 from optimiser.solve import optimise, solve
 from optimiser.template import write_template

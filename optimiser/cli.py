@@ -14,7 +14,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-EXIT_PLAN, EXIT_NO_PLAN, EXIT_INVALID, EXIT_FAILURE = 0, 1, 2, 3
+from optimiser.commandline import (
+    EXIT_FAILURE,
+    EXIT_INVALID,
+    EXIT_NO_PLAN,
+    EXIT_PLAN,
+    Parser,
+    parse_sets,
+    print_problems,
+)
+from optimiser.explore.commands import add_commands, run_compare, run_sweep
 
 DESCRIPTION = """\
 Allocate people, equipment and money to a portfolio of missions.
@@ -38,16 +47,8 @@ arguments, 3 anything else (a bug or a solver failure).
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that exits with code 2 and one line on bad arguments (its default too)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="optimiser",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=_version_text())
     parser.add_argument("-v", "--verbose", action="store_true", help="log what each stage does")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands.required = True
 
     solve = commands.add_parser(
@@ -109,8 +110,6 @@ def build_parser() -> argparse.ArgumentParser:
         "sheet and drop-down lists.",
     )
     template.add_argument("out", type=Path, metavar="OUT.xlsx", help="where to write the template")
-    from optimiser.explore.commands import add_commands
-
     add_commands(commands)  # sweep, compare
     return parser
 
@@ -125,8 +124,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from optimiser.problems import InvalidInput
 
     try:
-        from optimiser.explore.commands import run_compare, run_sweep
-
         commands = {
             "solve": _solve,
             "validate": _validate,
@@ -136,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         return commands[args.command](args)
     except InvalidInput as invalid:
-        _print_problems(invalid.problems)
+        print_problems(invalid.problems)
         return EXIT_INVALID
     except KeyboardInterrupt:
         print("optimiser: interrupted", file=sys.stderr)
@@ -153,10 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _solve(args: argparse.Namespace) -> int:
     from optimiser import Status, load_portfolio, optimise, summary_text, write_json, write_report
 
-    settings = _parse_sets(args.set)
+    settings = parse_sets(args.set)
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
-    _print_problems(portfolio.warnings)
+    print_problems(portfolio.warnings)
     if args.relax_commitments:
         from optimiser.diagnose import relax_commitments
 
@@ -184,7 +181,7 @@ def _validate(args: argparse.Namespace) -> int:
     from optimiser import load_portfolio
 
     portfolio = load_portfolio(args.workbook)
-    _print_problems(portfolio.warnings)
+    print_problems(portfolio.warnings)
     print(f"{args.workbook}: no problems found; {len(portfolio.warnings)} warning(s). {portfolio!r}")
     return EXIT_PLAN
 
@@ -195,37 +192,6 @@ def _template(args: argparse.Namespace) -> int:
     write_template(args.out)
     print(f"Template written to {args.out}")
     return EXIT_PLAN
-
-
-def _parse_sets(pairs: Sequence[str]) -> dict[str, str]:
-    from optimiser.problems import InvalidInput, Problem, Severity
-
-    settings: dict[str, str] = {}
-    problems = []
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            problems.append(Problem(Severity.ERROR, "--set", f"'{pair}' is not KEY=VALUE", value=pair))
-        else:
-            settings[key.strip()] = value.strip()
-    if problems:
-        raise InvalidInput(problems)
-    return settings
-
-
-def _print_problems(problems: Sequence[object]) -> None:
-    from optimiser.problems import Severity
-
-    errors = [p for p in problems if p.severity is Severity.ERROR]  # type: ignore[attr-defined]
-    warnings = [p for p in problems if p.severity is Severity.WARNING]  # type: ignore[attr-defined]
-    if errors:
-        print(f"{len(errors)} problem(s) stop a plan:", file=sys.stderr)
-        for problem in errors:
-            print(f"  error: {problem}", file=sys.stderr)
-    if warnings:
-        print(f"{len(warnings)} warning(s):", file=sys.stderr)
-        for problem in warnings:
-            print(f"  warning: {problem}", file=sys.stderr)
 
 
 def _version_text() -> str:

@@ -40,10 +40,11 @@ import pandas as pd
 import pulp
 
 from optimiser import wording
-from optimiser.levers import Levers, Scenario, apply_levers
+from optimiser.levers import Levers
 from optimiser.model import MissionModel, build_model
 from optimiser.plan import Plan, Status
 from optimiser.portfolio import Portfolio
+from optimiser.scenario import Scenario, apply_levers
 
 log = logging.getLogger(__name__)
 

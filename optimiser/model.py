@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from optimiser.levers import Scenario
+from optimiser.scenario import Scenario
 
 log = logging.getLogger(__name__)
 

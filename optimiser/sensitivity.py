@@ -30,10 +30,11 @@ import numpy as np
 import pandas as pd
 
 from optimiser import wording
-from optimiser.levers import Levers, Scenario, SolverName, apply_levers
+from optimiser.levers import Levers, SolverName
 from optimiser.model import MissionModel, build_model
 from optimiser.plan import Plan
 from optimiser.portfolio import Portfolio
+from optimiser.scenario import Scenario, apply_levers
 
 log = logging.getLogger(__name__)
 

@@ -87,10 +87,11 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from optimiser.levers import PriorityMode, Scenario, SolverName, apply_levers
+from optimiser.levers import PriorityMode, SolverName
 from optimiser.model import HALF, MissionModel, build_model, row_matrix, value_of_coverage
 from optimiser.plan import Plan, SolverInfo, Status
 from optimiser.portfolio import Portfolio
+from optimiser.scenario import Scenario, apply_levers
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ import pulp
 import pytest
 
 from optimiser import load_portfolio
-from optimiser.levers import apply_levers
 from optimiser.model import BuiltRow, build_model, row_matrix
+from optimiser.scenario import apply_levers
 from optimiser.solve import _make_engine, optimise
 
 solve_module = importlib.import_module("optimiser.solve")  # the package exports a function `solve`

@@ -7,9 +7,9 @@ import pytest
 from builders import make_portfolio
 from test_model import LINEAR, MONEY, ZONES, coverage, needs, people, solve
 
-from optimiser.samples.generate import generate_portfolio
 from optimiser.plan import Status
 from optimiser.read import read_tables
+from optimiser.samples.generate import generate_portfolio
 from optimiser.solve import (
     ALLOCATION_COLUMNS,
     BUDGET_COLUMNS,

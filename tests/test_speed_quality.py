@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from optimiser import load_portfolio, optimise
-from optimiser.samples.generate import generate_portfolio, write_workbook
-from optimiser.levers import apply_levers
 from optimiser.model import build_model
 from optimiser.plan import Status
+from optimiser.samples.generate import generate_portfolio, write_workbook
+from optimiser.scenario import apply_levers
 from optimiser.solve import StageState, _HighsEngine
 
 

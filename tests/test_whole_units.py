@@ -10,8 +10,8 @@ import pytest
 from builders import make_portfolio
 from test_model import MONEY, ZONES
 
-from optimiser.levers import apply_levers
 from optimiser.model import build_model
+from optimiser.scenario import apply_levers
 from optimiser.solve import optimise
 
 TWO_MISSIONS = """

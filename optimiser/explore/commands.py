@@ -15,7 +15,14 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-EXIT_DONE, EXIT_NO_PLAN, EXIT_INVALID, EXIT_FAILURE = 0, 1, 2, 3
+from optimiser.commandline import (
+    EXIT_DONE,
+    EXIT_FAILURE,
+    EXIT_NO_PLAN,
+    bad_argument,
+    parse_sets,
+    print_problems,
+)
 
 SWEEP_EPILOG = """\
 --vary takes KEY=START:STOP:COUNT for a numeric lever (budget_scale=0.5:1.5:21 is 21
@@ -97,17 +104,11 @@ def add_commands(commands: Any) -> None:
                          help="missions shown on screen (default 30; 0: all)")
 
 
-def _bad_argument(where: str, message: str) -> Exception:
-    from optimiser.problems import InvalidInput, Problem, Severity
-
-    return InvalidInput([Problem(Severity.ERROR, where, message)])
-
-
 def _check_out(path: Path | None) -> None:
     from optimiser.explore.sheets import SUFFIXES
 
     if path is not None and path.suffix.lower() not in SUFFIXES:
-        raise _bad_argument("--out", f"write to an .xlsx or .csv file, not {path.name!r}")
+        raise bad_argument("--out", f"write to an .xlsx or .csv file, not {path.name!r}")
 
 
 class TerminalProgress:
@@ -136,7 +137,6 @@ class TerminalProgress:
 
 def run_sweep(args: argparse.Namespace) -> int:
     from optimiser import load_portfolio
-    from optimiser.cli import _parse_sets, _print_problems
     from optimiser.explore import parse_vary, sweep, write_sweep
     from optimiser.explore.text import sweep_text
     from optimiser.problems import InvalidInput, Problem
@@ -151,14 +151,14 @@ def run_sweep(args: argparse.Namespace) -> int:
             problems.extend(invalid.problems)
             continue
         if key in vary:
-            raise _bad_argument("--vary", f"{key} is varied twice")
+            raise bad_argument("--vary", f"{key} is varied twice")
         vary[key] = values
     if problems:
         raise InvalidInput(problems)
-    settings = _parse_sets(args.set)
+    settings = parse_sets(args.set)
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
-    _print_problems(portfolio.warnings)
+    print_problems(portfolio.warnings)
     result = sweep(portfolio, levers, vary, workers=args.workers, dask=args.dask, progress=TerminalProgress())
     print(sweep_text(result))
     if args.out:
@@ -173,13 +173,12 @@ def run_sweep(args: argparse.Namespace) -> int:
 def _side(path: Path, settings: dict[str, str]) -> Any:
     """A plan to compare: a JSON result as read, or a workbook solved under ``settings``."""
     from optimiser import load_portfolio, optimise
-    from optimiser.cli import _print_problems
     from optimiser.explore import load_result
 
     if _is_result(path):
         return load_result(path)
     portfolio = load_portfolio(path)
-    _print_problems(portfolio.warnings)
+    print_problems(portfolio.warnings)
     return optimise(portfolio, portfolio.levers.with_settings(settings, origin="--set"))
 
 
@@ -195,22 +194,21 @@ def _explanation(plan: Any) -> list[str]:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from optimiser.cli import _parse_sets
     from optimiser.explore import compare_plans, write_comparison
     from optimiser.explore.text import comparison_text
 
     _check_out(args.out)
-    settings, settings_b = _parse_sets(args.set), _parse_sets(args.set_b)
+    settings, settings_b = parse_sets(args.set), parse_sets(args.set_b)
     b_path = args.b
     if b_path is None:
         if not settings_b:
-            raise _bad_argument("B", "give plan B, or --set-b KEY=VALUE to compare A with A under changed "
+            raise bad_argument("B", "give plan B, or --set-b KEY=VALUE to compare A with A under changed "
                                      "levers")
         b_path = args.a
     if settings_b and _is_result(b_path):
-        raise _bad_argument("--set-b", f"{b_path.name} is a JSON result: levers change workbooks only")
+        raise bad_argument("--set-b", f"{b_path.name} is a JSON result: levers change workbooks only")
     if settings and _is_result(args.a) and _is_result(b_path):
-        raise _bad_argument("--set", "A and B are JSON results: levers change workbooks only")
+        raise bad_argument("--set", "A and B are JSON results: levers change workbooks only")
     label_a, label_b = args.a.name, b_path.name
     if label_a == label_b:
         label_b = f"{label_b} with " + " ".join(f"{k}={v}" for k, v in settings_b.items())

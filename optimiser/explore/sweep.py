@@ -39,10 +39,11 @@ import pandas as pd
 
 from optimiser.explore.point import FAILED, PointOutcome
 from optimiser.explore.runners import Progress, run_points
-from optimiser.levers import Levers, apply_levers
+from optimiser.levers import Levers
 from optimiser.portfolio import InputFile, Portfolio
 from optimiser.problems import InvalidInput, Problem, Severity
 from optimiser.report.derived import TIERS
+from optimiser.scenario import apply_levers
 from optimiser.schema import ITEM_LEVERS, SETTING_KEYS, canonical
 from optimiser.values import parse_number
 
