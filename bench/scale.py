@@ -49,7 +49,7 @@ SEED = 1
 RATIO_TARGET = 1.5  # end to end at most this x HiGHS alone (same LP options)
 MEMORY_TARGET_GIB = 2.0
 # What the optimiser's HiGHS engine uses for a large model's first (cold) LP; see
-# optimiser.solve._PulpHighs.choose_lp.
+# optimiser.solvers.highs._PulpHighs.choose_lp.
 OUR_LP_OPTIONS = {"solver": "ipm"}
 LABEL = "scale 2000x8 relaxed"
 GIB = 1024.0**3
@@ -90,7 +90,7 @@ def _end_to_end(portfolio, levers, runs: int) -> dict:
     from optimiser import optimise
 
     stages = _StageLog()
-    logger = logging.getLogger("optimiser.solve")
+    logger = logging.getLogger("optimiser.stages")
     level = logger.level
     logger.setLevel(logging.DEBUG)
     logger.addHandler(stages)
@@ -120,7 +120,7 @@ def _end_to_end(portfolio, levers, runs: int) -> dict:
 
 
 class _StageLog(logging.Handler):
-    """Seconds of each solver stage, from optimiser.solve's "stage NAME: ... in S" lines."""
+    """Seconds of each solver stage, from optimiser.stages' "stage NAME: ... in S" lines."""
 
     def __init__(self):
         super().__init__(logging.DEBUG)
@@ -137,7 +137,7 @@ def _build_parts(portfolio, levers, runs: int) -> dict:
     """The model build alone (PuLP objects) and loading it into HiGHS alone."""
     from optimiser.model import build_model
     from optimiser.scenario import apply_levers
-    from optimiser.solve import _make_engine  # where the plan makes its solver
+    from optimiser.solvers import make_engine  # where the plan makes its solver
 
     build, load = [], []
     for _ in range(runs):
@@ -145,7 +145,7 @@ def _build_parts(portfolio, levers, runs: int) -> dict:
         started = time.perf_counter()
         model = build_model(scenario)
         built = time.perf_counter()
-        _make_engine(model, levers)
+        make_engine(model, levers)
         build.append(built - started)
         load.append(time.perf_counter() - built)
     return {"build": build, "load": load}
@@ -156,10 +156,10 @@ def _write_first_lp(portfolio, levers, path: Path) -> None:
     on/off decisions continuous), written by HiGHS to MPS."""
     from optimiser.model import build_model
     from optimiser.scenario import apply_levers
-    from optimiser.solve import _make_engine
+    from optimiser.solvers import make_engine
 
     model = build_model(apply_levers(portfolio, levers))
-    engine = _make_engine(model, levers)
+    engine = make_engine(model, levers)
     engine.solver.set_objective(engine.h, engine.n, model.value, True)
     engine._integrality(False)
     engine.h.writeModel(str(path))  # a warning: no names, so HiGHS writes c0.., r0..

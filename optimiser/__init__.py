@@ -4,10 +4,18 @@ The data's journey, one module a stage::
 
     read_workbook(path)            read.py      tolerant parsing, cell references kept
     validate(raw) -> Portfolio     validate.py  every problem collected
-    apply_levers(portfolio, lv)    levers.py    scenario levers -> Scenario
+    apply_levers(portfolio, lv)    scenario.py  scenario levers (levers.py) -> Scenario
     build_model(scenario)          model.py     the PuLP model, no I/O
-    solve(scenario) -> Plan        solve.py     solver options, stages, status
-    write_report / write_json      report.py    xlsx, json, text
+    make_engine(model, levers)     solvers/     the one place solver objects are made
+    Stages(model, engine)          stages.py    value (or tier by tier), cost, shadow prices
+    make_plan(model, stages)       tables.py    the plan's tables -> Plan (plan.py)
+    solve(scenario) -> Plan        solve.py     the four steps above, one call
+    optimise(portfolio, levers)    entry.py     levers, solve, and the diagnosis (diagnose.py)
+                                                when no plan is possible
+    write_report / write_json      report/      xlsx, json, text
+
+Above solving, using only its public functions: diagnose.py (why no plan), sensitivity.py
+(what binds, what more would buy), explore/ (sweeps, comparisons).
 
 A five-line script::
 
@@ -20,15 +28,10 @@ A five-line script::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-try:
-    __version__ = version("mission-optimiser")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.1.0"
-
 from optimiser.diagnose import Diagnosis, diagnose, relax_commitments
+from optimiser.entry import optimise
 from optimiser.explore import Comparison, SweepResult, compare_plans, sweep
 from optimiser.levers import Levers, PriorityMode, SolverName
 from optimiser.plan import Plan, SolverInfo, Status
@@ -38,9 +41,10 @@ from optimiser.read import RawWorkbook, read_workbook
 from optimiser.report import plan_to_dict, summary_text, write_json, write_report
 from optimiser.scenario import Scenario, apply_levers
 from optimiser.sensitivity import explain, price_ranges, what_if_more
-from optimiser.solve import optimise, solve
+from optimiser.solve import solve
 from optimiser.template import write_template
 from optimiser.validate import validate
+from optimiser.version import __version__
 
 
 def load_portfolio(path: str | Path) -> Portfolio:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from optimiser import Status, load_portfolio, optimise, summary_text, write_json, write_report, write_template
 from optimiser.commandline import (
     EXIT_FAILURE,
     EXIT_INVALID,
@@ -23,7 +24,11 @@ from optimiser.commandline import (
     parse_sets,
     print_problems,
 )
+from optimiser.diagnose import relax_commitments
 from optimiser.explore.commands import add_commands, run_compare, run_sweep
+from optimiser.problems import InvalidInput
+from optimiser.sensitivity import explain, explanation_text
+from optimiser.version import __version__
 
 DESCRIPTION = """\
 Allocate people, equipment and money to a portfolio of missions.
@@ -121,8 +126,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    from optimiser.problems import InvalidInput
-
     try:
         commands = {
             "solve": _solve,
@@ -148,26 +151,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _solve(args: argparse.Namespace) -> int:
-    from optimiser import Status, load_portfolio, optimise, summary_text, write_json, write_report
-
     settings = parse_sets(args.set)
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
     print_problems(portfolio.warnings)
-    if args.relax_commitments:
-        from optimiser.diagnose import relax_commitments
-
-        plan = relax_commitments(portfolio, levers)
-    else:
-        plan = optimise(portfolio, levers)
+    plan = relax_commitments(portfolio, levers) if args.relax_commitments else optimise(portfolio, levers)
     if args.explain and plan.has_plan:
-        from optimiser.sensitivity import explain
-
         plan = explain(portfolio, levers, plan=plan)
     print(summary_text(plan))
     if args.explain and plan.has_plan:
-        from optimiser.sensitivity import explanation_text
-
         print(explanation_text(plan))
     if args.out:
         print(f"Report written to {write_report(plan, args.out)}")
@@ -178,8 +170,6 @@ def _solve(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from optimiser import load_portfolio
-
     portfolio = load_portfolio(args.workbook)
     print_problems(portfolio.warnings)
     print(f"{args.workbook}: no problems found; {len(portfolio.warnings)} warning(s). {portfolio!r}")
@@ -187,16 +177,12 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from optimiser import write_template
-
     write_template(args.out)
     print(f"Template written to {args.out}")
     return EXIT_PLAN
 
 
 def _version_text() -> str:
-    from optimiser import __version__
-
     return f"optimiser {__version__}"
 
 

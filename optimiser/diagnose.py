@@ -41,10 +41,12 @@ import pulp
 
 from optimiser import wording
 from optimiser.levers import Levers
-from optimiser.model import MissionModel, build_model
+from optimiser.model import MissionModel, build_model, in_scope
 from optimiser.plan import Plan, Status
 from optimiser.portfolio import Portfolio
 from optimiser.scenario import Scenario, apply_levers
+from optimiser.solve import solve
+from optimiser.solvers import StageState, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +132,11 @@ def diagnose(scenario: Scenario, time_limit_s: float | None = None) -> Diagnosis
         ``feasible`` when nothing needs relaxing; otherwise the relaxations, one sentence
         each, in the planner's words.
     """
-    from optimiser.solve import StageState, _make_engine  # the one place solvers are made
-
     started = time.perf_counter()
     levers = scenario.levers
     model = build_model(scenario, name="elastic")
     elastic = _Elastic(model)
-    engine = _make_engine(model, levers.changed(mip_gap=_DIAGNOSIS_GAP))
+    engine = make_engine(model, levers.changed(mip_gap=_DIAGNOSIS_GAP))
     limit = float(time_limit_s if time_limit_s is not None else levers.time_limit_s)
     result = engine.run("diagnose", elastic.objective, False, limit, None)
     seconds = time.perf_counter() - started
@@ -167,7 +167,7 @@ def diagnose(scenario: Scenario, time_limit_s: float | None = None) -> Diagnosis
 
 def explain_infeasible(plan: Plan, scenario: Scenario) -> Plan:
     """An infeasible plan with its diagnosis: the sentences in ``plan.diagnosis`` and the
-    message saying how many commitments clash. Called by :func:`optimiser.solve.solve`."""
+    message saying how many commitments clash. Called by :func:`optimiser.entry.optimise`."""
     if plan.has_plan:
         return plan
     found = diagnose(scenario)
@@ -199,8 +199,6 @@ def solve_relaxed(scenario: Scenario, diagnosis: Diagnosis | None = None) -> Pla
         status ``relaxed`` with the relaxations as ``diagnosis`` when some were needed;
         otherwise the ordinary plan (``optimal`` or ``feasible``).
     """
-    from optimiser.solve import solve
-
     diagnosis = diagnosis or diagnose(scenario)
     if diagnosis.feasible:
         return solve(scenario)
@@ -538,10 +536,10 @@ class _Words:
         rule, share = str(policy["rule"]), float(policy["value"])
         scope = _scope_words(str(policy["scope_type"]), str(policy["scope_value"]), self.portfolio)
         cells = self.plan.cells
-        in_scope = _in_scope(cells, str(policy["scope_type"]), str(policy["scope_value"]))
-        ids = tuple(dict.fromkeys(cells.loc[in_scope & cells["must_fund"], "mission_id"]))
+        scoped = in_scope(cells, str(policy["scope_type"]), str(policy["scope_value"]))
+        ids = tuple(dict.fromkeys(cells.loc[scoped & cells["must_fund"], "mission_id"]))
         if rule == "min_average_coverage":
-            chosen = in_scope & (cells["period_id"] == period_id).to_numpy()
+            chosen = scoped & (cells["period_id"] == period_id).to_numpy()
             reached = float(cells.loc[chosen, "coverage"].mean()) if chosen.any() else 0.0
             reached = min(reached, share)
             sentence = (
@@ -553,7 +551,7 @@ class _Words:
                 "policy", str(index), period_id, share, reached, share - reached, "share", ids, sentence
             )
         flows = self.plan.flows
-        scope_of_flow = in_scope[flows["cell"].to_numpy(np.int64)] if len(flows) else np.zeros(0, dtype=bool)
+        scope_of_flow = scoped[flows["cell"].to_numpy(np.int64)] if len(flows) else np.zeros(0, dtype=bool)
         total = float(flows["money"].sum())
         spent = float(flows.loc[scope_of_flow, "money"].sum())
         reached = spent / total if total > 0 else 0.0
@@ -676,12 +674,6 @@ def _merged_sentences(relaxations: pd.DataFrame, portfolio: Portfolio) -> tuple[
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def _in_scope(cells: pd.DataFrame, scope_type: str, scope_value: str) -> np.ndarray:
-    from optimiser.model import _in_scope as in_scope
-
-    return in_scope(cells, scope_type, scope_value)
 
 
 def _scope_words(scope_type: str, scope_value: str, portfolio: Portfolio) -> str:

@@ -2,7 +2,8 @@
 
 :func:`build_model` reads only a :class:`~optimiser.levers.Scenario` and returns a
 :class:`MissionModel`: the :class:`pulp.LpProblem` (objective: total value, maximised)
-plus the handles that :mod:`optimiser.solve` and the infeasibility diagnosis need,
+plus the handles that the staged search (:mod:`optimiser.stages`), the solver engines
+(:mod:`optimiser.solvers`) and the infeasibility diagnosis need,
 each keyed by the planner's ids.
 
 Decisions, per active (mission, period) "cell":
@@ -28,10 +29,10 @@ these rows; they only cut off fractions, so the relaxation is a tight bound.
 
 Money is carried in the model in units of :attr:`MissionModel.money_unit` (a power of
 ten chosen so that budgets are numbers in the hundreds), to keep the solver's matrix
-well scaled; plans and shadow prices are converted back to plain money by the solver
-layer. A mission-period that can cost nothing has no money rows; a resource without a
-limit, a zone without a cap and a budget no eligible mission can draw on have no rows
-(their shadow price is 0).
+well scaled; plans and shadow prices are converted back to plain money by the plan's
+tables (:mod:`optimiser.tables`). A mission-period that can cost nothing has no money
+rows; a resource without a limit, a zone without a cap and a budget no eligible mission
+can draw on have no rows (their shadow price is 0).
 
 Rows are built a family at a time from numpy (row, column, coefficient) triplets, never
 term by term, and kept in that CSR form: each row is a :class:`BuiltRow` (a
@@ -827,15 +828,15 @@ class _Builder:
         for i, (rule, scope_type, scope_value, share) in zip(
             canonical.index.tolist(), canonical.itertuples(index=False, name=None), strict=True
         ):
-            in_scope = _in_scope(cells, str(scope_type), str(scope_value))
-            if not in_scope.any():
+            scoped = in_scope(cells, str(scope_type), str(scope_value))
+            if not scoped.any():
                 log.warning("policy %s %s=%s matches no active mission", rule, scope_type, scope_value)
             share = float(share)
             if rule in ("min_budget_share", "max_budget_share"):
                 # Budget share: spending on missions in scope vs total spending, all periods.
                 if not len(flow_col):
                     continue
-                coefs = np.where(in_scope[flow_cell], 1.0 - share, -share)
+                coefs = np.where(scoped[flow_cell], 1.0 - share, -share)
                 family = self._block(np.zeros(len(flow_col)), flow_col, coefs, 1)
                 sense = pulp.LpConstraintGE if rule == "min_budget_share" else pulp.LpConstraintLE
                 made[(i, None)] = self._add_rows(f"policy_{i}", family, sense, [0.0])[0]
@@ -843,7 +844,7 @@ class _Builder:
                 # Average coverage: in every period, the mean coverage of active missions
                 # in scope is at least the value.
                 for j, period in enumerate(self.portfolio.period_ids):
-                    chosen = np.flatnonzero(in_scope & (cells["period_id"].to_numpy() == period))
+                    chosen = np.flatnonzero(scoped & (cells["period_id"].to_numpy() == period))
                     if not len(chosen):
                         continue
                     family = self._block(np.zeros(len(chosen)), cov_col[chosen], np.ones(len(chosen)), 1)
@@ -1010,7 +1011,7 @@ def _as_text(column: pd.Series) -> pd.Series:
     return column if column.name == "_p" else column.astype(str)
 
 
-def _in_scope(cells: pd.DataFrame, scope_type: str, scope_value: str) -> np.ndarray:
+def in_scope(cells: pd.DataFrame, scope_type: str, scope_value: str) -> np.ndarray:
     """Which cells a policy's scope covers (types and regions match case-insensitively)."""
     value = scope_value.strip()
     if scope_type == "priority":

@@ -31,14 +31,23 @@ import pandas as pd
 
 from optimiser import wording
 from optimiser.levers import Levers, SolverName
-from optimiser.model import MissionModel, build_model
+from optimiser.model import build_model
 from optimiser.plan import Plan
 from optimiser.portfolio import Portfolio
+from optimiser.prices import (
+    TOP_SHADOW_PRICES,
+    money_step,
+    texts_of,
+    top_sentences,
+    typical_amount,
+)
+from optimiser.processes import plain_main, process_context
 from optimiser.scenario import Scenario, apply_levers
+from optimiser.solve import solve
+from optimiser.solvers import StageState, make_engine
 
 log = logging.getLogger(__name__)
 
-SENSITIVITY_COLUMNS = ["constraint", "id", "period_id", "shadow_price", "unit", "sentence", "step", "gain"]
 RANGE_COLUMNS = [
     "constraint",
     "id",
@@ -64,95 +73,9 @@ WHAT_IF_COLUMNS = [
     "seconds",
     "sentence",
 ]
-TOP_SHADOW_PRICES = 10  # sentences shown by --explain
 STEP_SHARE = 0.10  # what_if_more adds this share of a resource or source
-BIG_MONEY = 1e7  # budgets of at least this are spoken of per 1m
 RESOLVE_GAP = 0.001  # what_if_more proves its re-solves at least this closely
 RESOLVE_MIN_S = 10.0  # ... and gives each at least this long (within time_limit_s)
-
-
-# -- shadow prices in words ---------------------------------------------------------------
-
-
-def money_step(amount: float) -> float:
-    """The round sum of money a sentence speaks of: 1m for budgets of 10m and more,
-    otherwise the power of ten at or below a tenth of the amount (at least 1)."""
-    if amount >= BIG_MONEY:
-        return 1e6
-    return float(10 ** max(math.floor(math.log10(max(amount, 10.0) / 10.0)), 0))
-
-
-def shadow_price_table(plan: Plan) -> pd.DataFrame:
-    """Every positive shadow price of a plan as a sentence, ranked by what its step adds.
-
-    Parameters
-    ----------
-    plan : a plan with its ``resources``, ``budgets`` and ``zones`` tables (shadow prices
-        per unit) and its portfolio.
-
-    Returns
-    -------
-    DataFrame
-        columns ``constraint`` ("resource", "budget", "zone_cap"), ``id``,
-        ``period_id``, ``shadow_price`` (value per unit: a person, a vehicle, one unit of
-        money), ``unit``, ``sentence``, ``step`` (1 unit, or the round sum of money
-        spoken of) and ``gain`` (shadow price x step); largest gain first.
-    """
-    portfolio = plan.portfolio
-    if portfolio is None or not plan.has_plan:
-        return _empty(SENSITIVITY_COLUMNS)
-    period_name = portfolio.periods["name"].to_dict()
-    period_order = {p: i for i, p in enumerate(portfolio.period_ids)}
-    currency = plan.levers.currency
-    step = money_step(_typical_amount(plan.budgets))
-    per = f"{currency} {wording.money_step_text(step)}"
-    resource_name, resource_unit = _texts(portfolio.resources, "name"), _texts(portfolio.resources, "unit")
-    unit_cost = {str(k): float(v) for k, v in portfolio.resources["unit_cost"].items()}
-    source_name, zone_name = _texts(portfolio.sources, "name"), _texts(portfolio.zones, "name")
-    rows = []
-    for r, p, price in plan.resources[["resource_id", "period_id", "shadow_price"]].itertuples(index=False):
-        if not price > 0:
-            continue
-        name, unit = resource_name[r], resource_unit[r]
-        one = wording.singular(name, unit)
-        sentence = f"One more {one} in {period_name.get(p, p)} adds {wording.value(price)} value"
-        cost = unit_cost[r]
-        if cost > 0:
-            sentence += f" ({wording.value(price / cost * step)} per {per} of its cost)"
-        rows.append(("resource", r, p, price, unit, sentence, 1.0, price))
-    for s, p, price in plan.budgets[["source_id", "period_id", "shadow_price"]].itertuples(index=False):
-        if not price > 0:
-            continue
-        sentence = (
-            f"One more {per} of {source_name[s]} in {period_name.get(p, p)} adds "
-            f"{wording.value(price * step)} value"
-        )
-        rows.append(("budget", s, p, price, currency, sentence, step, price * step))
-    for z, p, price in plan.zones[["zone_id", "period_id", "shadow_price"]].itertuples(index=False):
-        if not price > 0:
-            continue
-        sentence = (
-            f"One more person allowed in {zone_name[z]} in {period_name.get(p, p)} adds "
-            f"{wording.value(price)} value"
-        )
-        rows.append(("zone_cap", z, p, price, "person", sentence, 1.0, price))
-    if not rows:
-        return _empty(SENSITIVITY_COLUMNS)
-    frame = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
-    frame["_k"] = frame["constraint"].map({"resource": 0, "budget": 1, "zone_cap": 2})
-    frame["_p"] = frame["period_id"].map(period_order)
-    frame = frame.sort_values(["gain", "_k", "id", "_p"], ascending=[False, True, True, True], kind="stable")
-    return frame[SENSITIVITY_COLUMNS].reset_index(drop=True)
-
-
-def top_sentences(plan: Plan, top: int = TOP_SHADOW_PRICES) -> list[str]:
-    """The ``top`` constraints whose relaxation would add the most value, as sentences."""
-    table = plan.sensitivity
-    if table is None or not len(table) or "sentence" not in table:
-        return []
-    if "gain" in table:
-        table = table.sort_values("gain", ascending=False, kind="stable")
-    return [str(s) for s in table["sentence"].head(top)]
 
 
 # -- ranges ---------------------------------------------------------------------------------
@@ -174,42 +97,31 @@ def price_ranges(plan: Plan) -> pd.DataFrame:
         ``shadow_price`` (value per unit), ``unit``, ``low``, ``high`` (NaN: no end),
         ``sentence``; binding limits first, largest price x step first.
     """
-    from optimiser.solve import StageState, _HighsEngine, _make_engine  # the one place solvers are made
-
     if plan.portfolio is None or not plan.has_plan:
         return _empty(RANGE_COLUMNS)
-    levers = plan.levers.changed(solver=SolverName.HIGHS)
+    levers = plan.levers.changed(solver=SolverName.HIGHS)  # ranging is HiGHS's
     scenario = apply_levers(plan.portfolio, levers)
     model = build_model(scenario, name="ranging")
     if not model.variables:
         return _empty(RANGE_COLUMNS)
-    engine = _make_engine(model, levers)
-    assert isinstance(engine, _HighsEngine)  # ranging is HiGHS's
+    engine = make_engine(model, levers)
     coverage = plan.missions.set_index(["mission_id", "period_id"])["coverage"]
     keys = list(model.running)
     if keys:
         columns = np.array([model.running[k].index for k in keys], dtype=np.int64)
         decisions = np.array([float(coverage.get(k, 0.0) > 1e-9) for k in keys])
         engine.fix_running(columns, decisions)
-    engine._integrality(False)  # an LP from here on: ranging needs its basis (HiGHS engine)
-    result = engine.run("ranging", model.value, True, max(float(levers.time_limit_s), 1.0), None)
-    if result.state is not StageState.OPTIMAL:
-        log.warning("ranging LP ended %s", result.state)
+    ranging = engine.ranging("ranging", model.value, True, max(float(levers.time_limit_s), 1.0))
+    if ranging is None or ranging.state is not StageState.OPTIMAL:
+        log.warning("ranging LP ended %s", None if ranging is None else ranging.state)
         return _empty(RANGE_COLUMNS)
-    h = engine.h
-    ranging = h.getRanging()
-    if isinstance(ranging, tuple):
-        ranging = ranging[-1]
-    solution = h.getSolution()
-    duals = np.asarray(solution.row_dual, dtype=float)
-    activity = np.asarray(solution.row_value, dtype=float)
-    up = np.asarray(ranging.row_bound_up.value_, dtype=float)
-    down = np.asarray(ranging.row_bound_dn.value_, dtype=float)
-    valid = bool(getattr(ranging, "valid", True))
+    duals, activity = ranging.row_dual, ranging.row_value
+    up, down = ranging.row_up, ranging.row_down
+    valid = ranging.valid
     unit = model.money_unit
     portfolio = scenario.portfolio
     currency = levers.currency
-    step = money_step(_typical_amount(plan.budgets))
+    step = money_step(typical_amount(plan.budgets))
     rows = []
     families = (
         ("resource", model.capacity, 1.0),
@@ -246,13 +158,8 @@ def price_ranges(plan: Plan) -> pd.DataFrame:
 
 def _unit_of(kind: str, item: str, portfolio: Portfolio, currency: str) -> str:
     if kind == "resource":
-        return _texts(portfolio.resources, "unit")[item]
+        return texts_of(portfolio.resources, "unit")[item]
     return currency if kind == "budget" else "person"
-
-
-def _texts(frame: pd.DataFrame, column: str) -> dict[str, str]:
-    """A text column by the frame's ids."""
-    return {str(k): str(v) for k, v in frame[column].items()}
 
 
 def range_words(constraint: str, low: float, high: float, limit: float, currency: str) -> str:
@@ -279,11 +186,11 @@ def range_words(constraint: str, low: float, high: float, limit: float, currency
 def _range_sentence(row, portfolio: Portfolio, currency: str, step: float) -> str:
     period = portfolio.periods["name"].get(row.period_id, row.period_id)
     if row.constraint == "resource":
-        what = f"{_texts(portfolio.resources, 'name')[row.id]} in {period}"
+        what = f"{texts_of(portfolio.resources, 'name')[row.id]} in {period}"
     elif row.constraint == "budget":
-        what = f"{_texts(portfolio.sources, 'name')[row.id]} in {period}"
+        what = f"{texts_of(portfolio.sources, 'name')[row.id]} in {period}"
     else:
-        what = f"The personnel cap of {_texts(portfolio.zones, 'name')[row.id]} in {period}"
+        what = f"The personnel cap of {texts_of(portfolio.zones, 'name')[row.id]} in {period}"
 
     if row.shadow_price > 0:
         if row.constraint == "budget":
@@ -347,8 +254,6 @@ def what_if_more(
         ``extra_cost`` (change in money spent), ``seconds``, ``sentence``; largest
         measured gain first. Empty when nothing binds.
     """
-    from optimiser.solve import solve
-
     levers = portfolio.levers if levers is None else levers
     scenario = apply_levers(portfolio, levers)
     plan = plan if plan is not None else solve(scenario)
@@ -374,10 +279,8 @@ def what_if_more(
     if count <= 1:
         solved = [_solve_from(task, plan) for task in tasks]
     else:  # processes, as sweeps do: HiGHS is not run from several threads at once
-        from optimiser.explore.runners import _context, _plain_main
-
-        with ProcessPoolExecutor(max_workers=count, mp_context=_context()) as pool:
-            with _plain_main():
+        with ProcessPoolExecutor(max_workers=count, mp_context=process_context([__name__])) as pool:
+            with plain_main():
                 futures = [pool.submit(_solve_from, task, plan) for task in tasks]
             solved = [future.result() for future in futures]
     rows = []
@@ -402,8 +305,6 @@ def what_if_more(
 
 def _solve_from(scenario: Scenario, start: Plan) -> tuple[Plan, float]:
     """One re-solve, started from the plan in hand; its plan and seconds."""
-    from optimiser.solve import solve
-
     started = time.perf_counter()
     return solve(scenario, start=start), time.perf_counter() - started
 
@@ -524,8 +425,6 @@ def explain(
     A continuous plan's shadow prices are exact within their ranges, so it is not
     solved again; pass ``top=0`` to skip the re-solves of an integer plan.
     """
-    from optimiser.solve import solve
-
     levers = portfolio.levers if levers is None else levers
     plan = plan if plan is not None else solve(apply_levers(portfolio, levers))
     if not plan.has_plan:
@@ -558,41 +457,6 @@ def explanation_text(plan: Plan, top: int = TOP_SHADOW_PRICES) -> str:
         lines.append("Measured by solving again:")
         lines += [f"  - {s}" for s in what_if["sentence"]]
     return "\n".join(lines)
-
-
-def start_values(model: MissionModel, plan: Plan) -> np.ndarray:
-    """A plan as column values of a model of the same portfolio (the integer search's
-    start): coverage, excess, on/off, whole units, money flows and Baseline moves."""
-    x = np.zeros(len(model.variables))
-    coverage = plan.missions.set_index(["mission_id", "period_id"])["coverage"].astype(float).to_dict()
-    for key, variable in model.coverage.items():
-        x[variable.index] = coverage.get(key, 0.0)
-    for key, variable in model.excess.items():
-        x[variable.index] = max(coverage.get(key, 0.0) - 0.5, 0.0)
-    for key, variable in model.running.items():
-        x[variable.index] = 1.0 if coverage.get(key, 0.0) > 1e-9 else 0.0
-    given = plan.allocation.set_index(["mission_id", "resource_id", "period_id"])["units"].to_dict()
-    for triple, variable in model.units.items():
-        x[variable.index] = given.get(triple, 0.0)
-    if len(plan.funding):
-        paid = plan.funding.groupby(["source_id", "mission_id", "period_id"])["money"].sum().to_dict()
-        for triple, variable in model.flow.items():
-            x[variable.index] = paid.get(triple, 0.0) / model.money_unit
-    for row in model.constraints:  # coverage - up + down = baseline (change_penalty)
-        if row.name.startswith("moved_"):
-            terms = list(row.expr.items())
-            cover = next(v for v, c in terms if c == 1.0 and v.name.startswith("coverage_"))
-            up = next(v for v, c in terms if c == -1.0)
-            down = next(v for v, c in terms if c == 1.0 and v is not cover)
-            change = x[cover.index] - float(row.getLb())
-            x[up.index], x[down.index] = max(change, 0.0), max(-change, 0.0)
-    return x
-
-
-def _typical_amount(budgets: pd.DataFrame) -> float:
-    amounts = budgets["amount"].to_numpy(float) if len(budgets) else np.zeros(0)
-    amounts = amounts[np.isfinite(amounts) & (amounts > 0)]
-    return float(np.median(amounts)) if len(amounts) else BIG_MONEY
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:

@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
+from optimiser.entry import optimise
 from optimiser.levers import Levers
 from optimiser.problems import InvalidInput
 from optimiser.read import read_tables
 from optimiser.report import report_workbook
-from optimiser.solve import optimise
 from optimiser.validate import validate
 
 ONE_ZONE = "zone_id\nZ1"

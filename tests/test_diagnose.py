@@ -11,10 +11,10 @@ from conftest_reading import write_csv_texts
 
 from optimiser.cli import main
 from optimiser.diagnose import diagnose, relax_commitments
+from optimiser.entry import optimise
 from optimiser.plan import Status
 from optimiser.read import read_tables
 from optimiser.scenario import apply_levers
-from optimiser.solve import optimise
 from optimiser.validate import validate
 
 ONE_ZONE = "zone_id,name\nZ1,Zone One"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from builders import make_portfolio
 
+from optimiser.entry import optimise
 from optimiser.model import build_model
 from optimiser.plan import Plan
 from optimiser.scenario import apply_levers
-from optimiser.solve import optimise
 
 ZONES = """
     zone_id,region

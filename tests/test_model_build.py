@@ -6,7 +6,6 @@ LP algorithms chosen for large models give the same plan."""
 from __future__ import annotations
 
 import gc
-import importlib
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +13,11 @@ import pulp
 import pytest
 
 from optimiser import load_portfolio
+from optimiser.entry import optimise
 from optimiser.model import BuiltRow, build_model, row_matrix
 from optimiser.scenario import apply_levers
-from optimiser.solve import _make_engine, optimise
-
-solve_module = importlib.import_module("optimiser.solve")  # the package exports a function `solve`
+from optimiser.solvers import highs as highs_engine
+from optimiser.solvers import make_engine
 
 NATIONAL = Path(__file__).resolve().parents[1] / "sample_budgets" / "national_portfolio.xlsx"
 
@@ -54,7 +53,7 @@ def test_rows_load_from_the_builders_arrays_exactly_as_from_their_terms(national
     constraints = model.constraints
     assert all(isinstance(row, BuiltRow) and row.as_built() is not None for row in constraints)
     fast = row_matrix(constraints, model.variables)
-    engine = _make_engine(model, levers)
+    engine = make_engine(model, levers)
     lp = engine.h.getLp()
     matrix = lp.a_matrix_
     starts, index, value = np.array(matrix.start_), np.array(matrix.index_), np.array(matrix.value_)
@@ -133,14 +132,14 @@ def test_the_lp_algorithms_of_large_models_give_the_same_plan(national, monkeypa
     levers = national.levers.changed(integer=False)
     default = optimise(national, levers)
     chosen: list[tuple[str, int]] = []
-    choose = solve_module._PulpHighs.choose_lp
+    choose = highs_engine._PulpHighs.choose_lp
 
     def spy(self, h, cost, mip):
         choose(self, h, cost, mip)
         chosen.append((h.getOptionValue("solver")[1], h.getOptionValue("simplex_strategy")[1]))
 
-    monkeypatch.setattr(solve_module._PulpHighs, "large_lp_columns", 1)
-    monkeypatch.setattr(solve_module._PulpHighs, "choose_lp", spy)
+    monkeypatch.setattr(highs_engine._PulpHighs, "large_lp_columns", 1)
+    monkeypatch.setattr(highs_engine._PulpHighs, "choose_lp", spy)
     large = optimise(national, levers)
     assert large.solver.stages == default.solver.stages == ("value-bound", "value", "cost")
     assert chosen == [("ipm", 1), ("simplex", 1), ("simplex", 4)]

@@ -7,10 +7,13 @@ import pytest
 from builders import make_portfolio
 from test_model import LINEAR, MONEY, ZONES, coverage, needs, people, solve
 
+from optimiser.entry import optimise
 from optimiser.plan import Status
 from optimiser.read import read_tables
 from optimiser.samples.generate import generate_portfolio
-from optimiser.solve import (
+from optimiser.solvers import CbcEngine, HighsEngine, StageResult, StageState
+from optimiser.solvers.highs import _highs_state
+from optimiser.tables import (
     ALLOCATION_COLUMNS,
     BUDGET_COLUMNS,
     FUNDING_COLUMNS,
@@ -19,9 +22,6 @@ from optimiser.solve import (
     SENSITIVITY_COLUMNS,
     UNMET_COLUMNS,
     ZONE_COLUMNS,
-    StageState,
-    _highs_state,
-    optimise,
 )
 from optimiser.validate import validate
 
@@ -78,9 +78,7 @@ def test_a_cost_stage_that_finds_its_value_floor_infeasible_tries_a_hair_below(m
     """A solver's tolerances can declare the value floor (the plan's own value) out of
     reach; the cost stage then retries with the floor a relative 1e-9 lower, and the
     cheaper of two equal plans is still chosen."""
-    from optimiser.solve import StageResult, _CbcEngine, _HighsEngine
-
-    engine = _CbcEngine if solver == "cbc" else _HighsEngine
+    engine = CbcEngine if solver == "cbc" else HighsEngine
     first_cost_run = []
     real_run = engine.run
 

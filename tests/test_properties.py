@@ -34,7 +34,7 @@ from optimiser import InvalidInput, Plan, Status, optimise, read_workbook, valid
 from optimiser.read import read_tables
 from optimiser.report import report_workbook, result_json, summary_text
 from optimiser.schema import canonical
-from optimiser.solve import SolveError
+from optimiser.solvers import SolveError
 from optimiser.validate import LARGEST_NUMBER
 from optimiser.values import parse_bool, parse_integer, parse_list, parse_number, parse_share
 

@@ -13,11 +13,11 @@ from conftest_reading import write_csv_texts
 
 from optimiser import wording
 from optimiser.cli import main
+from optimiser.entry import optimise
 from optimiser.read import read_tables
 from optimiser.report import plan_to_dict, report_workbook
 from optimiser.report.derived import ranked_sensitivity
 from optimiser.sensitivity import explain, price_ranges, top_sentences, what_if_more
-from optimiser.solve import optimise
 from optimiser.validate import validate
 
 ONE_ZONE = "zone_id\nZ1"

@@ -15,14 +15,14 @@ from optimiser.model import build_model
 from optimiser.plan import Status
 from optimiser.samples.generate import generate_portfolio, write_workbook
 from optimiser.scenario import apply_levers
-from optimiser.solve import StageState, _HighsEngine
+from optimiser.solvers import HighsEngine, StageState
 
 
 def _reference(portfolio, levers):
     """A plain HiGHS search on the whole model (no rounded start): a long time limit and
     a tiny gap; the best plan it found by then."""
     model = build_model(apply_levers(portfolio, levers))
-    engine = _HighsEngine(model, levers.changed(mip_gap=1e-3, time_limit_s=40.0))
+    engine = HighsEngine(model, levers.changed(mip_gap=1e-3, time_limit_s=40.0))
     result = engine.run("value", model.value, True, 40.0, np.zeros(len(model.variables)))
     assert result.state in (StageState.OPTIMAL, StageState.STOPPED)
     return result
@@ -61,7 +61,7 @@ def test_a_plan_rounded_within_the_gap_needs_no_search(tmp_path, caplog):
     path = write_workbook(generate_portfolio(missions=30, seed=5), tmp_path / "p.xlsx")
     portfolio = load_portfolio(path)
     levers = portfolio.levers.changed(integer=True, mip_gap=0.1)
-    with caplog.at_level(logging.DEBUG, logger="optimiser.solve"):
+    with caplog.at_level(logging.DEBUG, logger="optimiser.stages"):
         plan = optimise(portfolio, levers)
     runs = [r.getMessage().strip() for r in caplog.records]
     # the rounded plan's search ends proven or at its target (a plan within the gap)

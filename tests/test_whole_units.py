@@ -10,9 +10,9 @@ import pytest
 from builders import make_portfolio
 from test_model import MONEY, ZONES
 
+from optimiser.entry import optimise
 from optimiser.model import build_model
 from optimiser.scenario import apply_levers
-from optimiser.solve import optimise
 
 TWO_MISSIONS = """
     mission_id,zone_id,priority

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from optimiser import load_portfolio, optimise
 from optimiser.commandline import (
     EXIT_DONE,
     EXIT_FAILURE,
@@ -23,6 +24,10 @@ from optimiser.commandline import (
     parse_sets,
     print_problems,
 )
+from optimiser.explore import compare_plans, load_result, parse_vary, sweep, write_comparison, write_sweep
+from optimiser.explore.sheets import SUFFIXES
+from optimiser.explore.text import comparison_text, sweep_text
+from optimiser.problems import InvalidInput, Problem
 
 SWEEP_EPILOG = """\
 --vary takes KEY=START:STOP:COUNT for a numeric lever (budget_scale=0.5:1.5:21 is 21
@@ -105,8 +110,6 @@ def add_commands(commands: Any) -> None:
 
 
 def _check_out(path: Path | None) -> None:
-    from optimiser.explore.sheets import SUFFIXES
-
     if path is not None and path.suffix.lower() not in SUFFIXES:
         raise bad_argument("--out", f"write to an .xlsx or .csv file, not {path.name!r}")
 
@@ -136,11 +139,6 @@ class TerminalProgress:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    from optimiser import load_portfolio
-    from optimiser.explore import parse_vary, sweep, write_sweep
-    from optimiser.explore.text import sweep_text
-    from optimiser.problems import InvalidInput, Problem
-
     _check_out(args.out)
     vary: dict[str, list[object]] = {}
     problems: list[Problem] = []
@@ -172,9 +170,6 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 def _side(path: Path, settings: dict[str, str]) -> Any:
     """A plan to compare: a JSON result as read, or a workbook solved under ``settings``."""
-    from optimiser import load_portfolio, optimise
-    from optimiser.explore import load_result
-
     if _is_result(path):
         return load_result(path)
     portfolio = load_portfolio(path)
@@ -194,9 +189,6 @@ def _explanation(plan: Any) -> list[str]:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from optimiser.explore import compare_plans, write_comparison
-    from optimiser.explore.text import comparison_text
-
     _check_out(args.out)
     settings, settings_b = parse_sets(args.set), parse_sets(args.set_b)
     b_path = args.b

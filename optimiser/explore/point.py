@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from optimiser.entry import optimise
 from optimiser.levers import Levers
 from optimiser.plan import Plan
 from optimiser.portfolio import Portfolio
 from optimiser.report.derived import TIERS, mission_coverage, number, tier_coverage
-from optimiser.solve import optimise
 
 log = logging.getLogger(__name__)
 

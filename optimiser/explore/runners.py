@@ -21,13 +21,9 @@ calling thread, so a page may draw a progress bar from it).
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import multiprocessing
 import os
-import sys
-import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -35,6 +31,7 @@ from typing import Any
 from optimiser.explore.point import PointOutcome, plan_point
 from optimiser.levers import Levers
 from optimiser.portfolio import Portfolio
+from optimiser.processes import plain_main, process_context
 
 log = logging.getLogger(__name__)
 
@@ -104,40 +101,13 @@ def _plan_in_worker(index: int, levers: Levers) -> PointOutcome:
     return plan_point(_PORTFOLIO, levers, index)
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    """A fork server where there is one (fast, and safe in a threaded process), else spawn."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        # The server imports the solver stack once; each worker forks from it ready to plan.
-        context.set_forkserver_preload([__name__])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-@contextlib.contextmanager
-def _plain_main() -> Iterator[None]:
-    """While worker processes start, ``__main__`` is an empty module.
-
-    A spawned or fork-server worker first re-runs the parent's ``__main__`` script (so
-    that functions defined there can be unpickled). Ours run package code only, and the
-    script may be a Streamlit page or a test that must not run again in each worker.
-    """
-    main = sys.modules.get("__main__")
-    plain = types.ModuleType("__main__")
-    sys.modules["__main__"] = plain
-    try:
-        yield
-    finally:
-        if sys.modules.get("__main__") is plain and main is not None:
-            sys.modules["__main__"] = main
-
-
 def _on_processes(portfolio: Portfolio, scenarios: Sequence[Levers], workers: int,
                   report: Progress) -> list[PointOutcome]:
     outcomes: list[PointOutcome | None] = [None] * len(scenarios)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_start_worker,
+    context = process_context([__name__])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
                              initargs=(portfolio,)) as pool:
-        with _plain_main():  # the pool starts its processes as the tasks are submitted
+        with plain_main():  # the pool starts its processes as the tasks are submitted
             futures = [pool.submit(_plan_in_worker, index, levers) for index, levers in enumerate(scenarios)]
         try:
             for done, future in enumerate(as_completed(futures), start=1):

@@ -14,6 +14,7 @@ from datetime import datetime
 import pandas as pd
 
 from optimiser.plan import Plan
+from optimiser.version import __version__
 
 TIERS = (1, 2, 3, 4, 5)
 # Coverage within this of 1 counts as full, within this of 0 as none.
@@ -67,8 +68,6 @@ def share(part: object, whole: object) -> float | None:
 
 def tool_version() -> str:
     """The installed mission-optimiser version."""
-    from optimiser import __version__  # at call time: the package imports this module
-
     return __version__
 
 

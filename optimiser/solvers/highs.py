@@ -1,0 +1,328 @@
+"""The HiGHS engine: one highspy model per plan, loaded in bulk from the model's arrays.
+
+:class:`HighsEngine` keeps one highspy object across a plan's stages: objectives change,
+value floors are added as rows, each integer run starts from the previous plan, and
+large LPs choose their algorithm by size and start (:meth:`_PulpHighs.choose_lp`). PuLP's
+``pulp.HiGHS`` is the loader (``problem.solverModel`` is the highspy object).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from operator import attrgetter
+
+import highspy
+import numpy as np
+import pulp
+
+from optimiser.model import MissionModel, row_matrix
+from optimiser.solvers.base import (
+    MIN_RUN_S,
+    Engine,
+    Ranging,
+    SolveError,
+    StageResult,
+    StageState,
+    relative_gap,
+)
+
+
+class _QuietHighs(highspy.Highs):
+    """A highspy model that does not print HiGHS's banner on standard output (highspy
+    prints it when it installs its callbacks, before options can be set)."""
+
+    def enableCallbacks(self):
+        self.setOptionValue("output_flag", False)
+        super().enableCallbacks()
+
+
+class _PulpHighs(pulp.HiGHS):
+    """``pulp.HiGHS`` with a bulk loader (numpy arrays, not one call per column), a quiet
+    highspy object, HiGHS's own objective sense (duals are d objective / d rhs), and the
+    LP algorithm chosen by size and start (:meth:`choose_lp`)."""
+
+    # From this many columns an LP is "large": 2,000 missions x 8 periods relaxed is about
+    # 70,000; the national sample about 2,300 relaxed and 5,000 with whole units, which
+    # keep HiGHS's default (dual simplex) everywhere.
+    large_lp_columns = 20_000
+    _last_lp_cost: np.ndarray | None = None  # the objective of the last large LP run
+
+    def createAndConfigureSolver(self, lp):
+        lp.solverModel = _QuietHighs()
+        lp.solverModel.setOptionValue("output_flag", bool(self.msg))
+        if self.gapRel is not None:
+            lp.solverModel.setOptionValue("mip_rel_gap", float(self.gapRel))
+        if self.timeLimit is not None:
+            lp.solverModel.setOptionValue("time_limit", float(self.timeLimit))
+        if self.threads is not None:
+            lp.solverModel.setOptionValue("threads", self.threads)
+        for key, value in self.optionsDict.items():
+            lp.solverModel.setOptionValue(key, value)
+
+    def buildSolverModel(self, lp):
+        self.load(lp, lp.variables())
+
+    def load(self, lp: pulp.LpProblem, variables: list[pulp.LpVariable]) -> None:
+        """Columns in the order given (``variable.index`` set), rows in problem order."""
+        h = lp.solverModel
+        inf = highspy.kHighsInf
+        n = len(variables)
+        for i, variable in enumerate(variables):
+            variable.index = i
+        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+        _check(h.addVars(n, lower, upper), "a bound", np.concatenate([lower, upper]))
+        integer = np.array([i for i, v in enumerate(variables) if v.cat == pulp.LpInteger], dtype=np.int32)
+        if len(integer) and self.mip:
+            h.changeColsIntegrality(len(integer), integer, np.ones(len(integer), dtype=np.uint8))
+        constraints = lp.constraints()
+        for r, constraint in enumerate(constraints):
+            constraint.index = r
+        # rows as the model builder made them come from its arrays, in one call
+        starts, index, values = row_matrix(constraints, variables)
+        rhs = -np.fromiter(map(attrgetter("constant"), constraints), dtype=float, count=len(constraints))
+        sense = np.fromiter(map(attrgetter("sense"), constraints), dtype=np.int64, count=len(constraints))
+        lows = np.where(sense == pulp.LpConstraintLE, -inf, rhs)  # GE and EQ: rhs is the lower bound
+        ups = np.where(sense == pulp.LpConstraintGE, inf, rhs)  # LE and EQ: rhs is the upper bound
+        if len(constraints):
+            status = h.addRows(
+                len(constraints),
+                lows,
+                ups,
+                len(index),
+                starts[:-1].astype(np.int32),
+                index.astype(np.int32),
+                values,
+            )
+            _check(status, "a coefficient", values)
+        objective = lp.objective or pulp.LpAffineExpression()
+        self.set_objective(h, n, objective, lp.sense == pulp.LpMaximize)
+
+    @staticmethod
+    def set_objective(h, n: int, objective: pulp.LpAffineExpression, maximise: bool) -> np.ndarray:
+        cost = np.zeros(n)
+        if len(objective):
+            np.add.at(
+                cost,
+                np.fromiter(map(attrgetter("index"), objective.keys()), dtype=np.int64, count=len(objective)),
+                np.fromiter(objective.values(), dtype=float, count=len(objective)),
+            )
+        _check(h.changeColsCost(n, np.arange(n, dtype=np.int32), cost), "an objective coefficient", cost)
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
+        return cost
+
+    def choose_lp(self, h, cost: np.ndarray, mip: bool) -> None:
+        """The algorithm of the next run, just before it, for large LPs only (smaller
+        models and integer searches keep HiGHS's defaults, so their plans do not change):
+
+        - no basis to start from (the first LP, or the first after an integer search):
+          interior point, then crossover to a basis for the LPs after it (2,000 missions
+          relaxed: about 2.6 s where dual simplex takes 8-12 s);
+        - a new objective (the cost stage, the next tier, the duals LP): primal simplex
+          from the last basis, which is still feasible since the value floors added hold
+          at the plan found (the cost stage: 0.2 s where dual simplex takes 6-13 s, and
+          on one 1,000-mission portfolio declared its zero-slack floor infeasible);
+        - the same objective with bounds changed (the on/off decisions fixed): dual
+          simplex, HiGHS's default.
+        """
+        if len(cost) < self.large_lp_columns:
+            return
+        if mip:
+            h.setOptionValue("solver", "choose")
+            h.setOptionValue("simplex_strategy", 1)
+            self._last_lp_cost = None
+            return
+        if not h.getBasis().valid:
+            h.setOptionValue("solver", "ipm")
+        else:
+            changed = self._last_lp_cost is None or not np.array_equal(cost, self._last_lp_cost)
+            h.setOptionValue("solver", "simplex")
+            h.setOptionValue("simplex_strategy", 4 if changed else 1)  # 4: primal, 1: dual
+        self._last_lp_cost = cost
+
+
+def _check(status, what: str, numbers: np.ndarray) -> None:
+    """HiGHS refuses numbers beyond what it holds (a coefficient of 1e15 or more) and
+    would otherwise solve a model without them: stop with a one-line reason."""
+    if status == highspy.HighsStatus.kError:
+        finite = np.abs(numbers[np.isfinite(numbers)]) if len(numbers) else np.zeros(0)
+        largest = f" (up to {finite.max():.3g})" if len(finite) else ""
+        raise SolveError(
+            f"The solver cannot hold {what} of this model{largest}: some numbers are too large; "
+            "check hazard multipliers, unit costs, quantities and amounts"
+        )
+
+
+def _highs_state(model_status, has_plan: bool) -> StageState:
+    """A HiGHS model status as a stage state (a plan in hand or not decides limits)."""
+    status = highspy.HighsModelStatus
+    if model_status == status.kOptimal:
+        return StageState.OPTIMAL
+    if model_status in (status.kInfeasible, status.kUnboundedOrInfeasible):
+        return StageState.INFEASIBLE
+    limits = (
+        status.kTimeLimit,
+        status.kIterationLimit,
+        status.kInterrupt,
+        status.kSolutionLimit,
+        status.kObjectiveBound,
+        status.kObjectiveTarget,
+        status.kMemoryLimit,
+        status.kHighsInterrupt,
+    )
+    if model_status in limits:
+        return StageState.STOPPED if has_plan else StageState.NO_PLAN
+    return StageState.FAILED
+
+
+class HighsEngine(Engine):
+    """One highspy model, kept across stages: objectives change, value floors are added as
+    rows, and each integer stage starts from the previous plan."""
+
+    name = "highs"
+    can_round = True
+
+    def __init__(self, model: MissionModel, levers):
+        self.model = model
+        self.solver = _PulpHighs(
+            msg=False, gapRel=float(levers.mip_gap), timeLimit=float(levers.time_limit_s)
+        )
+        self.solver.createAndConfigureSolver(model.problem)
+        self.solver.load(model.problem, model.variables)
+        self.h = model.problem.solverModel
+        self.n = len(model.variables)
+        self.floors: list[int] = []
+        self.row_dual: np.ndarray | None = None
+        self.integer = np.array([v.index for v in model.variables if v.cat == pulp.LpInteger], dtype=np.int32)
+        inf = highspy.kHighsInf
+        self.lower = np.array(
+            [-inf if v.lowBound is None else v.lowBound for v in model.variables], dtype=float
+        )
+        self.upper = np.array([inf if v.upBound is None else v.upBound for v in model.variables], dtype=float)
+
+    def version(self) -> str:
+        return str(self.h.version())
+
+    def _integrality(self, on: bool) -> None:
+        if len(self.integer):
+            kind = np.full(len(self.integer), 1 if on else 0, dtype=np.uint8)
+            self.h.changeColsIntegrality(len(self.integer), self.integer, kind)
+
+    def run(
+        self, name, objective, maximise, time_limit, start, relaxed=False, gap=None, target=None
+    ) -> StageResult:
+        """``gap``: this run's relative gap instead of the levers' ``mip_gap``; ``target``
+        (maximising): stop the integer search at the first plan worth at least this."""
+        if gap is not None or target is not None:
+            h = self.h
+            own = float(self.solver.gapRel)
+            h.setOptionValue("mip_rel_gap", float(gap if gap is not None else own))
+            h.setOptionValue("objective_target", float(target if target is not None else -highspy.kHighsInf))
+            try:
+                return self.run(name, objective, maximise, time_limit, start, relaxed=relaxed)
+            finally:
+                h.setOptionValue("mip_rel_gap", own)
+                h.setOptionValue("objective_target", -highspy.kHighsInf)
+        h = self.h
+        cost = self.solver.set_objective(h, self.n, objective, maximise)
+        mip = len(self.integer) > 0 and not relaxed
+        # HiGHS 1.16 checks an LP's time limit against the model's total run time so far
+        # (a MIP's against its own run), so an LP after a long search needs the total added.
+        limit = max(time_limit, MIN_RUN_S) + (0.0 if mip else h.getRunTime())
+        h.setOptionValue("time_limit", float(limit))
+        if relaxed:
+            self._integrality(False)
+        elif start is not None and mip:
+            h.setSolution(self.n, np.arange(self.n, dtype=np.int32), np.asarray(start, dtype=float))
+        # -- the LP algorithm, by size and start (_PulpHighs.choose_lp) --
+        self.solver.choose_lp(h, cost, mip)
+        clock = time.perf_counter()
+        h.run()
+        seconds = time.perf_counter() - clock
+        info = h.getInfo()
+        state = _highs_state(h.getModelStatus(), info.primal_solution_status == 2)  # 2: feasible
+        if state in (StageState.OPTIMAL, StageState.STOPPED):
+            values = np.asarray(h.getSolution().col_value, dtype=float)
+            if not mip:
+                solution = h.getSolution()
+                row_dual = np.asarray(solution.row_dual, dtype=float)
+                valid = solution.dual_valid and len(row_dual) == h.getNumRow()
+                self.row_dual = row_dual if valid else None
+        if relaxed:
+            self._integrality(True)
+        if state not in (StageState.OPTIMAL, StageState.STOPPED):
+            return StageResult(name, state, seconds=seconds)
+        value = float(cost @ values) + float(objective.constant)
+        if mip:
+            # HiGHS's own mip_gap divides by the plan's value (above 100% for a poor
+            # plan); the planner's reading is "within x% of the best possible", so the
+            # gap here is relative to the larger of bound and value.
+            bound = float(info.mip_dual_bound) + float(objective.constant)
+            gap = relative_gap(value, bound) if math.isfinite(bound) else 1.0
+        else:
+            bound, gap = value, 0.0
+        return StageResult(name, state, values, value, bound, gap, seconds)
+
+    def add_floor(self, expression, lower) -> None:
+        count = len(expression)
+        index = np.fromiter(map(attrgetter("index"), expression.keys()), dtype=np.int32, count=count)
+        coefs = np.fromiter(expression.values(), dtype=float, count=count)
+        self.h.addRow(float(lower - expression.constant), highspy.kHighsInf, count, index, coefs)
+        self.floors.append(self.h.getNumRow() - 1)
+
+    def loosen_floors(self, relative: float) -> bool:
+        lp = self.h.getLp()
+        for row in self.floors:
+            lower = float(lp.row_lower_[row])
+            self.h.changeRowBounds(row, lower - relative * max(abs(lower), 1.0), highspy.kHighsInf)
+        return bool(self.floors)
+
+    def drop_floors(self) -> None:
+        for row in self.floors:
+            self.h.changeRowBounds(row, -highspy.kHighsInf, highspy.kHighsInf)
+        self.floors = []
+
+    def bound(self, columns, lower, upper) -> None:
+        columns = np.asarray(columns, dtype=np.int32)
+        if len(columns):
+            lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+            self._bounds(columns, lower, upper)
+
+    def unfix(self, columns) -> None:
+        columns = np.asarray(columns, dtype=np.int32)
+        if len(columns):
+            self._bounds(columns, self.lower[columns], self.upper[columns])
+
+    def _bounds(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """HiGHS refuses a column set given twice and then changes nothing: a bug here."""
+        status = self.h.changeColsBounds(len(columns), columns, lower, upper)
+        if status == highspy.HighsStatus.kError:
+            raise SolveError("The solver refused a change of bounds (a bug: please report it)")
+
+    def duals(self):
+        row_dual = self.row_dual
+        if row_dual is None:  # HiGHS gave no duals (seen with absurd coefficients)
+            return None
+        return lambda constraint: float(row_dual[constraint.index])
+
+    def ranging(self, name, objective, maximise, time_limit) -> Ranging | None:
+        self._integrality(False)  # an LP from here on: ranging needs its basis
+        self.integer = np.zeros(0, dtype=np.int32)
+        result = self.run(name, objective, maximise, time_limit, None)
+        if result.state is not StageState.OPTIMAL:
+            empty = np.zeros(0)
+            return Ranging(result.state, empty, empty, empty, empty, False)
+        h = self.h
+        ranging = h.getRanging()
+        if isinstance(ranging, tuple):
+            ranging = ranging[-1]
+        solution = h.getSolution()
+        return Ranging(
+            state=result.state,
+            row_dual=np.asarray(solution.row_dual, dtype=float),
+            row_value=np.asarray(solution.row_value, dtype=float),
+            row_up=np.asarray(ranging.row_bound_up.value_, dtype=float),
+            row_down=np.asarray(ranging.row_bound_dn.value_, dtype=float),
+            valid=bool(getattr(ranging, "valid", True)),
+        )

@@ -1,0 +1,461 @@
+"""The staged search of SPEC 3: value (or tier by tier), cost, shadow prices.
+
+:class:`Stages` runs a built model's stages on an engine (:mod:`optimiser.solvers`,
+through its interface only) and keeps the incumbent plan as column values; turning
+those into the plan's tables is :mod:`optimiser.tables`' job.
+
+Stages (SPEC 3)
+---------------
+- ``weighted``: maximise total value (stage "value"); then keep that value (at least
+  the incumbent's value; CBC: less a relative 1e-9) and spend the least
+  money (stage "cost"), starting the integer search from the value stage's plan.
+- ``strict``: maximise the value of tier 1 ("tier1"), keep it, then tier 2, ... up to
+  the lowest tier present; then spend the least money ("cost").
+- On/off decisions without whole units (``integer = no``): the value stage first solves
+  the continuous relaxation (stage "value-bound", an upper bound), runs every on/off
+  mission that reached its minimum there and stops the others, and re-solves with
+  those decisions fixed. That plan is accepted when it is within ``mip_gap`` of the
+  bound (what the integer search would accept too), else the integer search starts
+  from it; in strict mode each tier decides again. A relaxed plan is then a few LPs,
+  fast enough for the what-if page.
+- With whole units (``integer = yes``) each value stage (value or tier) first solves the
+  continuous relaxation (an upper bound; with the model's whole-unit rows it is within
+  about 0.2% of the best plan on the national sample, where the plain rows left 1%),
+  then the "rounded" plan: the integer search restricted to units and on/off decisions
+  at the floor or ceiling of their relaxed values (the units of a mission only half on
+  in the relaxation left free), with the coverage and money of every mission-period
+  the relaxation left whole kept as they are, and stopped at the first plan within
+  ``mip_gap`` of the relaxation's bound (HiGHS's ``objective_target``): a small search.
+  That plan is accepted with the relaxation's bound; otherwise the full integer search
+  starts from it, and usually has only to prove its bound (the national sample over 12
+  lever settings: a median of 0.7 s and the slowest about 2.3 s from levers to plan, where it
+  took 2-3 s and up to 18 s before these steps). The stage's bound is the lesser of the
+  relaxation's and HiGHS's ``mip_dual_bound``, both genuine. CBC searches as before.
+- "cost" keeps the on/off decisions of the value stage (one mission switched for
+  another of the same value is rarely cheaper, and fixing them makes the money search
+  far easier). With whole units, it first hands back the units the plan does not need
+  (stage "polish": the least money with each need between ``ceil(quantity x
+  coverage)`` and the units given, a small search), then searches for cheaper plans
+  for a tenth of the time the value search took (at least 0.2 s) each; if
+  it stops there, the plan is still value-optimal and the message says how close to
+  the least money it got.
+- ``duals``: shadow prices come from the continuous model with the on/off decisions
+  fixed at the chosen plan (integer units relaxed, value floors dropped), maximising
+  total value weighted by ``priority_weights`` (in strict mode too: the lexicographic
+  order has no single marginal value, so the tiers' weights price it). When the value
+  stage's own LP is that model, its duals are used. A shadow price is "value of one
+  more unit": ``d value / d right-hand side`` of a capacity, budget or zone-cap row
+  (HiGHS's row dual for a maximisation; CBC's as read by PuLP), never negative.
+
+Time: ``time_limit_s`` covers every stage together. Each value stage may use three
+parts of the remaining time for every one part left to each later stage (weighted:
+75 % to "value", the rest to "cost"); time a stage does not use passes on.
+
+Status: ``optimal`` when the value stages proved their optimum (within ``mip_gap``);
+``feasible`` when the time limit stopped a search with a plan in hand; ``infeasible``
+when the commitments (must-fund floors, policies, zone caps, on/off minimums) cannot
+all hold. ``gap`` is the value stage's (bound - value) / bound, the bound read from
+HiGHS's ``mip_dual_bound`` (0 for a continuous plan); "within 1.2% of the best
+possible" means the value is at least 98.8% of the bound.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pulp
+
+from optimiser.levers import PriorityMode
+from optimiser.model import HALF, MissionModel
+from optimiser.solvers import (
+    MIN_RUN_S,
+    Engine,
+    SolveError,
+    StageResult,
+    StageState,
+    evaluate,
+    relative_gap,
+)
+
+log = logging.getLogger(__name__)
+
+TIDY_COST = 1e-6  # money-unit cost of one unit of a free integer resource in the cost stage
+_STAGE_SHARE = 3.0  # a value stage's weight in sharing the time limit (a cost stage: 1)
+_DUALS_FLOOR_S = 1.0  # the duals LP may run this long even when the time limit is spent
+_COST_SHARE = 0.1  # the integer cost searches may each take this share of the value search's time
+_COST_MIN_S = 0.2  # ... and at least this long
+_ROUND_SHARE = 0.25  # the rounded plan's search may take this share of a value stage's time
+_ROUND_MAX_S = 2.0  # ... and at most this long
+_ROUND_GAP = 1e-3  # the rounded plan's search stops within this of its own (restricted) bound
+_FLOOR_RETRY = 1e-9  # relative loosening of the value floors when the cost stage finds them infeasible
+
+
+
+
+class Stages:
+    """Runs the value, cost and duals stages and keeps the incumbent plan."""
+
+    def __init__(self, model: MissionModel, engine: Engine, deadline: float):
+        self.model = model
+        self.engine = engine
+        self.deadline = deadline
+        self.levers = model.scenario.levers
+        self.gap_target = float(self.levers.mip_gap)
+        self.stages: list[StageResult] = []
+        self.value_stages: list[StageResult] = []
+        self.cost_stage: StageResult | None = None
+        self.cost_capped = False  # the cost search stopped on its own time share
+        self.out_of_time = False  # the planner's time limit stopped a search
+        self.incumbent: np.ndarray | None = None
+        self.start: np.ndarray | None = None  # column values to start the integer search from
+        self.infeasible = False
+        self.duals: Callable[[pulp.LpConstraint], float] | None = None
+        # the solver columns of each mission-period (model.cells) and of each whole-units
+        # need, as arrays (-1: none)
+        cells, needs, flows = model.cells, model.needs, model.flows
+        coverage = cells["coverage_column"].to_numpy(np.int64)
+        excess = cells["excess_column"].to_numpy(np.int64)
+        run_of_cell = cells["running_column"].to_numpy(np.int64)
+        on_off = np.flatnonzero(run_of_cell >= 0)
+        self.running_cols = run_of_cell[on_off]
+        self.running_cov = coverage[on_off]
+        self.running_min = cells["min_coverage"].to_numpy(float)[on_off]
+        self.cell_running = run_of_cell
+        has_excess = np.flatnonzero(excess >= 0)
+        self.excess_cols, self.excess_cover = excess[has_excess], coverage[has_excess]
+        column = needs["column"].to_numpy(np.int64)
+        whole = column >= 0
+        self.unit_cols = column[whole]
+        self.unit_cell = needs["cell"].to_numpy(np.int64)[whole]
+        self.unit_running = run_of_cell[self.unit_cell]  # the on/off column of its mission-period
+        # every continuous column that belongs to one mission-period (coverage, excess,
+        # money flows), with its mission-period: the rounded plan keeps those of
+        # mission-periods the relaxation left whole
+        flow_cell = flows["cell"].to_numpy(np.int64)
+        self.owned_cell = np.concatenate([np.arange(len(cells)), has_excess, flow_cell])
+        self.owned_col = np.concatenate([coverage, excess[has_excess], flows["column"].to_numpy(np.int64)])
+
+    def go(self) -> None:
+        model = self.model
+        if not model.variables:  # nothing active: the empty plan is the only plan
+            self.incumbent = np.zeros(0)
+            self.value_stages.append(StageResult("value", StageState.OPTIMAL, np.zeros(0), 0.0, 0.0, 0.0))
+            self.duals = lambda constraint: 0.0
+            return
+        if self.levers.priority_mode == PriorityMode.STRICT:
+            objectives = [(f"tier{t}", model.tier_value[t]) for t in sorted(model.tier_value)]
+        else:
+            objectives = [("value", model.value)]
+        whole_units = bool(model.units)
+        start = np.zeros(len(model.variables)) if model.is_mip else None  # doing nothing is often a plan
+        if self.start is not None and model.is_mip:
+            start = self.start
+        for i, (name, objective) in enumerate(objectives):
+            share = self._share(_STAGE_SHARE, _STAGE_SHARE * (len(objectives) - i) + 1)
+            if model.running and not whole_units:
+                result = self._dive(name, objective, share)
+            elif whole_units and self.engine.can_round:
+                result = self._round_then_search(name, objective, share, start)
+            else:
+                result = self._run(name, objective, True, share, start)
+            self.value_stages.append(result)
+            if result.state is StageState.INFEASIBLE and self.incumbent is None:
+                self.infeasible = True
+                return
+            if result.state is StageState.NO_PLAN and self.incumbent is None:
+                raise SolveError(
+                    f"No plan found within the time limit of {self.levers.time_limit_s:g} s; "
+                    "raise time_limit_s or solve a relaxed plan (integer = no)"
+                )
+            if result.state in (StageState.INFEASIBLE, StageState.NO_PLAN):
+                log.warning("stage %s ended %s; keeping the previous plan", name, result.state)
+                break
+            self.incumbent = start = self._tidy_excess(result.values)
+            if not model.is_mip and self.levers.priority_mode == PriorityMode.WEIGHTED:
+                self.duals = self.engine.duals()  # a continuous plan: the value LP's own duals
+            # Later stages keep this stage's value: the floor is the incumbent's own value
+            # (the incumbent stays feasible; it is also the next stage's start), less the
+            # engine's slack: none for HiGHS, a relative 1e-9 for CBC, which declares a
+            # zero-slack floor infeasible. No more: the cost stage spends any slack, and a
+            # relative 1e-6 left coverages such as 0.499997.
+            slack = self.engine.floor_slack * max(abs(result.objective), 1.0)
+            floor = result.objective - slack
+            self.engine.add_floor(objective, floor)
+        self._cost()
+        self._duals()
+
+    def _tidy_excess(self, values: np.ndarray) -> np.ndarray:
+        """A plan with every mission's excess at its least, ``max(coverage - 1/2, 0)``.
+
+        A stage that maximises one tier leaves the excess of the others wherever the
+        solver put it (it is only in their value, with a negative sign); the next tier's
+        search would start from a plan that undervalues them. Still a plan: the excess
+        appears nowhere else with a sign that its least value could break."""
+        if not len(self.excess_cols):
+            return values
+        values = np.array(values, dtype=float)
+        values[self.excess_cols] = np.maximum(values[self.excess_cover] - HALF, 0.0)
+        return values
+
+    def _dive(self, name: str, objective, limit: float) -> StageResult:
+        """On/off decisions by rounding the continuous optimum, proven by its bound.
+
+        Solves the continuous relaxation (an upper bound on the value), runs every on/off
+        mission that reached its minimum there and stops the others, and re-solves with
+        those decisions fixed. When that plan is within ``mip_gap`` of the bound it is
+        accepted (optimal within the accepted gap, like the integer search would be);
+        otherwise the integer search starts from it.
+        """
+        clock = time.perf_counter()
+        fallback = self.incumbent if self.incumbent is not None else np.zeros(len(self.model.variables))
+        if self.engine.running_fixed:  # an earlier tier's decisions: decide again
+            self.engine.free_running(self.running_cols)
+        relaxed = self._run(f"{name}-bound", objective, True, limit, None, relaxed=True)
+        if relaxed.state is StageState.INFEASIBLE:
+            return relaxed  # the relaxation has no plan: neither has the model
+        if relaxed.state is not StageState.OPTIMAL:  # a limit hit: search from the last plan
+            start = fallback
+            return self._run(
+                name, objective, True, max(limit - (time.perf_counter() - clock), MIN_RUN_S), start
+            )
+        coverage = relaxed.values[self.running_cov]
+        decisions = (coverage >= self.running_min - 1e-6).astype(float)
+        self.engine.fix_running(self.running_cols, decisions)
+        fixed = self._run(
+            name,
+            objective,
+            True,
+            max(limit - (time.perf_counter() - clock), MIN_RUN_S),
+            None,
+            relaxed=True,
+        )
+        if fixed.state is StageState.OPTIMAL:
+            gap = relative_gap(fixed.objective, relaxed.objective)
+            if fixed.objective >= relaxed.objective - self.gap_target * max(abs(relaxed.objective), 1e-9):
+                fixed.bound, fixed.gap = relaxed.objective, gap
+                if self.levers.priority_mode == PriorityMode.WEIGHTED:
+                    self.duals = self.engine.duals()  # continuous, on/off fixed: the duals LP itself
+                return fixed
+        self.engine.free_running(self.running_cols)
+        start = fixed.values if fixed.state is StageState.OPTIMAL else fallback
+        limit = max(limit - (time.perf_counter() - clock), MIN_RUN_S)
+        return self._run(name, objective, True, limit, start)
+
+    def _round_then_search(self, name: str, objective, limit: float, start) -> StageResult:
+        """Whole units: a plan rounded from the continuous optimum, proven by a bound.
+
+        1. The continuous relaxation: an upper bound on the value (and a guide).
+        2. The "rounded" plan: the integer search restricted to plans whose every whole
+           number (units, on/off) is the floor or the ceiling of its continuous value, a
+           far smaller search (HiGHS on its own takes seconds to find as good a plan).
+        3. When that plan is within ``mip_gap`` of the relaxation's bound it is
+           accepted with that bound. Otherwise, with a plan in hand (``start``, or the
+           rounded plan when better), the search in its neighbourhood: whole numbers
+           where the plan and the relaxation agree stay, the others range between the
+           two (HiGHS's RINS, once, with the same target). In strict mode the box of 2
+           rarely keeps the tiers above at their floors; this one always can.
+        4. Failing that, the full integer search starts from the best plan so far and
+           has only to prove the bound.
+
+        One stage for the planner (``name``): its seconds are those of all its runs;
+        its bound the lesser of the relaxation's and the search's, both genuine.
+        """
+        engine = self.engine
+        clock = time.perf_counter()
+        runs: list[StageResult] = []
+
+        def left() -> float:
+            return max(limit - (time.perf_counter() - clock), MIN_RUN_S)
+
+        def run(label, time_limit, begin, **options) -> StageResult:
+            result = engine.run(label, objective, True, time_limit, begin, **options)
+            runs.append(result)
+            log.debug(
+                "  %s: %s objective=%s bound=%s in %.3fs",
+                label, result.state, result.objective, result.bound, result.seconds,
+            )
+            if result.state is StageState.FAILED:
+                raise SolveError(f"The solver failed in stage {name!r}")
+            return result
+
+        def done(result: StageResult) -> StageResult:
+            result = dataclasses.replace(result, name=name, seconds=sum(r.seconds for r in runs))
+            self.stages.append(result)
+            if result.state is StageState.STOPPED:
+                self.out_of_time = True
+            log.debug(
+                "stage %s: %s objective=%s bound=%s gap=%s in %.3fs",
+                name, result.state, result.objective, result.bound, result.gap, result.seconds,
+            )
+            return result
+
+        def restricted(label: str, narrowed: list, begin, **options) -> StageResult | None:
+            """A search with columns narrowed to (columns, low, high), stopped at the first
+            plan within the gap of the relaxation's bound: that plan as the stage's
+            result, accepted with the bound; else None, and ``start`` is the better of
+            the plan in hand and the one found."""
+            nonlocal start
+            for narrow in narrowed:
+                engine.bound(*narrow)
+            try:
+                found = run(label, min(left() * _ROUND_SHARE, _ROUND_MAX_S), begin, target=accept, **options)
+            finally:
+                for narrow in narrowed:
+                    engine.unfix(narrow[0])
+            if found.state not in (StageState.OPTIMAL, StageState.STOPPED):
+                return None
+            if found.objective >= accept:
+                gap = relative_gap(found.objective, bound)
+                return done(StageResult(name, StageState.OPTIMAL, found.values, found.objective, bound, gap))
+            if start is None or found.objective > evaluate(objective, start):
+                start = found.values
+            return None
+
+        relaxed = run(f"{name}-bound", left(), None, relaxed=True)
+        if relaxed.state is StageState.INFEASIBLE:
+            return done(relaxed)  # the relaxation has no plan: neither has the model
+        bound = relaxed.objective if relaxed.state is StageState.OPTIMAL else None
+        if bound is not None:
+            accept = bound - self.gap_target * max(abs(bound), 1e-9)
+            columns = engine.integer
+            x = relaxed.values[columns]
+            low = np.maximum(np.floor(x + 1e-6), engine.lower[columns])
+            high = np.minimum(np.ceil(x - 1e-6), engine.upper[columns])
+            # a mission half on in the relaxation may run at its minimum, which takes
+            # more whole units than the ceilings of its fractional ones: free its units
+            on = relaxed.values[np.maximum(self.unit_running, 0)]
+            undecided = (self.unit_running >= 0) & (on > 1e-6) & (on < 1 - 1e-6)
+            if undecided.any():
+                free = np.isin(columns, self.unit_cols[undecided])
+                low[free], high[free] = engine.lower[columns][free], engine.upper[columns][free]
+            high = np.maximum(high, low)
+            # mission-periods the relaxation left whole (every unit count whole, on or
+            # off) keep their coverage and money: the search is only over the others
+            whole_cell = np.ones(len(self.model.cells), dtype=bool)
+            fractional = high > low
+            whole_cell[self.unit_cell[np.isin(self.unit_cols, columns[fractional])]] = False
+            on_off = np.flatnonzero(self.cell_running >= 0)
+            running = relaxed.values[self.cell_running[on_off]]
+            whole_cell[on_off[np.abs(running - np.round(running)) > 1e-6]] = False
+            kept = np.unique(self.owned_col[whole_cell[self.owned_cell]])
+            narrowed = [(columns, low, high), (kept, relaxed.values[kept], relaxed.values[kept])]
+            accepted = restricted(f"{name}-round", narrowed, None, gap=min(_ROUND_GAP, self.gap_target))
+            if accepted is not None:
+                return accepted
+            if start is not None and evaluate(objective, start) < accept:
+                # a neighbourhood of the plan in hand (RINS): whole numbers where it and
+                # the relaxation agree stay, the others range between the two
+                have = start[columns]
+                low = np.minimum(np.floor(x + 1e-6), have)
+                high = np.maximum(np.ceil(x - 1e-6), have)
+                agree = np.abs(np.round(x) - have) < 1e-6
+                low[agree] = high[agree] = have[agree]
+                low, high = np.maximum(low, engine.lower[columns]), np.minimum(high, engine.upper[columns])
+                accepted = restricted(f"{name}-near", [(columns, low, high)], start)
+                if accepted is not None:
+                    return accepted
+        result = run(name, left(), start)
+        # the relaxation's bound, where it proves more than the search's own
+        proves_more = bound is not None and (result.bound is None or bound < result.bound)
+        if proves_more and result.state in (StageState.OPTIMAL, StageState.STOPPED):
+            result.bound = bound
+            result.gap = relative_gap(result.objective, bound)
+            if result.state is StageState.STOPPED and result.gap <= self.gap_target:
+                result.state = StageState.OPTIMAL
+        return done(result)
+
+    def _cost(self) -> None:
+        """Spend the least money for the value reached, keeping the on/off decisions."""
+        model = self.model
+        if len(self.running_cols) and not self.engine.running_fixed:
+            self.engine.fix_running(self.running_cols, np.round(self.incumbent[self.running_cols]))
+        cost = model.spending + TIDY_COST * model.tidy_units if len(model.tidy_units) else model.spending
+        searched = sum(s.seconds for s in self.stages)
+        if model.units:
+            remaining = self.deadline - time.perf_counter()
+            self._polish(cost, min(max(remaining, MIN_RUN_S), max(_COST_MIN_S, _COST_SHARE * searched)))
+        remaining = self.deadline - time.perf_counter()
+        if model.units:  # an integer search: a share of the time the value search took
+            limit = min(max(remaining, MIN_RUN_S), max(_COST_MIN_S, _COST_SHARE * searched))
+            capped = limit < remaining
+        else:
+            limit, capped = max(remaining, MIN_RUN_S), False
+        result = self._run("cost", cost, False, limit, self.incumbent, relaxed=not model.units)
+        if result.state is StageState.INFEASIBLE and self.engine.loosen_floors(_FLOOR_RETRY):
+            # the value floor sits exactly at the plan's own value, and a solver's
+            # tolerances can find even that plan a hair short of it: try once more with
+            # the floor a relative 1e-9 lower (large models, seen at 1,000 missions)
+            log.info("cost stage found its value floor infeasible; retrying a hair below it")
+            limit = max(self.deadline - time.perf_counter(), MIN_RUN_S) if not capped else limit
+            result = self._run("cost", cost, False, limit, self.incumbent, relaxed=not model.units)
+        self.cost_stage = result
+        if result.state in (StageState.OPTIMAL, StageState.STOPPED):
+            self.incumbent = result.values
+            if result.state is StageState.STOPPED:
+                self.cost_capped = capped
+                self.out_of_time = self.out_of_time or not capped
+        else:
+            log.warning("cost stage ended %s; keeping the value stage's plan", result.state)
+
+    def _polish(self, cost, limit: float) -> None:
+        """Hand back whole units the plan does not need: the least money with every
+        integer need between ``ceil(quantity x coverage)`` units and what the plan gave
+        it (a small integer search, started from the plan: the unrestricted search
+        rarely finds this within its time, and budget-share policies can need some of
+        those units)."""
+        needs = self.model.needs
+        columns = needs["column"].to_numpy(np.int64)
+        whole = columns >= 0
+        columns = columns[whole]
+        cells = needs["cell"].to_numpy(np.int64)[whole]
+        coverage = self.incumbent[np.array([v.index for v in self.model.coverage.values()], dtype=np.int64)]
+        given = np.round(self.incumbent[columns])
+        needed = np.ceil(needs["quantity"].to_numpy(float)[whole] * coverage[cells] - 1e-7)
+        needed = np.clip(needed, 0.0, given)
+        if np.array_equal(needed, given):
+            return
+        self.engine.bound(columns, needed, given)
+        result = self._run("polish", cost, False, limit, self.incumbent)
+        self.engine.unfix(columns)
+        if result.state in (StageState.OPTIMAL, StageState.STOPPED):
+            self.incumbent = result.values
+        else:
+            log.debug("polish ended %s; the cost search starts from the value stage's plan", result.state)
+
+    def _duals(self) -> None:
+        """Shadow prices: the continuous model, on/off decisions fixed, total value."""
+        if self.duals is not None:
+            return
+        self.engine.drop_floors()
+        limit = max(self.deadline - time.perf_counter(), _DUALS_FLOOR_S)
+        result = self._run("duals", self.model.value, True, limit, None, relaxed=True)
+        self.duals = self.engine.duals() if result.state is StageState.OPTIMAL else None
+        if self.duals is None:
+            log.warning("shadow prices not available: the duals LP ended %s", result.state)
+            self.duals = lambda constraint: math.nan
+
+    def _share(self, mine: float, total: float) -> float:
+        remaining = self.deadline - time.perf_counter()
+        return max(remaining * mine / total, MIN_RUN_S)
+
+    def _run(self, name, objective, maximise, limit, start, relaxed=False) -> StageResult:
+        result = self.engine.run(name, objective, maximise, limit, start, relaxed=relaxed)
+        self.stages.append(result)
+        log.debug(
+            "stage %s: %s objective=%s gap=%s in %.3fs",
+            name,
+            result.state,
+            result.objective,
+            result.gap,
+            result.seconds,
+        )
+        if result.state is StageState.FAILED:
+            raise SolveError(f"The solver failed in stage {name!r}")
+        if result.state is StageState.STOPPED and name not in ("cost", "polish"):  # they have own shares
+            self.out_of_time = True
+        return result
