@@ -87,12 +87,12 @@ def test_a_missing_file_exits_2(tmp_path):
 
 
 def test_an_unexpected_failure_exits_3_with_one_line(tmp_path, capsys, monkeypatch):
-    import optimiser
+    from optimiser import cli
 
     def broken(*args, **kwargs):
         raise RuntimeError("solver crashed\nwith detail")
 
-    monkeypatch.setattr(optimiser, "optimise", broken)
+    monkeypatch.setattr(cli, "optimise", broken)
     assert main(["solve", str(write_folder(tmp_path / "portfolio"))]) == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["optimiser: failed: RuntimeError: solver crashed"]
