@@ -261,6 +261,8 @@ class ScenarioStore:
         user's data folder).
 
     Every method opens a connection, does its work in one transaction and closes it.
+    Reading (``list``, ``get``, ``compare``) never creates the file: a store not made yet
+    has no scenarios; ``save`` and ``check`` create it.
 
     Raises
     ------
@@ -370,6 +372,8 @@ class ScenarioStore:
         StoreError
             when the name is saved for several workbooks and none is given.
         """
+        if not self._exists():
+            raise UnknownScenario(f"no scenario named '{_plain_name(name)}' in {self.path}; none is saved")
         with self._transaction() as connection:
             found = self._find(connection, name, workbook_sha256, ", ".join(_SUMMARY_COLUMNS))
             connection.execute("DELETE FROM scenarios WHERE workbook_sha256 = ? AND name = ?",
@@ -381,6 +385,8 @@ class ScenarioStore:
     def list(self, workbook_sha256: str | None = None) -> list[ScenarioSummary]:
         """The scenarios kept (only those of one workbook, by its SHA-256, when given),
         oldest first."""
+        if not self._exists():  # reading never creates the file
+            return []
         query = f"SELECT {', '.join(_SUMMARY_COLUMNS)} FROM scenarios"
         arguments: tuple[str, ...] = ()
         if workbook_sha256 is not None:
@@ -400,6 +406,8 @@ class ScenarioStore:
         StoreError
             when the name is saved for several workbooks and none is given.
         """
+        if not self._exists():
+            raise UnknownScenario(f"no scenario named '{_plain_name(name)}' in {self.path}; none is saved")
         with self._connection() as connection:
             row = self._find(connection, name, workbook_sha256, ", ".join((*_SUMMARY_COLUMNS, "result")))
         summary = _summary(row)
@@ -416,7 +424,7 @@ class ScenarioStore:
             for fewer than two names or a name given twice; :class:`UnknownScenario` for a
             name not kept.
         """
-        cleaned = [" ".join(str(n).split()) for n in names]
+        cleaned = [_plain_name(n) for n in names]
         if len(cleaned) < 2:
             raise StoreError("name at least two scenarios to compare")
         twice = sorted({n for n in cleaned if cleaned.count(n) > 1})
@@ -429,7 +437,7 @@ class ScenarioStore:
 
     def _find(self, connection: sqlite3.Connection, name: str, workbook_sha256: str | None,
               columns: str) -> sqlite3.Row:
-        name = " ".join(str(name).split())
+        name = _plain_name(name)
         query = f"SELECT {columns} FROM scenarios WHERE name = ?"
         arguments: tuple[str, ...] = (name,)
         if workbook_sha256 is not None:
@@ -484,12 +492,16 @@ class ScenarioStore:
                 raise
             connection.execute("COMMIT")
 
+    def _exists(self) -> bool:
+        if self.path.is_dir():
+            raise StoreError(f"the scenario store {self.path} is a folder; give a file, e.g. "
+                             f"{self.path / FILE_NAME}")
+        return self.path.exists()
+
     def _create_file(self) -> None:
         """The file (0600) and, when missing, its folder (0700)."""
         path = self.path
-        if path.is_dir():
-            raise StoreError(f"the scenario store {path} is a folder; give a file, e.g. {path / FILE_NAME}")
-        if path.exists():
+        if self._exists():
             return
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -603,8 +615,13 @@ def levers_that_differ(scenarios: Sequence[ScenarioSummary]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- helpers
 
 
+def _plain_name(name: object) -> str:
+    """A name as kept: surrounding spaces dropped, inner runs of spaces made one."""
+    return " ".join(str(name or "").split())
+
+
 def _clean_name(name: str) -> str:
-    cleaned = " ".join(str(name or "").split())
+    cleaned = _plain_name(name)
     if not cleaned:
         raise StoreError("a scenario needs a name")
     if len(cleaned) > MAX_NAME_LENGTH:

@@ -381,3 +381,13 @@ def test_two_processes_saving_at_once_lose_no_row_and_never_find_the_store_locke
     assert {s.name for s in kept} == {f"{who} {i}" for who in ("first", "second") for i in range(count)} | {
         "shared"}
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_reading_a_store_not_made_yet_creates_no_file(tmp_path):
+    store = ScenarioStore(tmp_path / "none" / "scenarios.sqlite")
+    assert store.list() == []
+    with pytest.raises(UnknownScenario, match="none is saved"):
+        store.get("baseline")
+    with pytest.raises(UnknownScenario, match="none is saved"):
+        store.delete("baseline")
+    assert not (tmp_path / "none").exists()

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from optimiser import Levers
+from optimiser import Levers, Portfolio
 from optimiser.report import plan_to_dict
 from optimiser.store import (
     HEADLINE_LABELS,
@@ -187,18 +187,26 @@ def _list_table(saved: Sequence[ScenarioSummary]) -> pd.DataFrame:
         "Saved (UTC)": [s.saved_at.strftime("%Y-%m-%d %H:%M") for s in saved],
         "By": [s.saved_by for s in saved],
         "Plan": [s.status for s in saved],
-        "Value reached": [s.value_share for s in saved],
-        f"Money spent ({currency})": [s.total_cost for s in saved],
+        "Value reached": [None if s.value_share is None else s.value_share * 100 for s in saved],
+        f"Money spent ({currency})": [None if s.total_cost is None else round(s.total_cost) for s in saved],
         "Note": [s.note for s in saved],
     })
 
 
-def lever_label(key: str) -> str:
+ITEM_TABLES = {"source_scale": "sources", "zone_cap": "zones", "must_fund": "missions",
+               "priority": "missions"}  # per-item lever -> the portfolio table naming its items
+
+
+def lever_label(key: str, portfolio: Portfolio | None = None) -> str:
     """A ``--set`` key in words: ``budget_scale`` -> "Budget scale", ``zone_cap.Z01`` ->
-    "Zone cap: Z01"."""
+    "Zone cap: Gao (Z01)" (the name from the portfolio, when it has one)."""
     prefix, dot, item = key.partition(".")
     words = prefix.replace("_", " ").capitalize()
-    return f"{words}: {item}" if dot else words
+    if not dot:
+        return words
+    table = getattr(portfolio, ITEM_TABLES.get(prefix, ""), None) if portfolio is not None else None
+    name = str(table.at[item, "name"]) if table is not None and item in table.index else item
+    return f"{words}: {name} ({item})" if name != item else f"{words}: {item}"
 
 
 def _headline_cells(figure: str, values: list[Any], currency: str) -> list[str]:
@@ -227,11 +235,13 @@ def _headline_cells(figure: str, values: list[Any], currency: str) -> list[str]:
     return cells
 
 
-def comparison_tables(comparison: ScenarioComparison) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def comparison_tables(
+    comparison: ScenarioComparison, portfolio: Portfolio | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(levers that differ, headline figures, per-mission changes) as the page shows them."""
     names, currency = comparison.names, comparison.currency
     levers = comparison.levers.reset_index()
-    levers.insert(0, "Lever", [lever_label(k) for k in levers.pop("lever")])
+    levers.insert(0, "Lever", [lever_label(k, portfolio) for k in levers.pop("lever")])
 
     rows, figures = [], comparison.headline
     for figure, values in zip(figures.index, figures.to_numpy().tolist(), strict=True):
@@ -249,8 +259,8 @@ def comparison_tables(comparison: ScenarioComparison) -> tuple[pd.DataFrame, pd.
     for name in names:
         table[f"Coverage · {name}"] = comparison.coverage.loc[ids, name].to_numpy()
     for name in names[1:]:
-        table[f"Cost change · {name}"] = (comparison.cost.loc[ids, name]
-                                          - comparison.cost.loc[ids, names[0]]).to_numpy()
+        change = comparison.cost.loc[ids, name] - comparison.cost.loc[ids, names[0]]
+        table[f"Cost change · {name}"] = change.round(0).to_numpy()  # whole money: a planner's table
     table["What changed"] = missions["change"].to_numpy()
     return levers, headline, table
 
@@ -275,7 +285,7 @@ def store_section(book: Workbook, saved: Sequence[ScenarioSummary], on_load: Cal
         return
     currency = saved[-1].currency or "USD"
     _table(_list_table(saved), SCENARIO_LIST, column_config={
-        "Value reached": st.column_config.NumberColumn(format="percent"),
+        "Value reached": st.column_config.NumberColumn(format="%.1f%%", help="Share of the most possible"),
         f"Money spent ({currency})": st.column_config.NumberColumn(format="localized"),
         "Note": st.column_config.TextColumn(width="large"),
     })
@@ -302,7 +312,7 @@ def store_section(book: Workbook, saved: Sequence[ScenarioSummary], on_load: Cal
     except StoreError as error:
         st.error(f"The scenarios cannot be compared: {plain(str(error))}")
         return
-    levers, headline, missions = comparison_tables(comparison)
+    levers, headline, missions = comparison_tables(comparison, book.portfolio)
     st.markdown("#### Levers that differ")
     if levers.empty:
         st.caption("The same levers in every scenario chosen.")
@@ -316,10 +326,14 @@ def store_section(book: Workbook, saved: Sequence[ScenarioSummary], on_load: Cal
     if missions.empty:
         st.caption("Every mission is covered the same in every scenario chosen.")
         return
-    config: dict[str, Any] = {"Priority": st.column_config.NumberColumn(format="%d")}
+    config: dict[str, Any] = {
+        "Name": st.column_config.TextColumn(width="medium"),
+        "Priority": st.column_config.NumberColumn(format="%d", width="small"),
+    }
     for column in missions.columns:
         if column.startswith("Coverage · "):
-            config[column] = st.column_config.NumberColumn(format="percent")
+            missions[column] = missions[column] * 100
+            config[column] = st.column_config.NumberColumn(format="%.0f%%")
         elif column.startswith("Cost change · "):
             config[column] = st.column_config.NumberColumn(f"{column} ({comparison.currency})",
                                                            format="localized")
