@@ -20,6 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from optimiser.commandline import EXIT_DONE, EXIT_INVALID, Parser, bad_argument
+from optimiser.explore.text import render
+from optimiser.read import read_workbook
+from optimiser.report import plan_to_dict
+from optimiser.report.atomic import atomic_write
+from optimiser.report.result import FORMAT_NAME
 from optimiser.store import (
     HEADLINE_LABELS,
     STORE_VARIABLE,
@@ -112,9 +117,6 @@ def run_scenarios(args: argparse.Namespace) -> int:
             scenario = store.get(args.name, sha)
             print(show_text(scenario, scenario.result))
             if args.json:
-                from optimiser.report.atomic import atomic_write
-                from optimiser.report.result import FORMAT_NAME
-
                 content = (json.dumps(dict(scenario.result), indent=2, sort_keys=True, ensure_ascii=False)
                            + "\n").encode("utf-8")
                 target = atomic_write(args.json, lambda handle: handle.write(content))
@@ -150,8 +152,6 @@ def open_store_for_save(args: argparse.Namespace) -> ScenarioStore | None:
 
 def save_run(store: ScenarioStore, args: argparse.Namespace, plan: Any, portfolio: Any) -> str:
     """Keep the run as a scenario; returns the line to print."""
-    from optimiser.report import plan_to_dict
-
     try:
         saved = store.save(
             args.save,
@@ -178,8 +178,6 @@ def workbook_sha256(path: Path) -> str:
                 digest.update(block)
         return digest.hexdigest()
     if path.is_dir():
-        from optimiser.read import read_workbook
-
         return read_workbook(path).source.sha256
     raise bad_argument("--workbook", f"{path} is not a file or folder")
 
@@ -224,8 +222,6 @@ def _status(status: str) -> str:
 
 
 def _render(header: list[str], rows: list[list[str]], right: set[int], indent: str = "  ") -> list[str]:
-    from optimiser.explore.text import render
-
     return [indent + line for line in render(header, rows, right)]
 
 
