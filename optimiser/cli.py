@@ -27,6 +27,8 @@ from optimiser.commandline import (
 from optimiser.diagnose import relax_commitments
 from optimiser.explore.commands import add_commands, run_compare, run_sweep
 from optimiser.problems import InvalidInput
+from optimiser.scenario_commands import add_commands as add_scenario_commands
+from optimiser.scenario_commands import add_save_options, open_store_for_save, run_scenarios, save_run
 from optimiser.sensitivity import explain, explanation_text
 from optimiser.version import __version__
 
@@ -46,6 +48,8 @@ examples:
   optimiser solve my_portfolio.xlsx --set budget_scale=0.9 --set integer=no
   optimiser sweep my_portfolio.xlsx --vary budget_scale=0.5:1.5:21 --out curve.xlsx
   optimiser compare baseline.json cut.json --out changes.xlsx
+  optimiser solve my_portfolio.xlsx --set budget_scale=0.8 --save "cut 20%"
+  optimiser scenarios compare baseline "cut 20%"
 
 exit codes: 0 a plan was made, 1 no plan is possible, 2 invalid input or
 arguments, 3 anything else (a bug or a solver failure).
@@ -99,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print what binds (ten ranked sentences), how far each binding limit can move, and for "
         "integer plans what 10%% more of the top resources and sources adds, measured by solving again",
     )
+    add_save_options(solve)
 
     validate = commands.add_parser(
         "validate",
@@ -116,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     template.add_argument("out", type=Path, metavar="OUT.xlsx", help="where to write the template")
     add_commands(commands)  # sweep, compare
+    add_scenario_commands(commands)  # scenarios list|show|compare|delete
     return parser
 
 
@@ -133,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "template": _template,
             "sweep": run_sweep,
             "compare": run_compare,
+            "scenarios": run_scenarios,
         }
         return commands[args.command](args)
     except InvalidInput as invalid:
@@ -152,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _solve(args: argparse.Namespace) -> int:
     settings = parse_sets(args.set)
+    store = open_store_for_save(args)  # a bad --store fails before the solve
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
     print_problems(portfolio.warnings)
@@ -165,6 +173,8 @@ def _solve(args: argparse.Namespace) -> int:
         print(f"Report written to {write_report(plan, args.out)}")
     if args.json:
         print(f"JSON result written to {write_json(plan, args.json)}")
+    if store is not None:
+        print(save_run(store, args, plan, portfolio))
     kept = plan.has_plan and plan.status is not Status.RELAXED
     return EXIT_PLAN if kept else EXIT_NO_PLAN
 

@@ -19,7 +19,8 @@ from streamlit.testing.v1 import AppTest
 from optimiser import Levers, Plan, Status, explain, load_portfolio, optimise, relax_commitments
 from optimiser.read import MAX_FILE_BYTES
 from optimiser.sensitivity import range_words
-from ui import controls, state, views
+from optimiser.store import ScenarioStore
+from ui import controls, scenarios, state, views
 from ui.summaries import money, number
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -420,52 +421,143 @@ def _has_key(at: AppTest, key: str) -> bool:
 # --------------------------------------------------------------------------- scenarios
 
 
-def test_saving_two_scenarios_and_comparing_them_shows_the_deltas() -> None:
-    at = open_page()
-    at.text_input(key="scenario_name").set_value("baseline")
-    at.button(key="save_scenario").click().run()
-    at.slider(key=controls.BUDGET).set_value(0.6)
-    at.text_input(key="scenario_name").set_value("cut 40%")
-    at.button(key="save_scenario").click().run()
+def save_scenario(at: AppTest, name: str, note: str = "", by: str = "") -> AppTest:
+    at.text_input(key=scenarios.SCENARIO_NAME).set_value(name)
+    at.text_input(key=scenarios.SCENARIO_NOTE).set_value(note)
+    at.text_input(key=scenarios.SAVED_BY).set_value(by)
+    at.button(key=scenarios.SAVE_SCENARIO).click().run()
     assert not at.exception, at.exception
-    assert list(at.session_state[state.SCENARIOS]) == ["baseline", "cut 40%"]
+    return at
 
+
+def stored(at: AppTest) -> list[str]:
+    """The names the store keeps for the workbook on screen."""
+    book = at.session_state[state.CURRENT_BOOK]
+    return [s.name for s in ScenarioStore().list(scenarios.workbook_sha(book))]
+
+
+def test_saving_puts_the_scenario_in_the_store_with_its_plan(scenario_store) -> None:  # type: ignore[no-untyped-def]
+    at = open_page()
+    at.slider(key=controls.BUDGET).set_value(0.6).run()
+    save_scenario(at, "cut 40%", note="as the minister asked", by="A. Planner")
+    kept = ScenarioStore(scenario_store).get("cut 40%")
+    plan = plan_on_screen(at)
+    assert kept.workbook_name == state.SAMPLE_NAME
+    assert kept.workbook_sha256 == plan.portfolio.source.sha256
+    assert state.lever_key(kept.levers) == state.lever_key(levers_on_screen(at))
+    assert (kept.note, kept.saved_by) == ("as the minister asked", "A. Planner")
+    assert kept.total_cost == pytest.approx(plan.total_cost)
+    assert kept.result["value"] == pytest.approx(plan.value)
+    assert at.text_input(key=scenarios.SCENARIO_NAME).value == ""  # ready for the next one
+    assert [t.value for t in at.toast] == ["Saved scenario 'cut 40%'."]
+    save_scenario(at, "cut 40%")
+    assert [t.value for t in at.toast] == ["Replaced scenario 'cut 40%'."]
+
+
+def test_the_tab_lists_the_workbooks_scenarios_and_says_where_they_are_kept(scenario_store) -> None:  # type: ignore[no-untyped-def]
+    at = open_page()
+    save_scenario(at, "baseline", note="as sent", by="A. Planner")
     show(at, "Compare scenarios")
-    at.selectbox(key="compare_a").set_value("baseline")
-    at.selectbox(key="compare_b").set_value("cut 40%").run()
-    spent = at.get_by_key("compare_money_spent").metric[0]
-    assert spent.delta.startswith("-")
-    available = at.get_by_key("compare_money_available").metric[0]
-    assert available.delta.startswith("-")
-    changes = table(at, "compare_table")
-    assert {"mission_id", "coverage_before", "coverage_after", "coverage_change", "cost_change"} <= set(
-        changes.columns
-    )
-    size = changes["coverage_change"].abs().round(9)
-    assert list(size) == sorted(size, reverse=True)
-    assert (changes["coverage_change"] < 0).any()
-    assert changes["cost_change"].sum() < 0
+    listed = table(at, scenarios.SCENARIO_LIST)
+    assert listed["Scenario"].tolist() == ["baseline"]
+    assert listed["Note"].tolist() == ["as sent"] and listed["By"].tolist() == ["A. Planner"]
+    place = at.get_by_key(scenarios.STORE_PLACE).caption[0].value
+    assert scenarios.plain(str(scenario_store)) in place
 
 
-def test_loading_a_saved_scenario_puts_its_levers_back() -> None:
+def test_comparing_three_scenarios_shows_levers_headline_and_missions() -> None:
+    at = open_page()
+    save_scenario(at, "baseline")
+    at.slider(key=controls.BUDGET).set_value(0.8).run()
+    save_scenario(at, "cut 20%")
+    at.slider(key=controls.BUDGET).set_value(0.6)
+    at.slider(key=controls.PERSONNEL).set_value(0.9).run()
+    save_scenario(at, "cut 40%")
+    show(at, "Compare scenarios")
+    assert at.multiselect(key=scenarios.COMPARE_CHOICE).value == ["baseline", "cut 20%", "cut 40%"]
+
+    levers = table(at, scenarios.COMPARE_LEVERS)
+    assert levers.to_dict("records") == [
+        {"Lever": "Budget scale", "baseline": "1", "cut 20%": "0.8", "cut 40%": "0.6"},
+        {"Lever": "Personnel scale", "baseline": "1", "cut 20%": "1", "cut 40%": "0.9"},
+    ]
+    headline = table(at, scenarios.COMPARE_HEADLINE).set_index("Figure")
+    assert list(headline.columns) == ["baseline", "cut 20%", "cut 40%"]
+    assert headline.loc["Money spent", "cut 20%"].endswith("(-USD 193 m)")
+    missions = table(at, scenarios.COMPARE_TABLE)
+    assert {"Mission", "Name", "Coverage · baseline", "Coverage · cut 40%", "Cost change · cut 40%",
+            "What changed"} <= set(missions.columns)
+    assert (missions["Coverage · cut 40%"] < missions["Coverage · baseline"]).any()
+    assert missions["Cost change · cut 40%"].sum() < 0
+    assert not any("_" in column for column in missions.columns)
+
+    at.multiselect(key=scenarios.COMPARE_CHOICE).set_value(["cut 40%", "baseline"]).run()
+    assert list(table(at, scenarios.COMPARE_HEADLINE).columns) == ["Figure", "cut 40%", "baseline"]
+
+
+def test_loading_a_saved_scenario_puts_its_levers_back_onto_the_sliders() -> None:
     at = open_page()
     at.slider(key=controls.BUDGET).set_value(0.7)
-    at.text_input(key="scenario_name").set_value("lean")
-    at.button(key="save_scenario").click().run()
-    at.slider(key=controls.BUDGET).set_value(1.2).run()
+    at.slider(key=controls.PERSONNEL).set_value(0.85)
+    at.slider(key=controls.weight_key(1)).set_value(20.0)
+    at.radio(key=controls.MODE).set_value("strict").run()
+    save_scenario(at, "lean")
+    saved = ScenarioStore().get("lean").levers
+    at.button(key=controls.RESET).click().run()
+    assert at.slider(key=controls.BUDGET).value == pytest.approx(1.0)
+
     show(at, "Compare scenarios")
-    at.selectbox(key="load_choice").set_value("lean")
-    at.button(key="load_scenario").click().run()
-    assert at.slider(key=controls.BUDGET).value == pytest.approx(0.7)
+    at.selectbox(key=scenarios.LOAD_CHOICE).set_value("lean")
+    at.button(key=scenarios.LOAD_SCENARIO).click().run()
+    assert not at.exception, at.exception
+    assert at.slider(key=controls.BUDGET).value == saved.budget_scale == 0.7
+    assert at.slider(key=controls.PERSONNEL).value == saved.personnel_scale == 0.85
+    assert at.slider(key=controls.weight_key(1)).value == saved.priority_weights[0] == 20.0
+    assert at.radio(key=controls.MODE).value == str(saved.priority_mode) == "strict"
+    assert state.lever_key(levers_on_screen(at)) == state.lever_key(saved)
     assert plan_on_screen(at).levers.budget_scale == pytest.approx(0.7)
 
 
-def test_scenarios_are_not_shared_between_sessions() -> None:
+def test_deleting_a_scenario_removes_it_from_the_store_and_the_list() -> None:
+    at = open_page()
+    save_scenario(at, "keep")
+    at.slider(key=controls.BUDGET).set_value(0.5).run()
+    save_scenario(at, "drop")
+    show(at, "Compare scenarios")
+    at.selectbox(key=scenarios.LOAD_CHOICE).set_value("drop")
+    at.button(key=scenarios.DELETE_SCENARIO).click().run()
+    assert not at.exception, at.exception
+    assert stored(at) == ["keep"]
+    assert table(at, scenarios.SCENARIO_LIST)["Scenario"].tolist() == ["keep"]
+
+
+def test_two_planners_on_one_workbook_see_the_same_store_and_a_restart_loses_nothing() -> None:
     first = open_page()
-    first.button(key="save_scenario").click().run()
-    assert len(first.session_state[state.SCENARIOS]) == 1
-    second = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
-    assert state.SCENARIOS not in second.session_state or not second.session_state[state.SCENARIOS]
+    save_scenario(first, "from the first planner")
+    second = open_page()  # another browser session of the same server
+    assert stored(second) == ["from the first planner"]
+    save_scenario(second, "from the second planner")
+    first.run()
+    assert stored(first) == ["from the first planner", "from the second planner"]
+    show(first, "Compare scenarios")
+    assert table(first, scenarios.SCENARIO_LIST)["Scenario"].tolist() == [
+        "from the first planner", "from the second planner"]
+
+    state.read_cached.clear()  # a restarted server: no cache, no session
+    state.solve_cached.clear()
+    restarted = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
+    assert not restarted.exception, restarted.exception
+    assert stored(restarted) == ["from the first planner", "from the second planner"]
+
+
+def test_a_scenario_name_is_shown_as_typed_never_as_markdown() -> None:
+    at = open_page()
+    save_scenario(at, "**bold** [link](http://example.org) :smile:")
+    toast = at.toast[0].value
+    assert "\\*\\*bold\\*\\*" in toast and "\\[link\\]" in toast
+    show(at, "Compare scenarios")
+    assert table(at, scenarios.SCENARIO_LIST)["Scenario"].tolist() == [
+        "**bold** [link](http://example.org) :smile:"]
 
 
 # --------------------------------------------------------------------------- downloads

@@ -6,14 +6,13 @@ No decisions are made here: numbers come from the Plan or from :mod:`ui.summarie
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
 from optimiser import Plan, Status
 from ui import charts
-from ui.state import SavedScenario, Solved, Workbook, json_bytes, report_bytes, solve
+from ui.state import Solved, Workbook, json_bytes, report_bytes
 from ui.summaries import (
     FULL,
     NONE,
@@ -21,9 +20,7 @@ from ui.summaries import (
     Headline,
     binding_sentences,
     binding_table,
-    compare_missions,
     headline,
-    headline_deltas,
     levers_text,
     money,
     number,
@@ -33,13 +30,6 @@ from ui.summaries import (
 )
 
 UPLOAD = "workbook_upload"
-SCENARIO_NAME = "scenario_name"
-SAVE_SCENARIO = "save_scenario"
-COMPARE_A = "compare_a"
-COMPARE_B = "compare_b"
-LOAD_CHOICE = "load_choice"
-LOAD_SCENARIO = "load_scenario"
-DELETE_SCENARIO = "delete_scenario"
 RESOURCE_PERIOD = "resource_period"
 RELAX_COMMITMENTS = "relax_commitments"  # the toggle under an impossible scenario's diagnosis
 RELAXED_NOTE = "relaxed_plan_note"  # container: what the plan with stretched commitments breaks
@@ -359,84 +349,3 @@ def downloads(plan: Plan, book: Workbook, scenario: str = "") -> None:
         help="The key=value levers of this scenario and the `optimiser solve ... --set` command "
         "that reproduces it.",
     )
-
-
-# --------------------------------------------------------------------------- scenarios
-
-
-def save_form(on_save: Callable[[], None], saved: dict[str, SavedScenario]) -> None:
-    st.text_input("Scenario name", key=SCENARIO_NAME, placeholder=f"Scenario {len(saved) + 1}")
-    st.button("Save current levers", key=SAVE_SCENARIO, on_click=on_save, width="stretch")
-    if saved:
-        st.caption("Saved: " + ", ".join(saved))
-
-
-def compare_section(
-    book: Workbook,
-    saved: dict[str, SavedScenario],
-    on_load: Callable[[], None],
-    on_delete: Callable[[], None],
-) -> None:
-    names = list(saved)
-    if not names:
-        st.info("Save the levers on screen as a scenario (sidebar, *Scenarios*), change them, save again, "
-                "then compare any two here.")
-        return
-    left, middle, right = st.columns([2, 1, 1], vertical_alignment="bottom")
-    left.selectbox("Scenario", names, key=LOAD_CHOICE)
-    middle.button("Load its levers", key=LOAD_SCENARIO, on_click=on_load, width="stretch")
-    right.button("Delete", key=DELETE_SCENARIO, on_click=on_delete, width="stretch")
-    if len(names) < 2:
-        st.info("Save a second scenario to compare two side by side.")
-        return
-    for key, default in ((COMPARE_A, names[0]), (COMPARE_B, names[-1])):
-        if st.session_state.get(key) not in names:  # first time, or back from another tab
-            kept = st.session_state.get(f"{key}_kept")
-            st.session_state[key] = kept if kept in names else default
-    a_col, b_col = st.columns(2)
-    name_a = a_col.selectbox("Compare", names, key=COMPARE_A)
-    name_b = b_col.selectbox("with", names, key=COMPARE_B)
-    st.session_state[f"{COMPARE_A}_kept"], st.session_state[f"{COMPARE_B}_kept"] = name_a, name_b
-    with st.spinner("Planning both scenarios…"):
-        solved_a, solved_b = solve(book, saved[name_a].levers), solve(book, saved[name_b].levers)
-    for name, solved in ((name_a, solved_a), (name_b, solved_b)):
-        if solved.plan is None:
-            st.error(f"Scenario '{name}' could not be planned: {solved.failure}")
-            return
-        if not solved.plan.has_plan:
-            st.warning(f"Scenario '{name}': {solved.plan.message}")
-            return
-    plan_a, plan_b = solved_a.plan, solved_b.plan
-    assert plan_a is not None and plan_b is not None
-    cur = plan_b.levers.currency
-    deltas = headline_deltas(plan_a, plan_b)
-    st.markdown(f"**{name_b}** against **{name_a}**")
-    cols = st.columns(5)
-    in_money, money_change = (lambda v: money(v, cur)), (lambda d: _money_delta(d, cur))
-    shown = [
-        ("Value reached", deltas["value_share"], _percent, lambda d: f"{d * 100:+.1f} pts"),
-        ("Money spent", deltas["total_cost"], in_money, money_change),
-        ("Money available", deltas["money_available"], in_money, money_change),
-        ("Personnel deployed", deltas["personnel"], lambda v: number(v, 0), lambda d: f"{d:+,.0f}"),
-        ("Missions fully covered", deltas[FULL], lambda v: number(v, 0), lambda d: f"{d:+,.0f}"),
-    ]
-    for col, (label, (_, after, change), fmt, fmt_delta) in zip(cols, shown, strict=True):
-        with col.container(key="compare_" + label.lower().replace(" ", "_")):
-            st.metric(label, fmt(after), delta=fmt_delta(change) if abs(change) > 1e-9 else None,
-                      delta_color="off" if label.startswith("Money") else "normal")
-    changes = compare_missions(plan_a, plan_b)
-    table(
-        changes,
-        "compare_table",
-        column_config={
-            "coverage_before": st.column_config.NumberColumn(f"coverage {name_a}", format="percent"),
-            "coverage_after": st.column_config.NumberColumn(f"coverage {name_b}", format="percent"),
-            "coverage_change": st.column_config.NumberColumn("coverage change", format="percent"),
-            "cost_before": st.column_config.NumberColumn(f"cost {name_a}", format="localized"),
-            "cost_after": st.column_config.NumberColumn(f"cost {name_b}", format="localized"),
-            "cost_change": st.column_config.NumberColumn(f"cost change ({cur})", format="localized"),
-            "priority_before": st.column_config.NumberColumn(f"priority {name_a}", format="%d"),
-            "priority_after": st.column_config.NumberColumn(f"priority {name_b}", format="%d"),
-        },
-    )
-    st.caption("Sorted by the size of the coverage change, then of the money change.")
