@@ -56,6 +56,19 @@ arguments, 3 anything else (a bug or a solver failure).
 """
 
 
+def levers_help() -> str:
+    """Every lever ``--set`` takes, from the schema (so that the list cannot drift)."""
+    from optimiser.schema import ITEM_LEVERS, SETTING_KEYS
+
+    lines = ["levers for --set KEY=VALUE (default in brackets):"]
+    for key, setting in SETTING_KEYS.items():
+        default = f" [{setting.default}]" if setting.default else ""
+        lines.append(f"  {key}{default}: {setting.help}")
+    lines.append("per item, KEY.<id>=VALUE:")
+    lines += [f"  {prefix}.<id>: {meaning}" for prefix, meaning in ITEM_LEVERS.items()]
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="optimiser",
@@ -75,11 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "write the reports asked for. Settings in the workbook are the scenario; "
         "--set changes a lever for this run only.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="levers for --set: currency, budget_scale, personnel_scale, equipment_scale,\n"
-        "reserve_share, priority_weights (e.g. 1:16,2:8,3:4,4:2,5:1), priority_mode\n"
-        "(weighted|strict), diminishing_returns (yes|no), integer (yes|no), solver\n"
-        "(highs|cbc), time_limit_s, mip_gap, and per item: source_scale.<source>=0.8,\n"
-        "zone_cap.<zone>=400, must_fund.<mission>=yes, priority.<mission>=2",
+        epilog=levers_help(),
     )
     solve.add_argument("workbook", type=Path, help="the portfolio workbook or CSV folder")
     solve.add_argument("--out", type=Path, metavar="REPORT.xlsx", help="write the report workbook here")
@@ -166,7 +175,10 @@ def _solve(args: argparse.Namespace) -> int:
     plan = relax_commitments(portfolio, levers) if args.relax_commitments else optimise(portfolio, levers)
     if args.explain and plan.has_plan:
         plan = explain(portfolio, levers, plan=plan)
-    print(summary_text(plan))
+    print(summary_text(plan, report_written=bool(args.out)))
+    if not plan.has_plan and not args.relax_commitments:
+        print("To see the plan with these commitments stretched by the least needed, run again with "
+              "--relax-commitments.")
     if args.explain and plan.has_plan:
         print(explanation_text(plan))
     if args.out:
@@ -182,7 +194,10 @@ def _solve(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     portfolio = load_portfolio(args.workbook)
     print_problems(portfolio.warnings)
-    print(f"{args.workbook}: no problems found; {len(portfolio.warnings)} warning(s). {portfolio!r}")
+    from optimiser.wording import counted, portfolio_summary
+
+    print(f"{args.workbook}: no problems found; {counted(len(portfolio.warnings), 'warning')}. "
+          f"{portfolio_summary(portfolio)}.")
     return EXIT_PLAN
 
 

@@ -1,4 +1,5 @@
-"""Numbers and names in a planner's words, for the diagnosis and the sensitivity sentences.
+"""Numbers and names in a planner's words, for the diagnosis and the sensitivity sentences,
+the plan's headline and the portfolio's description.
 
 ``count_of(850, "Infantry", "person")`` gives ``"850 Infantry"``; one unit of a resource
 named in the plural reads in the singular (``"1 Military engineer"``), and a name that
@@ -10,6 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from optimiser.portfolio import Portfolio
 
 # Names whose last word is a collective noun: one of them is "a person of ...".
 _COLLECTIVE = {
@@ -125,3 +130,52 @@ def listing(items: Sequence[str], most: int = 4) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def plan_headline(optimal: bool, value: float, max_value: float, gap: float, cost: float,
+                  available: float, currency: str) -> str:
+    """The plan in one sentence, as the terminal, the page and the report give it:
+    ``"Optimal plan: value 4,283.5 of 4,583.7 possible (93.5%), proven within 0.27% of the
+    best; spends USD 961,444,205 of USD 965,740,000."``"""
+    share = f" ({percent(value / max_value, 1)})" if max_value > 0 else ""
+    spend = f"spends {money(cost, currency)} of {money(available, currency)}"
+    if optimal:
+        within = f", proven within {percent(gap, 2)} of the best possible" if gap > 5e-5 else ""
+        return f"Optimal plan: value {value:,.1f} of {max_value:,.1f} possible{share}{within}; {spend}."
+    return (
+        f"Time limit reached: the best plan found has value {value:,.1f} of {max_value:,.1f} "
+        f"possible{share}, within {percent(gap, 1)} of the best possible; {spend}."
+    )
+
+
+def money_note(seconds: float, gap: float) -> str:
+    """What the search for the cheapest plan of the value found achieved, when its time ran
+    out: ``"The money spent is at most 0.4% above the least this value needs."`` or, when
+    nothing useful was proven, that a cheaper plan of the same value may exist."""
+    if gap <= 0.05:
+        return (f"The money spent is at most {percent(gap, 1)} above the least this value needs "
+                f"(the search for a cheaper plan stopped after {seconds:.1f} s).")
+    return (f"A cheaper plan of the same value may exist: the search for one stopped after "
+            f"{seconds:.1f} s before proving the least money this value needs.")
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``"1 period"``, ``"4 periods"``, ``"3 funding sources"``."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+def portfolio_summary(portfolio: Portfolio) -> str:
+    """The portfolio in a planner's words: ``"150 missions in 30 zones, 12 resources,
+    6 funding sources, 4 periods (2027-Q1 to 2027-Q4), from national_portfolio.xlsx"``."""
+    periods = list(portfolio.periods["name"]) if "name" in portfolio.periods else portfolio.period_ids
+    span = ""
+    if len(periods) > 1:
+        span = f" ({periods[0]} to {periods[-1]})"
+    elif periods:
+        span = f" ({periods[0]})"
+    path = portfolio.source.path
+    origin = f", from {path.replace(chr(92), '/').rsplit('/', 1)[-1]}" if path else ""
+    return (f"{counted(len(portfolio.missions), 'mission')} in {counted(len(portfolio.zones), 'zone')}, "
+            f"{counted(len(portfolio.resources), 'resource')}, "
+            f"{counted(len(portfolio.sources), 'funding source')}, "
+            f"{counted(len(portfolio.periods), 'period')}{span}{origin}")
