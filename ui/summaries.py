@@ -15,13 +15,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from optimiser import Levers, Plan, Problem
+from optimiser.coverage import CLASS_WORDS, FULLY, NOT, lacking, mission_classes
+from optimiser.coverage import PARTLY as PARTLY_COVERED
 from optimiser.sensitivity import range_words
 
-FULL = "fully covered"
-PARTLY = "partly covered"
-NONE = "not covered"
+FULL = CLASS_WORDS[FULLY]
+PARTLY = CLASS_WORDS[PARTLY_COVERED]
+NONE = CLASS_WORDS[NOT]
 COVERAGE_CLASSES = (FULL, PARTLY, NONE)
-_TOLERANCE = 1e-6
 
 
 # --------------------------------------------------------------------------- formatting
@@ -114,8 +115,8 @@ def mission_coverage(plan: Plan) -> pd.DataFrame:
     """One row per mission: mean and lowest coverage over its active periods, money,
     value, and whether it is fully, partly or not covered.
 
-    A mission is *fully covered* when every active period reaches its max_coverage
-    (1 unless the workbook says less), *not covered* when every period is at 0.
+    Fully, partly and not covered as :func:`optimiser.coverage.coverage_class` says
+    (SPEC 5: against the mission's max_coverage in every active period).
     """
     rows = plan.missions
     if rows.empty:
@@ -135,13 +136,8 @@ def mission_coverage(plan: Plan) -> pd.DataFrame:
         cost=("cost", "sum"),
         value=("value", "sum"),
     )
-    ceiling = pd.Series(1.0, index=table.index)
-    if plan.portfolio is not None and "max_coverage" in plan.portfolio.missions:
-        ceiling = plan.portfolio.missions["max_coverage"].reindex(table.index).fillna(1.0)
-    highest = grouped["coverage"].max()
-    table["covered"] = PARTLY
-    table.loc[table["lowest_coverage"] >= ceiling - _TOLERANCE, "covered"] = FULL
-    table.loc[highest <= _TOLERANCE, "covered"] = NONE
+    words = {FULLY: FULL, PARTLY_COVERED: PARTLY, NOT: NONE}
+    table["covered"] = mission_classes(plan).reindex(table.index).map(words).fillna(NONE)
     table["priority"] = table["priority"].astype(int)
     return table.reset_index().sort_values(["priority", "coverage"], ascending=[True, False],
                                            kind="stable", ignore_index=True)
@@ -160,10 +156,11 @@ def tier_counts(plan: Plan, coverage: pd.DataFrame | None = None) -> pd.DataFram
 
 
 def unmet_by_mission(plan: Plan) -> pd.DataFrame:
-    """What each under-covered mission still lacks: one row per mission, needs in words
-    (the largest shortfall of each resource over the mission's periods)."""
+    """What each under-covered mission still lacks to reach its max_coverage
+    (:func:`optimiser.coverage.lacking`): one row per mission, needs in words (the largest
+    shortfall of each resource over the mission's periods)."""
     columns = ["mission_id", "name", "priority", "coverage", "lacks", "shortfall_cost"]
-    unmet = plan.unmet
+    unmet = lacking(plan)
     if unmet.empty:
         return pd.DataFrame(columns=columns)
     needs = unmet.groupby(["mission_id", "resource_id"], sort=False).agg(
