@@ -179,3 +179,49 @@ def portfolio_summary(portfolio: Portfolio) -> str:
             f"{counted(len(portfolio.resources), 'resource')}, "
             f"{counted(len(portfolio.sources), 'funding source')}, "
             f"{counted(len(portfolio.periods), 'period')}{span}{origin}")
+
+
+def price_holds(constraint: str, low: float, high: float, limit: float, currency: str,
+                whole: bool) -> str:
+    """Where a shadow price holds, to follow its sentence ("One more X adds 0.59 value"),
+    in whole units where the limit is whole, and saying so when one more whole unit goes
+    past the range (the price is then the most it adds: value is concave in a limit).
+
+    ``constraint``: "resource", "budget" or "zone_cap"; ``low``, ``high``: the range's
+    ends (NaN: none); ``limit``: the limit now.
+
+    >>> price_holds("resource", 11.5, 12.2, 12, "USD", whole=True).split(", so")[0]
+    'the price holds only while exactly 12 are usable (now 12)'
+    """
+    lo = None if math.isnan(low) else low
+    hi = None if math.isnan(high) else high
+    now: float = limit
+    past = False
+    if whole and constraint != "budget":
+        lo = None if lo is None else math.ceil(lo - 1e-9)
+        hi = None if hi is None else math.floor(hi + 1e-9)
+        now = round(limit)
+        past = hi is not None and now + 1 > hi
+
+    def show(x: float) -> str:
+        return money(x, currency) if constraint == "budget" else number(x)
+
+    if lo is not None and hi is not None:
+        span = f"exactly {show(hi)}" if lo >= hi else f"between {show(lo)} and {show(hi)}"
+    elif lo is not None:
+        span = f"at least {show(lo)}"
+    elif hi is not None:
+        span = f"at most {show(hi)}"
+    else:
+        span = "at any level"
+    if constraint == "budget":
+        where = f"the fund is {span}"
+    elif constraint == "zone_cap":
+        where = f"the cap is {span} people"
+    else:
+        where = f"{span} are usable"
+    text = f"the price holds {'only ' if past else ''}while {where} (now {show(now)})"
+    if past:
+        text += (", so one more whole unit goes past that range and adds at most this "
+                 "(optimiser solve --explain measures it by solving again)")
+    return text

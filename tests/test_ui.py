@@ -17,11 +17,12 @@ from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
 from optimiser import Levers, Plan, Status, explain, load_portfolio, optimise, relax_commitments
+from optimiser.coverage import lacking
 from optimiser.read import MAX_FILE_BYTES
-from optimiser.sensitivity import range_words
 from optimiser.store import ScenarioStore
+from optimiser.wording import price_holds
 from ui import controls, scenarios, state, views
-from ui.summaries import money, number
+from ui.summaries import CONSTRAINT_WORDS, money, plan_status
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "ui" / "app.py")
@@ -110,7 +111,7 @@ def test_page_opens_on_the_national_sample_with_a_plan() -> None:
     assert plan.status in (Status.OPTIMAL, Status.FEASIBLE)
     assert any("national_portfolio.xlsx" in c.value for c in at.sidebar.caption)
     assert metric(at, "metric_value").endswith("%")
-    assert metric(at, "metric_status") == str(plan.status)
+    assert metric(at, "metric_status") == plan_status(plan)
     assert metric(at, "metric_money").startswith(plan.levers.currency)
     assert len(at.get("vega_lite_chart")) >= 5  # the charts are drawn
     tiers = table(at, "tier_table")
@@ -121,7 +122,8 @@ def test_page_opens_on_the_national_sample_with_a_plan() -> None:
     show(at, "Tables")
     for name in ("missions", "allocation", "funding", "resources", "budgets", "zones", "unmet",
                  "sensitivity"):
-        assert len(table(at, f"table_{name}")) == len(getattr(plan, name))
+        expected = lacking(plan) if name == "unmet" else getattr(plan, name)  # up to max_coverage
+        assert len(table(at, f"table_{name}")) == len(expected)
     for key in ("download_report", "download_json", "download_levers"):
         assert at.download_button(key=key).label
 
@@ -161,7 +163,7 @@ def test_integer_plan_with_less_budget_never_beats_the_bound_of_more() -> None:
     assert after.levers.integer and before.levers.integer
     assert after.total_cost < before.total_cost
     assert after.value <= (before.best_bound or before.value) + 1e-6
-    assert "integer plan" in at.get_by_key("metric_status").caption[0].value
+    assert "whole units" in at.get_by_key("metric_status").caption[0].value
 
 
 def _first(index) -> str:  # type: ignore[no-untyped-def]
@@ -293,11 +295,10 @@ def test_an_impossible_scenario_offers_the_plan_with_the_commitments_stretched(p
     assert "breaks the commitments" in note.warning[0].value
     stretched = "\n".join(m.value for m in note.markdown)
     assert all(sentence in stretched for sentence in expected.diagnosis)
-    assert metric(at, "metric_status") == "relaxed"
-    assert "commitments stretched" in at.get_by_key("metric_status").caption[0].value
+    assert metric(at, "metric_status") == "commitments stretched"  # "relaxed" means fractions elsewhere
     shown_value = at.get_by_key("metric_value").metric[0]
     assert shown_value.value == f"{expected.value / expected.max_value:.1%}"
-    assert shown_value.help.startswith(f"{number(expected.value, 2)} of the most possible")
+    assert shown_value.help.startswith(f"Value {expected.value:,.1f} of the most possible")
     assert metric(at, "metric_money") == money(expected.total_cost, expected.levers.currency)
     tiers = table(at, "tier_table").set_index("priority")["value"]
     assert tiers.sum() == pytest.approx(expected.value, rel=1e-9)
@@ -328,7 +329,7 @@ def test_what_binds_lists_shadow_prices_in_words_and_unmet_needs() -> None:
         assert str(top["sentence"].iloc[0]) in words
     if len(plan.unmet):
         unmet = table(at, "unmet_table")
-        assert set(unmet["mission_id"]) == set(plan.unmet["mission_id"])
+        assert set(unmet["mission_id"]) == set(lacking(plan)["mission_id"])
         assert unmet["lacks"].str.len().min() > 0
 
 
@@ -341,20 +342,24 @@ def test_what_binds_says_how_far_each_price_holds_as_the_explain_ranges_do(portf
     expected = explain(portfolio, levers, top=0).ranges.set_index(["constraint", "id", "period_id"])
     shown = table(at, views.BINDING_TABLE)
     assert len(shown) == min(10, len(plan.sensitivity))
-    resource = shown[shown["constraint"] == "resource"].iloc[0]
-    key = ("resource", resource["id"], resource["period_id"])
-    assert resource["shadow_price"] == pytest.approx(expected.loc[key, "shadow_price"], rel=1e-9)
+    kinds = {words: kind for kind, words in CONSTRAINT_WORDS.items()}
+    periods = {name: period for period, name in plan.portfolio.periods["name"].items()}
+    resource = shown[shown["constraint"] == "Resource"].iloc[0]  # limits in words, not "zone_cap"
+    key = ("resource", resource["id"], periods[resource["period_id"]])  # periods by name
+    assert resource["gain"] == pytest.approx(expected.loc[key, "shadow_price"], rel=1e-9)  # step: 1 unit
     for column in ("low", "high", "limit"):
         assert resource[column] == pytest.approx(expected.loc[key, column], rel=1e-9)
     assert resource["low"] < resource["limit"] <= resource["high"]
-    words = range_words("resource", expected.loc[key, "low"], expected.loc[key, "high"],
-                        expected.loc[key, "limit"], plan.levers.currency)
+    whole = bool(plan.portfolio.resources.loc[resource["id"], "integer"]) and plan.levers.integer
+    words = price_holds("resource", expected.loc[key, "low"], expected.loc[key, "high"],
+                        expected.loc[key, "limit"], plan.levers.currency, whole)
     assert resource["holds"] == words
     listed = "\n".join(m.value for m in at.markdown)
-    assert f"{resource['sentence']}; the price holds while usable units are {words}" in listed
+    assert f"{resource['sentence']}; {words}" in listed
     assert shown["low"].notna().all()  # every price shown has its range: the --explain one
     for row in shown.itertuples():
-        assert row.low == pytest.approx(expected.loc[(row.constraint, row.id, row.period_id), "low"])
+        key = (kinds[row.constraint], row.id, periods[row.period_id])
+        assert row.low == pytest.approx(expected.loc[key, "low"])
 
 
 # --------------------------------------------------------------------------- uploads

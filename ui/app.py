@@ -22,7 +22,7 @@ import streamlit as st  # noqa: E402
 
 from optimiser import Plan  # noqa: E402
 from ui import controls, scenarios, state, views  # noqa: E402
-from ui.summaries import mission_coverage  # noqa: E402
+from ui.summaries import mission_coverage, portfolio_caption  # noqa: E402
 from ui.tradeoffs import render_tradeoffs  # noqa: E402
 
 
@@ -98,7 +98,7 @@ def main() -> None:
         st.session_state.pop(state.LAST_GOOD, None)
         st.session_state.pop(state.PREVIOUS, None)
 
-    st.caption(f"{portfolio!r}")
+    st.caption(portfolio_caption(portfolio))
     views.warnings_note(book)
     notice = st.session_state.pop(state.NOTICE, None)
     if notice:

@@ -11,20 +11,26 @@ import pandas as pd
 import streamlit as st
 
 from optimiser import Plan, Status
+from optimiser.coverage import lacking
+from optimiser.formats import value_meaning
 from ui import charts
 from ui.state import Solved, Workbook, json_bytes, report_bytes
 from ui.summaries import (
+    CONSTRAINT_WORDS,
     FULL,
     NONE,
     PARTLY,
     Headline,
     binding_sentences,
     binding_table,
+    for_planners,
     headline,
     levers_text,
     money,
     number,
+    plan_status,
     problems_frame,
+    share_text,
     tier_counts,
     unmet_by_mission,
 )
@@ -46,7 +52,11 @@ def table(frame: pd.DataFrame, key: str, **options: object) -> None:
 
 
 def _percent(share: float) -> str:
-    return f"{share:.1%}"
+    return share_text(share)
+
+
+def _value_meaning(plan: Plan) -> str:
+    return value_meaning({tier: plan.levers.tier_weight(tier) for tier in range(1, 6)})
 
 
 def _money_delta(change: float, currency: str) -> str:
@@ -99,9 +109,10 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
             "Value reached",
             _percent(now.value_share),
             delta=None if before is None else f"{(now.value_share - before.value_share) * 100:+.1f} pts",
-            help=f"{number(now.value, 2)} of the most possible {number(now.max_value, 2)} "
-            "(every active mission fully covered).",
+            help=f"Value {now.value:,.1f} of the most possible {now.max_value:,.1f} (every active mission "
+            "fully covered). " + _value_meaning(plan),
         )
+        st.caption(f"value {now.value:,.1f} of {now.max_value:,.1f} possible")
     with spent.container(key="metric_money"):
         st.metric(
             "Money spent",
@@ -121,14 +132,13 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
         st.caption("in the busiest period")
     with status.container(key="metric_status"):
         st.metric(
-            "Solve status",
-            now.status,
+            "Plan",
+            plan_status(plan),
             help=plan.message or None,
         )
-        gap = "–" if now.gap is None else f"{now.gap:.2%}"
-        mode = "integer" if plan.levers.integer else "relaxed"
-        stretched = " · commitments stretched" if plan.status is Status.RELAXED else ""
-        st.caption(f"{mode} plan{stretched} · gap {gap} · {now.solve_s:.2f} s")
+        gap = "–" if now.gap is None else f"within {now.gap:.2%} of the best"
+        mode = "whole units" if plan.levers.integer else "fractional units (faster)"
+        st.caption(f"{mode} · {gap} · {now.solve_s:.1f} s")
     return now
 
 
@@ -141,13 +151,15 @@ def tier_table(plan: Plan, coverage: pd.DataFrame | None = None) -> None:
             counts,
             "tier_table",
             column_config={
-                "priority": st.column_config.NumberColumn("priority", format="%d"),
-                FULL: st.column_config.NumberColumn(FULL, format="%d"),
-                PARTLY: st.column_config.NumberColumn(PARTLY, format="%d"),
-                NONE: st.column_config.NumberColumn(NONE, format="%d"),
-                "value": st.column_config.NumberColumn("value reached", format="%.2f"),
+                "priority": st.column_config.NumberColumn("Priority", format="%d"),
+                FULL: st.column_config.NumberColumn(FULL.capitalize(), format="%d"),
+                PARTLY: st.column_config.NumberColumn(PARTLY.capitalize(), format="%d"),
+                NONE: st.column_config.NumberColumn(NONE.capitalize(), format="%d"),
+                "value": st.column_config.NumberColumn("Value reached", format="%.1f"),
             },
         )
+        st.caption("Fully covered: at its most wanted coverage in every active period; not covered: "
+                   "at 0 in every one. " + _value_meaning(plan))
     with right:
         st.altair_chart(charts.tier_coverage(counts), width="stretch")
 
@@ -158,7 +170,8 @@ def no_plan(plan: Plan) -> bool:
     st.error(plan.message or "No plan is possible under these levers.")
     stretched = bool(st.session_state.get(RELAX_COMMITMENTS))
     if plan.diagnosis and not stretched:  # when asked for, the stretched plan lists them
-        st.markdown("**What clashes** (the smallest relaxation that makes a plan possible):")
+        st.markdown("**What clashes** (the smallest relaxation that makes a plan possible), by "
+                    "commitment:")
         st.markdown("\n".join(f"- {line}" for line in plan.diagnosis))
     return st.toggle(
         "Show the plan with the commitments stretched",
@@ -183,7 +196,7 @@ def stretched_plan(infeasible: Plan, solved: Solved) -> Plan | None:
         st.warning(
             "**Below: a plan that breaks the commitments listed here.** No plan keeps every "
             "commitment under these levers; this one stretches each limit below by the least needed "
-            "(status *relaxed*, as `optimiser solve --relax-commitments`). It is shown for "
+            "(as `optimiser solve --relax-commitments` plans it). It is shown for "
             "comparison only: the last plan that keeps every commitment, if one was made, comes "
             "back when the toggle is off."
         )
@@ -216,31 +229,36 @@ def binding_section(plan: Plan, ranges: pd.DataFrame | None = None) -> None:
     sentences = binding_sentences(plan, ranges=ranges)
     if sentences:
         st.markdown("\n".join(f"{i}. {s}" for i, s in enumerate(sentences, 1)))
-        st.caption("Shadow prices: the extra value one more unit, person allowed or round sum of "
-                   "money would buy, largest first (continuous model, on/off decisions fixed at this "
-                   "plan). Each holds while its limit stays in the range given (HiGHS ranging of that "
-                   "model, as `optimiser solve --explain` writes to the Sensitivity sheet); beyond it, "
-                   "the price changes. `--explain` also measures what 10% more adds by solving again.")
+        st.caption("Each figure is the extra value one more unit, one more person allowed or a round "
+                   "sum of money in one fund and period would buy, largest first (from the plan with its "
+                   "on/off choices fixed). Each holds while its limit stays in the range given; beyond it "
+                   "the value changes. `optimiser solve --explain` measures what 10% more adds by solving "
+                   "again. " + _value_meaning(plan))
         if ranges is None:
             why = ("its limits are the stretched ones" if plan.status is Status.RELAXED
-                   else "the ranging could not be worked out")
+                   else "the ranges could not be worked out")
             st.caption(f"How far each price holds is not shown for this plan: {why}.")
-        with st.expander("Shadow prices and their ranges, as numbers", expanded=False):
-            table(
-                binding_table(plan, ranges),
-                BINDING_TABLE,
-                column_config={
-                    "rank": st.column_config.NumberColumn("rank", format="%d"),
-                    "sentence": st.column_config.TextColumn("what binds", width="large"),
-                    "shadow_price": st.column_config.NumberColumn("value per unit", format="%.4g"),
-                    "unit": st.column_config.TextColumn("per"),
-                    "gain": st.column_config.NumberColumn("value per step", format="%.3g"),
-                    "low": st.column_config.NumberColumn("price holds from", format="localized"),
-                    "high": st.column_config.NumberColumn("price holds to", format="localized"),
-                    "limit": st.column_config.NumberColumn("limit now", format="localized"),
-                    "holds": st.column_config.TextColumn("range in words", width="large"),
-                },
-            )
+        with st.expander("The same, as numbers", expanded=False):
+            numbers = binding_table(plan, ranges)
+            periods = plan.portfolio.periods["name"].to_dict() if plan.portfolio is not None else {}
+            shown = numbers.assign(
+                constraint=numbers["constraint"].map(lambda c: CONSTRAINT_WORDS.get(str(c), str(c))),
+                period_id=numbers["period_id"].map(lambda p: periods.get(p, p)),
+            )[["rank", "sentence", "constraint", "id", "period_id", "gain", "unit", "low", "high", "limit",
+               "holds"]]
+            table(shown, BINDING_TABLE, column_config={
+                "rank": st.column_config.NumberColumn("Rank", format="%d"),
+                "sentence": st.column_config.TextColumn("What binds", width="large"),
+                "constraint": st.column_config.TextColumn("Limit"),
+                "id": st.column_config.TextColumn("ID"),
+                "period_id": st.column_config.TextColumn("Period"),
+                "gain": st.column_config.NumberColumn("Value added per step", format="%.3g"),
+                "unit": st.column_config.TextColumn("Per"),
+                "low": st.column_config.NumberColumn("Price holds from", format="localized"),
+                "high": st.column_config.NumberColumn("Price holds to", format="localized"),
+                "limit": st.column_config.NumberColumn("Limit now", format="localized"),
+                "holds": st.column_config.TextColumn("How far it holds", width="large"),
+            })
     else:
         st.info("Nothing binds: no extra person, unit of equipment or money would add value.")
     st.markdown("#### Unmet needs of under-covered missions")
@@ -248,30 +266,19 @@ def binding_section(plan: Plan, ranges: pd.DataFrame | None = None) -> None:
     if unmet.empty:
         st.success("Every mission is fully covered.")
         return
-    table(
-        unmet,
-        "unmet_table",
-        column_config={
-            "coverage": st.column_config.ProgressColumn("coverage", min_value=0.0, max_value=1.0,
-                                                        format="percent"),
-            "lacks": st.column_config.TextColumn("still lacks (per period)", width="large"),
-            "shortfall_cost": st.column_config.NumberColumn(
-                f"money to close it ({plan.levers.currency})", format="localized"),
-        },
-    )
+    unmet = unmet[["mission_id", "name", "priority", "coverage", "shortfall_cost", "lacks"]]
+    shown, config = for_planners(unmet, plan, "unmet")
+    config["name"] = st.column_config.TextColumn("Mission", width="medium")
+    config["lacks"] = st.column_config.TextColumn("Still lacks (per period, at most)", width="large")
+    table(shown, "unmet_table", column_config=config)
+    st.caption("What each mission lacks to reach its most wanted coverage, and the money that would "
+               "close it at the unit costs it pays.")
 
 
 def mission_table(plan: Plan, coverage: pd.DataFrame) -> None:
-    table(
-        coverage,
-        "mission_coverage",
-        column_config={
-            "coverage": st.column_config.ProgressColumn("coverage", min_value=0.0, max_value=1.0,
-                                                        format="percent"),
-            "lowest_coverage": st.column_config.NumberColumn("lowest period", format="percent"),
-            "cost": st.column_config.NumberColumn(f"cost ({plan.levers.currency})", format="localized"),
-        },
-    )
+    shown, config = for_planners(coverage, plan, "missions")
+    config["coverage"] = st.column_config.NumberColumn("Coverage (mean)", format="%.1f%%")
+    table(shown, "mission_coverage", column_config=config)
 
 
 TABLES: dict[str, str] = {
@@ -286,32 +293,12 @@ TABLES: dict[str, str] = {
 }
 
 
-SHARE_COLUMNS = ("coverage", "lowest_coverage")
-MONEY_COLUMNS = ("cost", "money", "amount", "used_money", "shortfall_cost", "unit_cost")
-UNIT_COLUMNS = ("needed", "units", "used", "available", "reserve", "usable", "allocated", "shortfall",
-                "personnel", "cap")
-
-
-def column_formats(frame: pd.DataFrame, currency: str) -> dict[str, object]:
-    """Percentages, money and units formatted for a planner, by column name."""
-    formats: dict[str, object] = {}
-    for column in frame.columns:
-        if column in SHARE_COLUMNS:
-            formats[column] = st.column_config.NumberColumn(column, format="percent")
-        elif column in MONEY_COLUMNS:
-            formats[column] = st.column_config.NumberColumn(f"{column} ({currency})", format="localized")
-        elif column in UNIT_COLUMNS:
-            formats[column] = st.column_config.NumberColumn(column, format="%.1f")
-        elif column == "shadow_price":
-            formats[column] = st.column_config.NumberColumn(column, format="%.4g")
-    return formats
-
-
 def tables_section(plan: Plan) -> None:
     for name, title in TABLES.items():
-        frame: pd.DataFrame = getattr(plan, name)
-        with st.expander(f"{title} ({len(frame)} rows)", expanded=name == "missions"):
-            table(frame, f"table_{name}", column_config=column_formats(frame, plan.levers.currency))
+        frame: pd.DataFrame = lacking(plan) if name == "unmet" else getattr(plan, name)
+        with st.expander(f"{title} ({len(frame):,} rows)", expanded=name == "missions"):
+            shown, config = for_planners(frame, plan, name)
+            table(shown, f"table_{name}", column_config=config)
 
 
 def downloads(plan: Plan, book: Workbook, scenario: str = "") -> None:
