@@ -177,10 +177,11 @@ def tier_coverage(counts: pd.DataFrame) -> alt.Chart:
         alt.Chart(long)
         .mark_bar()
         .encode(
-            y=alt.Y("tier:N", title=None, sort=TIERS, scale=alt.Scale(domain=TIERS)),
+            y=alt.Y("tier:N", title=None, sort=TIERS, scale=alt.Scale(domain=TIERS),
+                    axis=alt.Axis(labelOverlap=False)),
             x=alt.X("missions:Q", stack="zero", title="missions", axis=alt.Axis(format="d", tickMinStep=1)),
             color=alt.Color("covered:N", scale=_COVERED_SCALE, title=None),
             tooltip=[alt.Tooltip("tier:N", title="priority"), "covered:N", "missions:Q"],
         )
-        .properties(height=170)
+        .properties(height=alt.Step(30))
     )

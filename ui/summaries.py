@@ -181,7 +181,7 @@ def for_planners(frame: pd.DataFrame, plan: Plan, table: str = "") -> tuple[pd.D
             config[column] = st.column_config.NumberColumn(label, format="localized")
         elif kind is Kind.VALUE:
             shown[column] = numbers.round(1)
-            config[column] = st.column_config.NumberColumn(label, format="%.1f")
+            config[column] = st.column_config.NumberColumn(label, format="%,.1f")
         else:  # PER_UNIT: three significant figures, never 4.4e-07
             shown[column] = numbers.map(lambda v: float(f"{v:.3g}") if pd.notna(v) else v)
             config[column] = st.column_config.NumberColumn(label, format="%.3g")

@@ -155,7 +155,7 @@ def tier_table(plan: Plan, coverage: pd.DataFrame | None = None) -> None:
                 FULL: st.column_config.NumberColumn(FULL.capitalize(), format="%d"),
                 PARTLY: st.column_config.NumberColumn(PARTLY.capitalize(), format="%d"),
                 NONE: st.column_config.NumberColumn(NONE.capitalize(), format="%d"),
-                "value": st.column_config.NumberColumn("Value reached", format="%.1f"),
+                "value": st.column_config.NumberColumn("Value reached", format="%,.1f"),
             },
         )
         st.caption("Fully covered: at its most wanted coverage in every active period; not covered: "
