@@ -29,8 +29,10 @@ from optimiser.explore.commands import add_commands, run_compare, run_sweep
 from optimiser.problems import InvalidInput
 from optimiser.scenario_commands import add_commands as add_scenario_commands
 from optimiser.scenario_commands import add_save_options, open_store_for_save, run_scenarios, save_run
+from optimiser.schema import ITEM_LEVERS, SETTING_KEYS
 from optimiser.sensitivity import explain, explanation_text
 from optimiser.version import __version__
+from optimiser.wording import counted
 
 DESCRIPTION = """\
 Allocate people, equipment and money to a portfolio of missions.
@@ -58,8 +60,6 @@ arguments, 3 anything else (a bug or a solver failure).
 
 def levers_help() -> str:
     """Every lever ``--set`` takes, from the schema (so that the list cannot drift)."""
-    from optimiser.schema import ITEM_LEVERS, SETTING_KEYS
-
     lines = ["levers for --set KEY=VALUE (default in brackets):"]
     for key, setting in SETTING_KEYS.items():
         default = f" [{setting.default}]" if setting.default else ""
@@ -194,10 +194,8 @@ def _solve(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     portfolio = load_portfolio(args.workbook)
     print_problems(portfolio.warnings)
-    from optimiser.wording import counted, portfolio_summary
-
     print(f"{args.workbook}: no problems found; {counted(len(portfolio.warnings), 'warning')}. "
-          f"{portfolio_summary(portfolio)}.")
+          f"{portfolio.describe()}.")
     return EXIT_PLAN
 
 

@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from optimiser.portfolio import Portfolio
 
 # Names whose last word is a collective noun: one of them is "a person of ...".
 _COLLECTIVE = {
@@ -164,21 +160,19 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
-def portfolio_summary(portfolio: Portfolio) -> str:
-    """The portfolio in a planner's words: ``"150 missions in 30 zones, 12 resources,
-    6 funding sources, 4 periods (2027-Q1 to 2027-Q4), from national_portfolio.xlsx"``."""
-    periods = list(portfolio.periods["name"]) if "name" in portfolio.periods else portfolio.period_ids
+def portfolio_summary(missions: int, zones: int, resources: int, sources: int, periods: Sequence[str],
+                      path: str = "") -> str:
+    """A portfolio in a planner's words: ``"150 missions in 30 zones, 12 resources,
+    6 funding sources, 4 periods (2027-Q1 to 2027-Q4), from national_portfolio.xlsx"``
+    (``periods``: their names in order; ``path``: the file it came from)."""
     span = ""
     if len(periods) > 1:
         span = f" ({periods[0]} to {periods[-1]})"
     elif periods:
         span = f" ({periods[0]})"
-    path = portfolio.source.path
     origin = f", from {path.replace(chr(92), '/').rsplit('/', 1)[-1]}" if path else ""
-    return (f"{counted(len(portfolio.missions), 'mission')} in {counted(len(portfolio.zones), 'zone')}, "
-            f"{counted(len(portfolio.resources), 'resource')}, "
-            f"{counted(len(portfolio.sources), 'funding source')}, "
-            f"{counted(len(portfolio.periods), 'period')}{span}{origin}")
+    return (f"{counted(missions, 'mission')} in {counted(zones, 'zone')}, {counted(resources, 'resource')}, "
+            f"{counted(sources, 'funding source')}, {counted(len(periods), 'period')}{span}{origin}")
 
 
 def price_holds(constraint: str, low: float, high: float, limit: float, currency: str,

@@ -60,7 +60,7 @@ def plan_status(plan: Plan) -> str:
 
 def portfolio_caption(portfolio: Portfolio) -> str:
     """``"150 missions in 30 zones, 16 resources, 5 funding sources, 4 periods (...)"``."""
-    return wording.portfolio_summary(portfolio)
+    return portfolio.describe()
 
 
 # --------------------------------------------------------------------------- tables for planners
