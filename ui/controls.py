@@ -169,7 +169,7 @@ def lever_panel(portfolio: Portfolio, on_reset: Any) -> None:
     st.toggle("Diminishing returns", key=DIMINISHING,
               help="The first half of a mission's coverage is worth twice the second half.")
     st.toggle("Whole units (integer plan)", key=INTEGER,
-              help="Off: a relaxed plan with fractional units, solved much faster.")
+              help="Off: a plan with fractional units, solved much faster.")
 
     with st.expander("Priority weights"):
         st.caption("Worth of one unit of value in each tier (used in weighted mode).")
