@@ -171,26 +171,19 @@ def _wait_for_idle(page: object, timeout_s: float = PLAN_TIMEOUT_MS / 1000) -> N
     raise AssertionError("the page was still running after the timeout")
 
 
-
 SNAKE_CASE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 REPR = re.compile(r"\b(?:Portfolio|Plan|Levers|DataFrame)\(")
 
 
 def test_every_tab_reads_as_a_planner_would_and_agrees_with_the_report(page_url: str, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
     from playwright.sync_api import expect, sync_playwright
 
-    from optimiser import load_portfolio, optimise
-    from optimiser.report import report_workbook
-
-    sample = load_portfolio(ROOT / "sample_budgets" / SAMPLE_NAME)
-    report = report_workbook(optimise(sample))
-    summary = report["Summary"]
-    tiers = {row[0]: row[1:5] for row in summary.iter_rows(values_only=True)
-             if isinstance(row[0], str) and row[0].startswith("Priority ")}
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 2400})
+            context = browser.new_context(accept_downloads=True, viewport={"width": 1500, "height": 2400})
+            page = context.new_page()
             page.goto(page_url, timeout=PLAN_TIMEOUT_MS)
             expect(page.locator(".st-key-metric_money [data-testid='stMetricValue']")).to_be_visible(
                 timeout=PLAN_TIMEOUT_MS)
@@ -210,20 +203,27 @@ def test_every_tab_reads_as_a_planner_would_and_agrees_with_the_report(page_url:
                 snake = [h for h in headers if SNAKE_CASE.search(h)]
                 assert not snake, (name, snake)
                 assert "Portfolio(" not in text and "1 periods" not in text, name
-            # the tier table on the page holds the report's counts (one definition, SPEC 5)
+            # the tier table on the page holds the counts of the report of the plan on screen
+            # (one definition, SPEC 5)
             tabs.nth(0).click()
             _wait_for_idle(page)
+            with page.expect_download(timeout=PLAN_TIMEOUT_MS) as download_info:
+                page.locator(".st-key-download_report button").click()
+            saved = tmp_path / "report.xlsx"
+            download_info.value.save_as(saved)
+            summary = load_workbook(saved)["Summary"]
+            tiers = {row[0]: row[1:5] for row in summary.iter_rows(values_only=True)
+                     if isinstance(row[0], str) and row[0].startswith("Priority ")}
             rows = page.locator(".st-key-tier_table [role='row']")
             shown = {}
             for index in range(1, rows.count()):  # row 0 is the header
                 cells = [c.strip() for c in rows.nth(index).locator("[role='gridcell']").all_inner_texts()]
                 shown[f"Priority {cells[0]}"] = tuple(int(c.replace(",", "")) for c in cells[1:4])
             assert shown == {tier: (t[1], t[2], t[3]) for tier, t in tiers.items()}
-            # and its value (money is not compared: the search for the least money is cut by
-            # time, so two runs may spend a little differently for the same value)
+            # and its value and money, as the page's headline gives them
             caption = page.locator("[data-testid='stMain']").inner_text()
-            value = next(row[1] for row in summary.iter_rows(max_col=2, values_only=True)
-                         if row[0] == "Value")
-            assert f"value {value:,.1f} of" in caption
+            figures = {row[0]: row[1] for row in summary.iter_rows(max_col=2, values_only=True)}
+            assert f"value {figures['Value']:,.1f} of" in caption
+            assert f"spends USD {figures['Money spent (USD)']:,.0f} of" in caption
         finally:
             browser.close()
