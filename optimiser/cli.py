@@ -8,6 +8,7 @@ solver failure), with a one-line reason.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -27,11 +28,13 @@ from optimiser.commandline import (
 from optimiser.diagnose import relax_commitments
 from optimiser.explore.commands import add_commands, run_compare, run_sweep
 from optimiser.problems import InvalidInput
+from optimiser.scenario import lever_warnings
 from optimiser.scenario_commands import add_commands as add_scenario_commands
 from optimiser.scenario_commands import add_save_options, open_store_for_save, run_scenarios, save_run
 from optimiser.schema import ITEM_LEVERS, SETTING_KEYS
 from optimiser.sensitivity import explain, explanation_text
 from optimiser.version import __version__
+from optimiser.why import why, why_text
 from optimiser.wording import counted
 
 DESCRIPTION = """\
@@ -48,6 +51,7 @@ examples:
   optimiser validate my_portfolio.xlsx
   optimiser solve my_portfolio.xlsx --out plan.xlsx --json plan.json
   optimiser solve my_portfolio.xlsx --set budget_scale=0.9 --set integer=no
+  optimiser why my_portfolio.xlsx MON-LBY-BEN-2 --json why.json
   optimiser sweep my_portfolio.xlsx --vary budget_scale=0.5:1.5:21 --out curve.xlsx
   optimiser compare baseline.json cut.json --out changes.xlsx
   optimiser solve my_portfolio.xlsx --set budget_scale=0.8 --save "cut 20%"
@@ -129,6 +133,22 @@ def build_parser() -> argparse.ArgumentParser:
         "sheet and drop-down lists.",
     )
     template.add_argument("out", type=Path, metavar="OUT.xlsx", help="where to write the template")
+    explain_one = commands.add_parser(
+        "why",
+        help="why is this mission short? (what holds it back, who takes what it needs, what it costs)",
+        description="Explain one mission's coverage in the plan (SPEC 4.1): what it lacks and in which "
+        "periods, the limits its requirements meet and what one more unit of each is worth, the missions "
+        "using what it needs, the value given up by funding it fully (the plan made again with it at its "
+        "max_coverage) and the weight or priority at which it would be fully covered (found by solving "
+        "again).",
+    )
+    explain_one.add_argument("workbook", type=Path, help="the portfolio workbook or CSV folder")
+    explain_one.add_argument("mission", help="a Missions mission_id")
+    explain_one.add_argument("--json", type=Path, metavar="WHY.json", help="write the answer as JSON here")
+    explain_one.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="change a scenario lever for this run (repeatable), as for solve",
+    )
     add_commands(commands)  # sweep, compare
     add_scenario_commands(commands)  # scenarios list|show|compare|delete
     return parser
@@ -146,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "solve": _solve,
             "validate": _validate,
             "template": _template,
+            "why": _why,
             "sweep": run_sweep,
             "compare": run_compare,
             "scenarios": run_scenarios,
@@ -171,7 +192,7 @@ def _solve(args: argparse.Namespace) -> int:
     store = open_store_for_save(args)  # a bad --store fails before the solve
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
-    print_problems(portfolio.warnings)
+    print_problems([*portfolio.warnings, *lever_warnings(portfolio, levers)])
     plan = relax_commitments(portfolio, levers) if args.relax_commitments else optimise(portfolio, levers)
     if args.explain and plan.has_plan:
         plan = explain(portfolio, levers, plan=plan)
@@ -189,6 +210,19 @@ def _solve(args: argparse.Namespace) -> int:
         print(save_run(store, args, plan, portfolio))
     kept = plan.has_plan and plan.status is not Status.RELAXED
     return EXIT_PLAN if kept else EXIT_NO_PLAN
+
+
+def _why(args: argparse.Namespace) -> int:
+    settings = parse_sets(args.set)
+    portfolio = load_portfolio(args.workbook)
+    levers = portfolio.levers.with_settings(settings, origin="--set")
+    print_problems([*portfolio.warnings, *lever_warnings(portfolio, levers)])
+    answer = why(portfolio, args.mission, levers)
+    print(why_text(answer))
+    if args.json:
+        args.json.write_text(json.dumps(answer.as_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"JSON answer written to {args.json}")
+    return EXIT_PLAN if answer.coverage else EXIT_NO_PLAN
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -33,7 +33,9 @@ class Levers:
 
     The per-item levers are mappings from an id to a value: ``source_scale``
     (funding source -> multiplier), ``zone_cap`` (zone -> personnel cap, ``None``
-    for no cap), ``must_fund`` (mission -> bool), ``priority`` (mission -> 1..5).
+    for no cap), ``must_fund`` (mission -> bool), ``priority`` (mission -> 1..5),
+    ``min_coverage`` and ``max_coverage`` (mission -> 0..1, replacing its column) and
+    ``cancel`` (mission -> bool; yes: coverage 0 in every period, must-fund or not).
     """
 
     currency: str = "USD"
@@ -54,6 +56,9 @@ class Levers:
     zone_cap: Mapping[str, float | None] = field(default_factory=dict)
     must_fund: Mapping[str, bool] = field(default_factory=dict)
     priority: Mapping[str, int] = field(default_factory=dict)
+    min_coverage: Mapping[str, float] = field(default_factory=dict)
+    max_coverage: Mapping[str, float] = field(default_factory=dict)
+    cancel: Mapping[str, bool] = field(default_factory=dict)
 
     def tier_weight(self, priority: int) -> float:
         return self.priority_weights[priority - 1]
@@ -102,6 +107,11 @@ class Levers:
             out[f"must_fund.{key}"] = "yes" if flag else "no"
         for key, tier in sorted(self.priority.items()):
             out[f"priority.{key}"] = str(tier)
+        for name in ("min_coverage", "max_coverage"):
+            for key, share in sorted(getattr(self, name).items()):
+                out[f"{name}.{key}"] = _fmt(share)
+        for key, flag in sorted(self.cancel.items()):
+            out[f"cancel.{key}"] = "yes" if flag else "no"
         return out
 
 
@@ -236,8 +246,12 @@ def _parse_item(prefix: str, value: object) -> object:
         if number < 0:
             raise ValueError("must not be negative")
         return number
-    if prefix == "must_fund":
+    if prefix in ("must_fund", "cancel"):
         return parse_bool(value)
+    if prefix in ("min_coverage", "max_coverage"):
+        if is_blank(value):
+            raise ValueError("is blank; give a share from 0 to 1, e.g. 0.5 or 50%")
+        return parse_share(value)
     tier = parse_integer(value)
     if not 1 <= tier <= 5:
         raise ValueError("is not a priority from 1 to 5")

@@ -24,7 +24,8 @@ class Scenario:
     Attributes
     ----------
     portfolio : the portfolio with per-item levers applied (must_fund, priority,
-        zone caps).
+        min_coverage, max_coverage, cancel, zone caps); its ``warnings`` also hold
+        those the levers give rise to (:func:`lever_warnings`).
     levers : the levers applied.
     capacity : one row per (resource, period): ``resource_id``, ``period_id``,
         ``kind``, ``available`` (scaled; NaN: unlimited), ``reserve`` (units held
@@ -53,23 +54,25 @@ def apply_levers(portfolio: Portfolio, levers: Levers | None = None) -> Scenario
     levers : the levers; ``None`` means the workbook's own Settings
         (``portfolio.levers``).
 
+    A cancelled mission (``cancel.<mission>``, or ``max_coverage.<mission>`` 0) gets
+    coverage 0 in every period: its max_coverage and min_coverage become 0, must-fund or
+    not.
+
     Raises
     ------
     InvalidInput
-        when a per-item lever names a source, zone or mission that does not exist.
+        when a per-item lever names a source, zone or mission that does not exist, or
+        leaves a mission's min_coverage above its max_coverage.
     """
     levers = portfolio.levers if levers is None else levers
     _check_item_ids(portfolio, levers)
 
-    missions = portfolio.missions.copy()
-    for mission_id, flag in levers.must_fund.items():
-        missions.loc[mission_id, "must_fund"] = bool(flag)
-    for mission_id, tier in levers.priority.items():
-        missions.loc[mission_id, "priority"] = int(tier)
+    missions = mission_levers(portfolio.missions, levers)
     zones = portfolio.zones.copy()
     for zone_id, cap in levers.zone_cap.items():
         zones.loc[zone_id, "personnel_cap"] = float("nan") if cap is None else float(cap)
-    edited = dataclasses.replace(portfolio, missions=missions, zones=zones, levers=levers)
+    warnings = (*portfolio.warnings, *_new_warnings(portfolio, levers, missions))
+    edited = dataclasses.replace(portfolio, missions=missions, zones=zones, levers=levers, warnings=warnings)
 
     return Scenario(
         portfolio=edited,
@@ -80,12 +83,89 @@ def apply_levers(portfolio: Portfolio, levers: Levers | None = None) -> Scenario
     )
 
 
+def mission_levers(missions: pd.DataFrame, levers: Levers) -> pd.DataFrame:
+    """The Missions table with the per-mission levers applied (must_fund, priority,
+    min_coverage, max_coverage, then cancel: coverage 0 in every period).
+
+    Raises
+    ------
+    InvalidInput
+        naming each mission whose min_coverage the levers leave above its max_coverage.
+    """
+    missions = missions.copy()
+    for mission_id, flag in levers.must_fund.items():
+        missions.loc[mission_id, "must_fund"] = bool(flag)
+    for mission_id, tier in levers.priority.items():
+        missions.loc[mission_id, "priority"] = int(tier)
+    for column in ("min_coverage", "max_coverage"):
+        for mission_id, share in getattr(levers, column).items():
+            missions.loc[mission_id, column] = float(share)
+    stopped = {m for m, flag in levers.cancel.items() if flag}
+    stopped |= {m for m, share in levers.max_coverage.items() if float(share) <= 0}  # max 0: as cancel
+    touched = (set(levers.min_coverage) | set(levers.max_coverage)) - stopped
+    problems = [
+        Problem(
+            Severity.ERROR,
+            "levers",
+            f"min_coverage.{m}: {missions.at[m, 'min_coverage']:.0%} is above max_coverage "
+            f"{missions.at[m, 'max_coverage']:.0%} of mission {m}; the floor cannot exceed the ceiling "
+            f"(max_coverage.{m}=0 or cancel.{m}=yes stops it)",
+            value=m,
+        )
+        for m in sorted(touched)
+        if m in missions.index
+        and float(missions.at[m, "min_coverage"]) > float(missions.at[m, "max_coverage"]) + 1e-12
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    for mission_id in sorted(stopped):
+        missions.loc[mission_id, ["min_coverage", "max_coverage"]] = 0.0
+    return missions
+
+
+def lever_warnings(portfolio: Portfolio, levers: Levers) -> list[Problem]:
+    """The warnings that these levers give rise to and the workbook alone does not: a
+    mission made must-fund (or given a floor of 0) whose min_coverage is 0, which is
+    guaranteed nothing (SPEC 2, Settings)."""
+    _check_item_ids(portfolio, levers)
+    return _new_warnings(portfolio, levers, mission_levers(portfolio.missions, levers))
+
+
+def _new_warnings(portfolio: Portfolio, levers: Levers, missions: pd.DataFrame) -> list[Problem]:
+    before = portfolio.missions
+    cancelled = {m for m, flag in levers.cancel.items() if flag}
+    cancelled |= {m for m, share in levers.max_coverage.items() if float(share) <= 0}
+    warnings = []
+    for mission_id in sorted(set(levers.must_fund) | set(levers.min_coverage) | set(levers.max_coverage)):
+        if mission_id in cancelled or not bool(missions.at[mission_id, "must_fund"]):
+            continue
+        if float(missions.at[mission_id, "min_coverage"]) > 0:
+            continue
+        if bool(before.at[mission_id, "must_fund"]) and float(before.at[mission_id, "min_coverage"]) <= 0:
+            continue  # the workbook's own: validation already warned
+        lever = "must_fund" if mission_id in levers.must_fund else "min_coverage"
+        why = f"must_fund.{mission_id}=yes" if lever == "must_fund" else f"min_coverage.{mission_id}=0"
+        warnings.append(
+            Problem(
+                Severity.WARNING,
+                "levers",
+                f"{why}: must-fund mission {mission_id} has min_coverage 0, so it is guaranteed "
+                f"nothing; also set min_coverage.{mission_id} (e.g. 1 or 0.5)",
+                value=mission_id,
+            )
+        )
+    return warnings
+
+
 def _check_item_ids(portfolio: Portfolio, levers: Levers) -> None:
     known = {
         "source_scale": (levers.source_scale, portfolio.sources.index, "funding source"),
         "zone_cap": (levers.zone_cap, portfolio.zones.index, "zone"),
         "must_fund": (levers.must_fund, portfolio.missions.index, "mission"),
         "priority": (levers.priority, portfolio.missions.index, "mission"),
+        "min_coverage": (levers.min_coverage, portfolio.missions.index, "mission"),
+        "max_coverage": (levers.max_coverage, portfolio.missions.index, "mission"),
+        "cancel": (levers.cancel, portfolio.missions.index, "mission"),
     }
     problems = [
         Problem(Severity.ERROR, "levers", f"{prefix}.{item}: '{item}' is not a {what}", value=item)

@@ -359,6 +359,9 @@ ITEM_LEVERS: dict[str, str] = {
     "zone_cap": "Replaces one zone's personnel_cap, e.g. zone_cap.Z01=400 (blank: no cap).",
     "must_fund": "Replaces one mission's must_fund, e.g. must_fund.M07=yes.",
     "priority": "Replaces one mission's priority, e.g. priority.M07=2.",
+    "min_coverage": "Replaces one mission's min_coverage, e.g. min_coverage.M07=0.5.",
+    "max_coverage": "Replaces one mission's max_coverage, e.g. max_coverage.M07=0.8 (0: none).",
+    "cancel": "yes: the mission gets coverage 0 in every period, must-fund or not, e.g. cancel.M07=yes.",
 }
 
 

@@ -49,7 +49,7 @@ from optimiser.values import parse_number
 
 NUMERIC_KEYS = frozenset({"budget_scale", "personnel_scale", "equipment_scale", "reserve_share",
                           "time_limit_s", "mip_gap"})
-NUMERIC_ITEMS = frozenset({"source_scale", "zone_cap", "priority"})
+NUMERIC_ITEMS = frozenset({"source_scale", "zone_cap", "priority", "min_coverage", "max_coverage"})
 TOLERANCE = 1e-6  # coverage changes smaller than this are noise
 DROPPED, REDUCED = "dropped out", "reduced"
 PLANNED = ("optimal", "feasible")  # statuses with a plan

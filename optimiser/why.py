@@ -1,0 +1,1024 @@
+"""Why is this mission short? (SPEC 4.1), in the planner's words and with numbers.
+
+:func:`why` answers, for one mission below its max_coverage in some period:
+
+- ``lacks``: what it lacks and in which periods, measured up to its max_coverage;
+- ``held_back_by``: the limits its requirements meet there (a resource used up, a fund
+  spent, a zone cap, an on/off minimum, a policy, max_change), each with what one more
+  unit of it is worth (the plan's shadow prices: the continuous model with the on/off
+  decisions fixed, SPEC 3);
+- ``competitors``: the missions using that resource or money there, with their value
+  per unit of it against this mission's;
+- ``value_given_up`` and ``losers``: the plan made again with this mission at its
+  max_coverage in every period (``must_fund`` and ``min_coverage`` levers): the value
+  given up and the missions that lose coverage;
+- ``weight_needed`` and ``priority_needed``: how far its weight would have to rise (or
+  to which priority it would have to move) for it to be fully covered, found by solving
+  again (see :func:`weight_search`), with the precision stated.
+
+For a plan in whole units the last four come from solving again, never from the
+continuous model alone. The module sits above solving and uses only public functions
+(:func:`optimiser.solve.solve`, :func:`optimiser.scenario.apply_levers`, the plan's
+tables).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimiser import wording
+from optimiser.diagnose import explain_infeasible
+from optimiser.levers import Levers, PriorityMode
+from optimiser.model import HALF, build_model, in_scope
+from optimiser.plan import Plan
+from optimiser.portfolio import Portfolio
+from optimiser.prices import money_step, texts_of, typical_amount
+from optimiser.problems import InvalidInput, Problem, Severity
+from optimiser.scenario import Scenario, apply_levers
+from optimiser.solve import solve
+
+log = logging.getLogger(__name__)
+
+PRECISION = 0.01  # the weight needed is found within 1% (relative)
+COVERED = 1e-6  # coverage within this of max_coverage counts as reached
+MAX_ROUNDS = 8  # weight search: re-solves at most
+TOP_COMPETITORS = 6  # missions named per limit
+
+
+@dataclass(frozen=True)
+class Why:
+    """The answer to "why is this mission short?" (SPEC 4.1).
+
+    Attributes
+    ----------
+    mission_id, name, priority, weight : the mission as planned (levers applied).
+    covered : "fully", "partly" or "not" (against max_coverage, SPEC 5).
+    coverage : period -> coverage in the plan.
+    max_coverage : its ceiling.
+    lacks : one dict per short period: ``period_id``, ``coverage``, ``max_coverage``,
+        ``missing`` (list of ``resource_id``, ``name``, ``unit``, ``needed`` at
+        max_coverage, ``allocated``, ``shortfall``), ``shortfall_cost`` (money).
+    held_back_by : one dict per limit met: ``kind`` ("resource", "budget", "zone_cap",
+        "on_off", "policy", "max_change", "whole_units"), ``id``, ``period_id``,
+        ``limit``, ``used``, ``unit``, ``value_per_unit`` (what one more unit is worth,
+        NaN when no price applies), ``this_value_per_unit`` (what this mission would make
+        of one more unit), ``sentence``.
+    competitors : one dict per (limit, mission) using it: ``limit`` ("resource:R",
+        "budget:S", "zone_cap:Z"), ``period_id``, ``mission_id``, ``name``,
+        ``priority``, ``must_fund``, ``uses`` (units or money), ``unit``,
+        ``value_per_unit``, ``this_value_per_unit``.
+    value_given_up : value lost by planning again with this mission at max_coverage in
+        every active period (None: no such plan); ``value_given_up_range`` its bounds
+        from the searches' gaps.
+    losers : missions losing value in that plan: ``mission_id``, ``name``,
+        ``priority``, ``coverage_before``, ``coverage_after`` (mean over periods),
+        ``value_lost``.
+    weight_needed : the weight at which it is fully covered (found by re-solving;
+        fully covered at this weight, not below ``weight_needed_low``); None when no
+        weight is enough. ``precision``: relative width of that bracket.
+    priority_needed : the lowest-numbered move up (nearest tier) at which it is fully
+        covered with its weight unchanged; None when no tier is enough.
+    notes : further sentences (no plan, infeasible forcing, ...).
+    seconds : time taken.
+    """
+
+    mission_id: str
+    name: str
+    priority: int
+    weight: float
+    covered: str
+    coverage: dict[str, float]
+    max_coverage: float
+    lacks: list[dict[str, Any]] = field(default_factory=list)
+    held_back_by: list[dict[str, Any]] = field(default_factory=list)
+    competitors: list[dict[str, Any]] = field(default_factory=list)
+    value_given_up: float | None = None
+    value_given_up_range: tuple[float, float] | None = None
+    losers: list[dict[str, Any]] = field(default_factory=list)
+    weight_needed: float | None = None
+    weight_needed_low: float | None = None
+    precision: float = PRECISION
+    priority_needed: int | None = None
+    notes: list[str] = field(default_factory=list)
+    currency: str = "USD"
+    money_step: float = 1e6  # the round sum money is spoken of per
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The answer as JSON-ready fields (NaN as None)."""
+        return _clean(dataclasses.asdict(self))
+
+    def __repr__(self) -> str:
+        return (
+            f"Why({self.mission_id}: {self.covered} covered, {len(self.lacks)} short period(s), "
+            f"{len(self.held_back_by)} limit(s), value given up {self.value_given_up}, "
+            f"weight needed {self.weight_needed})"
+        )
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, float | np.floating):
+        return None if not math.isfinite(float(obj)) else float(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+# -- the answer -------------------------------------------------------------------------------
+
+
+def why(
+    portfolio: Portfolio,
+    mission_id: str,
+    levers: Levers | None = None,
+    *,
+    plan: Plan | None = None,
+    search: bool = True,
+) -> Why:
+    """Why is ``mission_id`` short in the plan of these levers? (SPEC 4.1)
+
+    Parameters
+    ----------
+    portfolio : the validated portfolio.
+    mission_id : a Missions.mission_id.
+    levers : the scenario (``None``: the workbook's Settings).
+    plan : the plan of this scenario if already solved (saves one solve).
+    search : False: only what the plan's tables say (lacks, limits, competitors), no
+        re-solves (the report's Unmet column).
+
+    Raises
+    ------
+    InvalidInput
+        when the mission is not in the portfolio.
+    """
+    started = time.perf_counter()
+    levers = portfolio.levers if levers is None else levers
+    if mission_id not in portfolio.missions.index:
+        known = wording.listing([str(m) for m in portfolio.missions.index], most=8)
+        raise InvalidInput(
+            [
+                Problem(
+                    Severity.ERROR,
+                    "why",
+                    f"'{mission_id}' is not a mission; known: {known}",
+                    value=mission_id,
+                )
+            ]
+        )
+    scenario = apply_levers(portfolio, levers)
+    if plan is None:
+        plan = solve(scenario)
+    mission = scenario.portfolio.missions.loc[mission_id]
+    base: dict[str, Any] = dict(
+        mission_id=str(mission_id),
+        name=str(mission["name"]),
+        priority=int(mission["priority"]),
+        weight=float(mission["weight"]),
+        max_coverage=float(mission["max_coverage"]),
+        currency=levers.currency,
+    )
+    if not plan.has_plan:
+        notes = [
+            "No plan keeps every commitment, so no mission's coverage can be explained yet.",
+            *explain_infeasible(plan, scenario).diagnosis,
+        ]
+        return Why(**base, covered="not", coverage={}, notes=notes, seconds=time.perf_counter() - started)
+    rows = plan.missions[plan.missions["mission_id"] == mission_id]
+    coverage = {str(p): float(c) for p, c in zip(rows["period_id"], rows["coverage"], strict=True)}
+    max_cov = float(mission["max_coverage"])
+    covered = _covered(coverage, max_cov)
+    if not coverage:
+        return Why(
+            **base,
+            covered="not",
+            coverage={},
+            notes=["It has no active period."],
+            seconds=time.perf_counter() - started,
+        )
+    if covered == "fully":
+        note = (
+            "It is cancelled (coverage 0 in every period)."
+            if max_cov <= 0
+            else f"It is fully covered: {wording.percent(max_cov)} (its max_coverage) in every period."
+        )
+        return Why(
+            **base, covered=covered, coverage=coverage, notes=[note], seconds=time.perf_counter() - started
+        )
+
+    reading = _Reading(scenario, plan, mission_id)
+    answer = Why(
+        **base,
+        covered=covered,
+        coverage=coverage,
+        money_step=reading.step,
+        lacks=reading.lacks(),
+        held_back_by=reading.limits(),
+        competitors=reading.competitors(),
+    )
+    if search:
+        answer = _resolve(answer, portfolio, levers, plan, scenario)
+    return dataclasses.replace(answer, seconds=time.perf_counter() - started)
+
+
+def _covered(coverage: dict[str, float], max_cov: float) -> str:
+    values = list(coverage.values())
+    if all(c >= max_cov - COVERED for c in values):
+        return "fully"
+    if all(c <= COVERED for c in values):
+        return "not"
+    return "partly"
+
+
+def is_fully_covered(plan: Plan, mission_id: str, max_coverage: float) -> bool:
+    """Whether a plan covers the mission at its max_coverage in every active period."""
+    if not plan.has_plan:
+        return False
+    rows = plan.missions[plan.missions["mission_id"] == mission_id]
+    return bool(len(rows)) and bool((rows["coverage"].astype(float) >= max_coverage - COVERED).all())
+
+
+def _slope_up(c: float, diminishing: bool) -> float:
+    """Value per unit of coverage gained above c (g's right derivative)."""
+    if not diminishing:
+        return 1.0
+    return 4.0 / 3.0 if c < HALF - 1e-9 else 2.0 / 3.0
+
+
+def _slope_down(c: float, diminishing: bool) -> float:
+    """Value per unit of coverage given up below c (g's left derivative)."""
+    if not diminishing:
+        return 1.0
+    return 4.0 / 3.0 if c <= HALF + 1e-9 else 2.0 / 3.0
+
+
+class _Reading:
+    """What the plan's tables say about one mission: its lacks, the limits it meets and
+    who else uses them."""
+
+    def __init__(self, scenario: Scenario, plan: Plan, mission_id: str):
+        self.scenario, self.plan, self.mission_id = scenario, plan, mission_id
+        self.portfolio = scenario.portfolio
+        self.levers = scenario.levers
+        self.model = build_model(scenario, name="why")  # eligibility, worth, needs: no solve
+        cells = self.model.cells
+        self.cells = cells.set_index(["mission_id", "period_id"])
+        self.needs = self.model.needs
+        self.mission = self.portfolio.missions.loc[mission_id]
+        self.max_cov = float(self.mission["max_coverage"])
+        self.diminishing = bool(self.levers.diminishing_returns)
+        self.coverage = plan.missions.set_index(["mission_id", "period_id"])["coverage"].astype(float)
+        mine = plan.missions[plan.missions["mission_id"] == mission_id]
+        self.short = [
+            str(p)
+            for p, c in zip(mine["period_id"], mine["coverage"], strict=True)
+            if float(c) < self.max_cov - COVERED
+        ]
+        self.step = money_step(typical_amount(plan.budgets))
+        self.currency = self.levers.currency
+        self.period_name = {str(k): str(v) for k, v in self.portfolio.periods["name"].items()}
+        self.resource_name = texts_of(self.portfolio.resources, "name")
+        self.resource_unit = texts_of(self.portfolio.resources, "unit")
+        self.source_name = texts_of(self.portfolio.sources, "name")
+        self.mission_name = texts_of(self.portfolio.missions, "name")
+        self.found: list[dict[str, Any]] = []
+        needs = self.needs
+        cost = (
+            (needs["quantity"] * needs["unit_cost"]).groupby([needs["mission_id"], needs["period_id"]]).sum()
+        )
+        running = cells.set_index(["mission_id", "period_id"])["running_cost"].astype(float)
+        self.cost_per_coverage = running.add(cost, fill_value=0.0).to_dict()
+
+    # -- per-unit worth ------------------------------------------------------------------
+
+    def worth(self, mission_id: str, period_id: str) -> float:
+        return float(self.cells.at[(mission_id, period_id), "worth"])
+
+    def cov(self, mission_id: str, period_id: str) -> float:
+        return float(self.coverage.get((mission_id, period_id), 0.0))
+
+    def quantity(self, mission_id: str, resource_id: str, period_id: str) -> float:
+        rows = self.needs[
+            (self.needs["mission_id"] == mission_id)
+            & (self.needs["period_id"] == period_id)
+            & (self.needs["resource_id"] == resource_id)
+        ]
+        return float(rows["quantity"].sum())
+
+    def full_cost(self, mission_id: str, period_id: str) -> float:
+        """Money per unit of coverage: its units at full coverage plus running cost."""
+        return float(self.cost_per_coverage.get((mission_id, period_id), 0.0))
+
+    def per_unit(self, mission_id: str, period_id: str, per: float, giving: bool) -> float:
+        """Value one unit of something makes in a mission that needs ``per`` of it per
+        unit of coverage (gaining: this mission; giving: a competitor giving way)."""
+        if per <= 0:
+            return math.nan
+        c = self.cov(mission_id, period_id)
+        slope = _slope_down(c, self.diminishing) if giving else _slope_up(c, self.diminishing)
+        return self.worth(mission_id, period_id) * slope / per
+
+    def name_of(self, mission_id: str) -> str:
+        name = self.mission_name.get(mission_id, mission_id)
+        return mission_id if name == mission_id else f"{mission_id} ({name})"
+
+    # -- lacks ---------------------------------------------------------------------------
+
+    def lacks(self) -> list[dict[str, Any]]:
+        allocation = self.plan.allocation
+        mine = allocation[allocation["mission_id"] == self.mission_id]
+        integer = self.portfolio.resources["integer"].astype(bool) & bool(self.levers.integer)
+        out = []
+        for period in self.short:
+            rows = mine[mine["period_id"] == period]
+            missing, cost = [], 0.0
+            for r in rows.itertuples(index=False):
+                needed = float(r.needed) * self.max_cov
+                if integer.get(r.resource_id, False):
+                    needed = math.ceil(needed - 1e-6)
+                short = needed - float(r.units)
+                if short > 1e-6:
+                    missing.append(
+                        dict(
+                            resource_id=str(r.resource_id),
+                            name=self.resource_name[str(r.resource_id)],
+                            unit=self.resource_unit[str(r.resource_id)],
+                            needed=needed,
+                            allocated=float(r.units),
+                            shortfall=short,
+                        )
+                    )
+                    cost += short * float(r.unit_cost)
+            c = self.cov(self.mission_id, period)
+            cost += float(self.cells.at[(self.mission_id, period), "running_cost"]) * (self.max_cov - c)
+            out.append(
+                dict(
+                    period_id=period,
+                    coverage=c,
+                    max_coverage=self.max_cov,
+                    missing=missing,
+                    shortfall_cost=cost,
+                )
+            )
+        return out
+
+    # -- limits --------------------------------------------------------------------------
+
+    def limits(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for period in self.short:
+            before = len(found)
+            found += self._resources(period)
+            found += self._zone(period)
+            found += self._funds(period)
+            found += self._on_off(period)
+            found += self._max_change(period)
+            if len(found) == before and bool(self.levers.integer):
+                found.append(self._whole_units(period))
+        found += self._policies()
+        self.found = found
+        return found
+
+    def _where(self, period: str) -> str:
+        return self.period_name.get(period, period)
+
+    def _resources(self, period: str) -> list[dict[str, Any]]:
+        table = self.plan.resources.set_index(["resource_id", "period_id"])
+        rows = self.needs[
+            (self.needs["mission_id"] == self.mission_id)
+            & (self.needs["period_id"] == period)
+            & (self.needs["quantity"] > 0)
+        ]
+        out = []
+        for resource_id, q in zip(rows["resource_id"], rows["quantity"], strict=True):
+            if (resource_id, period) not in table.index:
+                continue
+            r = table.loc[(resource_id, period)]
+            usable, used, price = float(r["usable"]), float(r["used"]), float(r["shadow_price"])
+            if not math.isfinite(usable):
+                continue
+            whole = bool(self.portfolio.resources.at[resource_id, "integer"]) and bool(self.levers.integer)
+            room = math.floor(usable + 1e-6) if whole else usable
+            if not (price > 1e-9 or used >= room - (0.5 if whole else 1e-6)):
+                continue
+            name, unit = self.resource_name[resource_id], self.resource_unit[resource_id]
+            mine = self.per_unit(self.mission_id, period, float(q), giving=False)
+            sentence = (
+                f"{name} in {self._where(period)} are used up ({wording.number(used)} of "
+                f"{wording.number(usable)} usable after the reserve): one more "
+                f"{wording.singular(name, unit)} "
+                f"is worth {wording.value(price)} value to the plan; to this mission "
+                f"{wording.value(mine)}"
+            )
+            out.append(
+                dict(
+                    kind="resource",
+                    id=str(resource_id),
+                    period_id=period,
+                    limit=usable,
+                    used=used,
+                    unit=unit,
+                    value_per_unit=price,
+                    this_value_per_unit=mine,
+                    sentence=sentence,
+                )
+            )
+        return out
+
+    def _zone(self, period: str) -> list[dict[str, Any]]:
+        zone = str(self.mission["zone_id"])
+        zones = self.plan.zones.set_index(["zone_id", "period_id"])
+        if (zone, period) not in zones.index:
+            return []
+        z = zones.loc[(zone, period)]
+        cap, people, price = float(z["cap"]), float(z["personnel"]), float(z["shadow_price"])
+        rows = self.needs[
+            (self.needs["mission_id"] == self.mission_id)
+            & (self.needs["period_id"] == period)
+            & (self.needs["kind"] == "personnel")
+        ]
+        per = float(rows["quantity"].sum())
+        if not math.isfinite(cap) or per <= 0 or not (price > 1e-9 or people >= cap - 1e-6):
+            return []
+        mine = self.per_unit(self.mission_id, period, per, giving=False)
+        zone_name = str(self.portfolio.zones.at[zone, "name"])
+        sentence = (
+            f"The personnel cap of {zone_name} in {self._where(period)} is reached ({wording.number(people)} "
+            f"of {wording.number(cap)} people): one more person allowed is worth "
+            f"{wording.value(price)} value; "
+            f"to this mission {wording.value(mine)}"
+        )
+        return [
+            dict(
+                kind="zone_cap",
+                id=zone,
+                period_id=period,
+                limit=cap,
+                used=people,
+                unit="person",
+                value_per_unit=price,
+                this_value_per_unit=mine,
+                sentence=sentence,
+            )
+        ]
+
+    def _eligible(self, period: str) -> list[str]:
+        flows = self.model.flows
+        chosen = flows[(flows["mission_id"] == self.mission_id) & (flows["period_id"] == period)]
+        return [str(s) for s in chosen["source_id"].drop_duplicates()]
+
+    def _funds(self, period: str) -> list[dict[str, Any]]:
+        eligible = self._eligible(period)
+        cost = self.full_cost(self.mission_id, period)
+        if cost <= 0:
+            return []
+        if not eligible:
+            return [
+                dict(
+                    kind="budget",
+                    id="",
+                    period_id=period,
+                    limit=0.0,
+                    used=0.0,
+                    unit=self.currency,
+                    value_per_unit=math.nan,
+                    this_value_per_unit=math.nan,
+                    sentence=f"No funding source may pay for it in {self._where(period)} "
+                    "(check the sources' eligible types, zones and regions)",
+                )
+            ]
+        budgets = self.plan.budgets.set_index(["source_id", "period_id"])
+        spent = []
+        for source in eligible:
+            if (source, period) not in budgets.index:
+                return []
+            b = budgets.loc[(source, period)]
+            amount, used = float(b["amount"]), float(b["used"])
+            if used < amount - max(1e-6 * amount, 1.0) and float(b["shadow_price"]) <= 1e-12:
+                return []  # money is left in a source it may draw on: money is not the limit
+            spent.append((source, amount, used, float(b["shadow_price"])))
+        step = self.step
+        mine = self.per_unit(self.mission_id, period, cost, giving=False)
+        out = []
+        for source, amount, used, price in spent:
+            per = f"{self.currency} {wording.money_step_text(step)}"
+            sentence = (
+                f"{self.source_name[source]} in {self._where(period)} binds "
+                f"({wording.money(used, self.currency)} of {wording.money(amount, self.currency)} spent): "
+                f"{per} more is worth {wording.value(price * step)} "
+                f"value to the plan; to this mission {wording.value(mine * step)}"
+            )
+            out.append(
+                dict(
+                    kind="budget",
+                    id=source,
+                    period_id=period,
+                    limit=amount,
+                    used=used,
+                    unit=self.currency,
+                    value_per_unit=price,
+                    this_value_per_unit=mine,
+                    sentence=sentence,
+                )
+            )
+        return out
+
+    def _on_off(self, period: str) -> list[dict[str, Any]]:
+        low = float(self.mission["min_coverage"])
+        if bool(self.mission["must_fund"]) or low <= 0 or self.cov(self.mission_id, period) > COVERED:
+            return []
+        rows = self.needs[
+            (self.needs["mission_id"] == self.mission_id)
+            & (self.needs["period_id"] == period)
+            & (self.needs["quantity"] > 0)
+        ]
+        takes = [
+            wording.count_of(math.ceil(q * low - 1e-6), self.resource_name[r], self.resource_unit[r])
+            for r, q in zip(rows["resource_id"], rows["quantity"], strict=True)
+        ]
+        cost = self.full_cost(self.mission_id, period) * low
+        sentence = (
+            f"Its on/off minimum: in {self._where(period)} it runs at {wording.percent(low)} or not at all, "
+            f"and {wording.percent(low)} takes {wording.listing(takes)} "
+            f"({wording.money(cost, self.currency)})"
+        )
+        return [
+            dict(
+                kind="on_off",
+                id=self.mission_id,
+                period_id=period,
+                limit=low,
+                used=0.0,
+                unit="coverage",
+                value_per_unit=math.nan,
+                this_value_per_unit=math.nan,
+                sentence=sentence,
+            )
+        ]
+
+    def _max_change(self, period: str) -> list[dict[str, Any]]:
+        limit = self.levers.max_change
+        baseline = getattr(self.portfolio, "baseline", None)
+        if limit is None or baseline is None or not len(baseline):
+            return []
+        rows = baseline[(baseline["mission_id"] == self.mission_id) & (baseline["period_id"] == period)]
+        if not len(rows):
+            return []
+        today = float(rows["coverage"].iloc[0])
+        c = self.cov(self.mission_id, period)
+        if c < today + float(limit) - 1e-6:
+            return []
+        sentence = (
+            f"max_change: in {self._where(period)} its coverage may move at most "
+            f"{wording.percent(limit)} from "
+            f"today's {wording.percent(today)} (Baseline sheet)"
+        )
+        return [
+            dict(
+                kind="max_change",
+                id=self.mission_id,
+                period_id=period,
+                limit=today + float(limit),
+                used=c,
+                unit="coverage",
+                value_per_unit=math.nan,
+                this_value_per_unit=math.nan,
+                sentence=sentence,
+            )
+        ]
+
+    def _whole_units(self, period: str) -> dict[str, Any]:
+        sentence = (
+            f"No limit binds in {self._where(period)} in the continuous model: the shortfall comes "
+            "from whole "
+            "units (the next step of coverage needs a whole unit that is worth more elsewhere or costs "
+            "more than the step adds)"
+        )
+        return dict(
+            kind="whole_units",
+            id=self.mission_id,
+            period_id=period,
+            limit=math.nan,
+            used=math.nan,
+            unit="",
+            value_per_unit=math.nan,
+            this_value_per_unit=math.nan,
+            sentence=sentence,
+        )
+
+    def _policies(self) -> list[dict[str, Any]]:
+        policies = self.portfolio.policies
+        if not len(policies):
+            return []
+        missions = self.plan.missions
+        cells = (
+            self.model.cells.set_index(["mission_id", "period_id"])
+            .reindex(pd.MultiIndex.from_frame(missions[["mission_id", "period_id"]]))
+            .reset_index()
+        )
+        total = float(missions["cost"].sum())
+        mine = (cells["mission_id"] == self.mission_id).to_numpy()
+        out = []
+        for rule, scope_type, scope_value, share in policies[
+            ["rule", "scope_type", "scope_value", "value"]
+        ].itertuples(index=False, name=None):
+            scoped = in_scope(cells, str(scope_type), str(scope_value))
+            spend = float(missions["cost"].to_numpy(float)[scoped].sum())
+            share = float(share)
+            tol = max(1e-6 * total, 1.0)
+            if rule == "max_budget_share" and scoped[mine].any() and spend >= share * total - tol:
+                text = (
+                    f"Policy max_budget_share {scope_type}={scope_value}: spending on its scope is at the "
+                    f"ceiling of {wording.percent(share)} of all spending"
+                )
+            elif rule == "min_budget_share" and not scoped[mine].any() and spend <= share * total + tol:
+                text = (
+                    f"Policy min_budget_share {scope_type}={scope_value}: {wording.percent(share)} of all "
+                    "spending must go to missions in that scope, and this mission is outside it"
+                )
+            else:
+                continue
+            out.append(
+                dict(
+                    kind="policy",
+                    id=f"{rule} {scope_type}={scope_value}",
+                    period_id="",
+                    limit=share,
+                    used=spend / total if total > 0 else 0.0,
+                    unit="share",
+                    value_per_unit=math.nan,
+                    this_value_per_unit=math.nan,
+                    sentence=text,
+                )
+            )
+        return out
+
+    # -- competitors ---------------------------------------------------------------------
+
+    def competitors(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        allocation, funding = self.plan.allocation, self.plan.funding
+        must = self.portfolio.missions["must_fund"].astype(bool)
+        priority = self.portfolio.missions["priority"].astype(int)
+        for limit in self.found:
+            kind, item, period = limit["kind"], limit["id"], limit["period_id"]
+            mine = limit["this_value_per_unit"]
+            users: list[tuple[str, float, float]] = []  # (mission, uses, value per unit)
+            if kind == "resource":
+                rows = allocation[
+                    (allocation["resource_id"] == item)
+                    & (allocation["period_id"] == period)
+                    & (allocation["units"] > 0)
+                    & (allocation["mission_id"] != self.mission_id)
+                ]
+                for m, units, q in zip(rows["mission_id"], rows["units"], rows["needed"], strict=True):
+                    users.append((str(m), float(units), self.per_unit(str(m), period, float(q), giving=True)))
+            elif kind == "budget" and item:
+                rows = funding[
+                    (funding["source_id"] == item)
+                    & (funding["period_id"] == period)
+                    & (funding["mission_id"] != self.mission_id)
+                ]
+                for m, money in zip(rows["mission_id"], rows["money"], strict=True):
+                    per = self.full_cost(str(m), period)
+                    users.append((str(m), float(money), self.per_unit(str(m), period, per, giving=True)))
+            elif kind == "zone_cap":
+                rows = allocation[
+                    (allocation["kind"] == "personnel")
+                    & (allocation["period_id"] == period)
+                    & (allocation["units"] > 0)
+                    & (allocation["mission_id"] != self.mission_id)
+                ]
+                zone_of = self.portfolio.missions["zone_id"].astype(str)
+                rows = rows[rows["mission_id"].map(zone_of) == item]
+                grouped = rows.groupby("mission_id", sort=False).agg(
+                    units=("units", "sum"), needed=("needed", "sum")
+                )
+                for m, r in grouped.iterrows():
+                    users.append(
+                        (
+                            str(m),
+                            float(r["units"]),
+                            self.per_unit(str(m), period, float(r["needed"]), giving=True),
+                        )
+                    )
+            else:
+                continue
+            users.sort(
+                key=lambda u: (u[2] if math.isfinite(u[2]) else math.inf, u[0])
+            )  # least valuable use first
+            for m, uses, value in users[:TOP_COMPETITORS]:
+                out.append(
+                    dict(
+                        limit=f"{kind}:{item}",
+                        period_id=period,
+                        mission_id=m,
+                        name=self.mission_name.get(m, m),
+                        priority=int(priority[m]),
+                        must_fund=bool(must[m]),
+                        uses=uses,
+                        unit=limit["unit"],
+                        value_per_unit=value,
+                        this_value_per_unit=mine,
+                    )
+                )
+        return out
+
+
+# -- solving again ------------------------------------------------------------------------------
+
+
+def _resolve(answer: Why, portfolio: Portfolio, levers: Levers, plan: Plan, scenario: Scenario) -> Why:
+    """The value given up and losers (the plan forced to max_coverage), and the weight and
+    priority needed (weight search), by solving again."""
+    mission_id, max_cov = answer.mission_id, answer.max_coverage
+    notes = list(answer.notes)
+    forced_levers = levers.changed(
+        must_fund={**levers.must_fund, mission_id: True},
+        min_coverage={**levers.min_coverage, mission_id: max_cov},
+        cancel={k: v for k, v in levers.cancel.items() if k != mission_id},
+    )
+    forced_scenario = apply_levers(portfolio, forced_levers)
+    forced = solve(forced_scenario)
+    if not forced.has_plan:
+        forced = explain_infeasible(forced, forced_scenario)
+        notes.append(
+            f"It cannot be funded fully ({wording.percent(max_cov)} in every period) while every other "
+            "commitment holds: " + "; ".join(forced.diagnosis[:3])
+        )
+        return dataclasses.replace(answer, notes=notes)
+    base_value = float(plan.value or 0.0)
+    given_up = base_value - float(forced.value or 0.0)
+    low = base_value - float(forced.best_bound if forced.best_bound is not None else forced.value or 0.0)
+    high = float(plan.best_bound if plan.best_bound is not None else base_value) - float(forced.value or 0.0)
+    losers = _losers(plan, forced, mission_id)
+    if given_up <= max(float(levers.mip_gap) * abs(base_value), 1e-9) and (plan.gap or 0.0) > 0:
+        notes.append(
+            f"A plan that covers it fully is as good as the plan chosen within the search's accepted gap "
+            f"(mip_gap {wording.percent(float(levers.mip_gap), 1)}): it is short because the search stopped "
+            f"there; set must_fund.{mission_id}=yes with min_coverage.{mission_id}={max_cov:g}, or a smaller "
+            "mip_gap, to have it chosen"
+        )
+    answer = dataclasses.replace(
+        answer,
+        value_given_up=max(given_up, 0.0),
+        value_given_up_range=(max(low, 0.0), max(high, 0.0)),
+        losers=losers,
+        notes=notes,
+    )
+    weight_low, weight_high, _ = weight_search(scenario, mission_id, plan, forced)
+    answer = dataclasses.replace(answer, weight_needed=weight_high, weight_needed_low=weight_low)
+    answer = dataclasses.replace(
+        answer, priority_needed=_priority_search(portfolio, levers, mission_id, answer)
+    )
+    return answer
+
+
+def _losers(plan: Plan, forced: Plan, mission_id: str) -> list[dict[str, Any]]:
+    def per_mission(p: Plan) -> pd.DataFrame:
+        return p.missions.groupby("mission_id", sort=False).agg(
+            name=("name", "first"),
+            priority=("priority", "first"),
+            coverage=("coverage", "mean"),
+            value=("value", "sum"),
+        )
+
+    before, after = per_mission(plan), per_mission(forced)
+    after = after[["coverage", "value"]].rename(columns=lambda c: f"{c}_after")
+    joined = before.join(after, how="left").fillna(0.0)
+    joined["lost"] = joined["value"] - joined["value_after"]
+    tol = 1e-6 * max(float(plan.value or 0.0), 1.0)
+    joined = joined[(joined["lost"] > tol) & (joined.index != mission_id)]
+    joined = joined.sort_values("lost", ascending=False, kind="stable")
+    return [
+        dict(
+            mission_id=str(m),
+            name=str(r["name"]),
+            priority=int(r["priority"]),
+            coverage_before=float(r["coverage"]),
+            coverage_after=float(r["coverage_after"]),
+            value_lost=float(r["lost"]),
+        )
+        for m, r in joined.iterrows()
+    ]
+
+
+def with_weight(scenario: Scenario, mission_id: str, weight: float) -> Scenario:
+    """The scenario with one mission's weight replaced (the weight search's step)."""
+    missions = scenario.portfolio.missions.copy()
+    missions.loc[mission_id, "weight"] = float(weight)
+    return dataclasses.replace(scenario, portfolio=dataclasses.replace(scenario.portfolio, missions=missions))
+
+
+def _mission_value(plan: Plan, mission_id: str) -> float:
+    return float(plan.missions.loc[plan.missions["mission_id"] == mission_id, "value"].sum())
+
+
+def weight_search(
+    scenario: Scenario, mission_id: str, plan: Plan, forced: Plan, precision: float = PRECISION
+) -> tuple[float | None, float | None, dict[float, bool]]:
+    """The weight at which a mission is fully covered, by solving again.
+
+    Weighted mode: among plans that cover the mission fully its value is the same, so
+    the best of them at any weight is ``forced`` (the plan made with it at max_coverage);
+    a plan Q that does not cover it fully stays better while ``V_Q + (k - 1) b_Q >
+    V_F + (k - 1) b_F`` (V: total value, b: the mission's value, k: the weight's
+    multiplier). So k must reach ``1 + (V_Q - V_F) / (b_F - b_Q)``; the plan made at
+    just above that (``(1 + precision)`` times) either covers it fully (done) or is a
+    better plan Q for the next round. Strict mode: doubling, then halving the bracket.
+
+    Returns
+    -------
+    (low, high, tried)
+        not fully covered below ``low`` (as far as the searches prove), fully covered at
+        ``high`` (None, None when no weight up to 10,000 times its own is enough);
+        ``tried``: multiplier -> fully covered, for the priority search.
+    """
+    weight = float(scenario.portfolio.missions.at[mission_id, "weight"])
+    max_cov = float(scenario.portfolio.missions.at[mission_id, "max_coverage"])
+    tried: dict[float, bool] = {}
+
+    def full_at(k: float, start: Plan) -> Plan:
+        made = solve(with_weight(scenario, mission_id, weight * k), start=start)
+        tried[k] = is_fully_covered(made, mission_id, max_cov)
+        return made
+
+    if scenario.levers.priority_mode == PriorityMode.WEIGHTED:
+        v_f, b_f = float(forced.value or 0.0), _mission_value(forced, mission_id)
+        v_q, b_q = float(plan.value or 0.0), _mission_value(plan, mission_id)
+        if b_f - b_q <= 1e-12:
+            return None, None, tried
+        k_low = 1.0 + (v_q - v_f) / (b_f - b_q)
+        if k_low <= 1.0:  # a plan covering it fully is as good already (within the gap)
+            return None, weight, tried
+        for _ in range(MAX_ROUNDS):
+            k = k_low * (1.0 + precision)
+            made = full_at(k, forced)
+            if tried[k]:
+                return weight * k_low, weight * k, tried
+            # a better plan Q at this weight: its value and the mission's at weight 1
+            b_q = _mission_value(made, mission_id) / k
+            v_q = float(made.value or 0.0) - (k - 1.0) * b_q
+            if b_f - b_q <= 1e-12:
+                break
+            k_low = max(k, 1.0 + (v_q - v_f) / (b_f - b_q))
+        return None, None, tried
+    low, high = 1.0, 2.0
+    while high <= 1e4:
+        full_at(high, forced)
+        if tried[high]:
+            break
+        low, high = high, high * 4.0
+    else:
+        return None, None, tried
+    for _ in range(MAX_ROUNDS):
+        if high / low <= 1.0 + precision:
+            break
+        middle = math.sqrt(low * high)
+        full_at(middle, forced)
+        low, high = (low, middle) if tried[middle] else (middle, high)
+    return weight * low, weight * high, tried
+
+
+def _priority_search(portfolio: Portfolio, levers: Levers, mission_id: str, answer: Why) -> int | None:
+    """The nearest higher tier at which the mission is fully covered, weight unchanged.
+
+    Weighted mode: a tier multiplies its worth by ``tier_weight(q) / tier_weight(p)``, and
+    once a multiplier covers it fully every larger one does (the best plan that covers it
+    gains more from the rise than any other), so the weight search's bracket answers it:
+    a tier at or past ``weight_needed`` needs no solve; one inside the bracket (or any,
+    when a policy is scoped by priority) is solved again to confirm. Strict mode: each
+    tier up is solved again, nearest first."""
+    current = answer.priority
+    tiers = list(range(current - 1, 0, -1))  # nearest first
+    own = levers.tier_weight(current)
+    policies = portfolio.policies
+    by_priority = bool(len(policies)) and bool((policies["scope_type"].astype(str) == "priority").any())
+    if levers.priority_mode == PriorityMode.WEIGHTED:
+        if answer.weight_needed is None or own <= 0:
+            return None
+        high = answer.weight_needed / answer.weight
+        low = (answer.weight_needed_low or answer.weight_needed) / answer.weight
+        for q in tiers:
+            ratio = levers.tier_weight(q) / own
+            if ratio >= high and not by_priority:
+                return q
+            if ratio >= low * (1.0 - 1e-9) and _full_with_priority(portfolio, levers, mission_id, q, answer):
+                return q
+        return None
+    for q in tiers:
+        if _full_with_priority(portfolio, levers, mission_id, q, answer):
+            return q
+    return None
+
+
+def _full_with_priority(
+    portfolio: Portfolio, levers: Levers, mission_id: str, tier: int, answer: Why
+) -> bool:
+    trial = levers.changed(priority={**levers.priority, mission_id: tier})
+    return is_fully_covered(solve(apply_levers(portfolio, trial)), mission_id, answer.max_coverage)
+
+
+# -- in words -----------------------------------------------------------------------------------
+
+
+def why_text(answer: Why) -> str:
+    """The answer for a terminal, in the planner's words."""
+    lines = []
+    status = {"fully": "fully covered", "partly": "partly covered", "not": "not covered"}[answer.covered]
+    title = answer.mission_id if answer.name == answer.mission_id else f"{answer.mission_id} ({answer.name})"
+    lines.append(f"{title}, priority {answer.priority}, weight {answer.weight:g}: {status}.")
+    if answer.coverage:
+        shown = ", ".join(f"{p} {wording.percent(c)}" for p, c in answer.coverage.items())
+        lines.append(f"Coverage by period: {shown} (max_coverage {wording.percent(answer.max_coverage)}).")
+    if answer.lacks:
+        lines.append("What it lacks:")
+        for lack in answer.lacks:
+            missing = [f"{wording.number(m['shortfall'])} {m['name']}" for m in lack["missing"]]
+            what = wording.listing(missing, most=6) if missing else "running cost only"
+            lines.append(
+                f"  - {lack['period_id']}: at {wording.percent(lack['coverage'], 1)}; lacks {what} "
+                f"({wording.money(lack['shortfall_cost'], answer.currency)} to close)"
+            )
+    if answer.held_back_by:
+        lines.append("What holds it back:")
+        lines += [f"  - {limit['sentence']}" for limit in answer.held_back_by]
+    if answer.competitors:
+        lines.append("Who takes what it needs (value per unit, least valuable use first):")
+        for c in answer.competitors:
+            flag = ", must-fund" if c["must_fund"] else ""
+            lines.append(
+                f"  - {c['limit']} in {c['period_id']}: {c['mission_id']} (priority {c['priority']}{flag}) "
+                f"uses {_amount(c['uses'], c['unit'], answer.currency)}, "
+                f"{_per(c['value_per_unit'], c['unit'], answer)} "
+                f"against this mission's {_per(c['this_value_per_unit'], c['unit'], answer)}"
+            )
+    if answer.value_given_up is not None:
+        low, high = answer.value_given_up_range or (answer.value_given_up, answer.value_given_up)
+        within = (
+            f" (between {wording.value(low)} and {wording.value(high)} given the searches' gaps)"
+            if high - low > 1e-6 * max(abs(high), 1.0)
+            else ""
+        )
+        lines.append(
+            f"Funding it fully ({wording.percent(answer.max_coverage)} in every period) gives up "
+            f"{wording.value(answer.value_given_up)} value{within}, solved again."
+        )
+        if answer.losers:
+            lines.append("Missions that lose coverage:")
+            for loser in answer.losers[:10]:
+                lines.append(
+                    f"  - {loser['mission_id']} (priority {loser['priority']}): "
+                    f"{wording.percent(loser['coverage_before'])} -> "
+                    f"{wording.percent(loser['coverage_after'])}, "
+                    f"{wording.value(loser['value_lost'])} value"
+                )
+            if len(answer.losers) > 10:
+                lines.append(f"  ... and {len(answer.losers) - 10} more")
+    if answer.weight_needed is not None and answer.weight_needed_low is None:
+        lines.append(
+            f"Weight needed: its own ({answer.weight:g}) is enough within the search's accepted gap."
+        )
+    elif answer.weight_needed is not None:
+        lines.append(
+            f"Weight needed: {answer.weight_needed:.4g} (now {answer.weight:g}): fully covered at "
+            f"{answer.weight_needed:.4g}, not below {answer.weight_needed_low:.4g} "
+            f"(found by solving again, within {wording.percent(answer.precision)})."
+        )
+    elif answer.value_given_up is not None:
+        lines.append("No weight up to 10,000 times its own makes it fully covered.")
+    if answer.value_given_up is not None:
+        if answer.priority_needed is not None:
+            lines.append(
+                f"Priority needed: {answer.priority_needed} (now {answer.priority}), weight unchanged."
+            )
+        elif answer.priority > 1:
+            lines.append("No higher priority alone (weight unchanged) makes it fully covered.")
+    lines += answer.notes
+    return "\n".join(lines)
+
+
+def _amount(x: float, unit: str, currency: str) -> str:
+    return wording.money(x, currency) if unit == currency else f"{wording.number(x)} {unit}"
+
+
+def _per(x: float, unit: str, answer: Why) -> str:
+    if not math.isfinite(x):
+        return "n/a"
+    if unit == answer.currency:  # money: per round sum, as the shadow-price sentences speak
+        step = wording.money_step_text(answer.money_step)
+        return f"{wording.value(x * answer.money_step)} value per {unit} {step}"
+    return f"{wording.value(x)} value per {unit}"

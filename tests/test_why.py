@@ -1,0 +1,236 @@
+"""Why is this mission short? (SPEC 4.1), and the per-mission levers cancel, min_coverage
+and max_coverage (SPEC 2), on cases solved by hand.
+
+The case: one period, one resource R (10 kits usable), no diminishing returns.
+A (priority 2, weight 1.5: worth 8 x 1.5 = 12) needs 20 R; B (priority 3, weight 1: worth
+4) needs 10 R. Per kit, A makes 12 / 20 = 0.6 value and B 4 / 10 = 0.4, so A takes all
+10 kits (coverage 0.5, value 6) and B gets none.
+
+- Funding B fully: B takes the 10 kits, A none: value 4, so 2 is given up and A loses
+  coverage 0.5 -> 0 (value 6).
+- B is fully covered once its worth per kit beats A's: 4 w / 10 > 0.6, w > 1.5 (at 1.5 the
+  two plans tie at value 6).
+- At priority 2 (worth 8, 0.8 per kit) B beats A: the priority needed is 2.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from optimiser import Levers, optimise
+from optimiser.cli import main
+from optimiser.problems import InvalidInput, Severity
+from optimiser.read import read_tables
+from optimiser.scenario import apply_levers, lever_warnings
+from optimiser.solve import solve
+from optimiser.validate import validate
+from optimiser.why import PRECISION, is_fully_covered, why, why_text, with_weight
+
+MISSIONS = """\
+    mission_id,name,zone_id,priority,weight,must_fund,min_coverage
+    A,Alpha team,Z1,2,1.5,no,0
+    B,Bravo team,Z1,3,1,no,0
+"""
+REQUIREMENTS = """\
+    mission_id,resource_id,quantity
+    A,R,20
+    B,R,10
+"""
+
+
+def sheets(integer: bool = True, missions: str = MISSIONS) -> dict[str, str]:
+    tables = {
+        "Missions": missions,
+        "Zones": "zone_id\nZ1",
+        "Resources": "resource_id,name,kind,unit,unit_cost,available\nR,Kits,equipment,kit,1000,10",
+        "Requirements": REQUIREMENTS,
+        "Funding": "source_id,name,amount\nCORE,Core budget,1000000000",
+        "Settings": f"key,value\ndiminishing_returns,no\ninteger,{'yes' if integer else 'no'}",
+    }
+    return {name: textwrap.dedent(text).strip() + "\n" for name, text in tables.items()}
+
+
+def portfolio(integer: bool = True, missions: str = MISSIONS):
+    return validate(read_tables(sheets(integer, missions)))
+
+
+def coverage(plan, mission_id: str) -> float:
+    return float(plan.missions.set_index("mission_id").at[mission_id, "coverage"])
+
+
+# -- why -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("integer", [True, False], ids=["whole-units", "relaxed"])
+def test_a_mission_short_of_a_used_up_resource_names_it_and_the_higher_value_user(integer):
+    answer = why(portfolio(integer), "B")
+    assert answer.covered == "not"
+    assert answer.coverage == {"P1": pytest.approx(0.0)}
+    (lack,) = answer.lacks
+    assert lack["period_id"] == "P1"
+    assert lack["missing"][0]["resource_id"] == "R"
+    assert lack["missing"][0]["shortfall"] == pytest.approx(10)
+    assert lack["shortfall_cost"] == pytest.approx(10_000)
+    resource = [h for h in answer.held_back_by if h["kind"] == "resource"]
+    assert [(h["id"], h["period_id"]) for h in resource] == [("R", "P1")]
+    assert resource[0]["value_per_unit"] == pytest.approx(0.6)  # A's 12 / 20 at the margin
+    assert resource[0]["this_value_per_unit"] == pytest.approx(0.4)  # B's 4 / 10
+    (rival,) = answer.competitors
+    assert (rival["mission_id"], rival["limit"], rival["uses"]) == ("A", "resource:R", pytest.approx(10))
+    assert rival["value_per_unit"] == pytest.approx(0.6)
+    assert rival["this_value_per_unit"] == pytest.approx(0.4)
+    text = why_text(answer)
+    assert "Kits in P1 are used up" in text and "A (priority 2)" in text
+    assert "0.6 value per kit against this mission's 0.4 value per kit" in text
+
+
+@pytest.mark.parametrize("integer", [True, False], ids=["whole-units", "relaxed"])
+def test_the_value_given_up_by_funding_it_fully_is_the_difference_of_the_two_plans(integer):
+    answer = why(portfolio(integer), "B")
+    assert answer.value_given_up == pytest.approx(6.0 - 4.0)
+    (loser,) = answer.losers
+    assert loser["mission_id"] == "A"
+    assert (loser["coverage_before"], loser["coverage_after"]) == (pytest.approx(0.5), pytest.approx(0.0))
+    assert loser["value_lost"] == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize("integer", [True, False], ids=["whole-units", "relaxed"])
+def test_the_weight_needed_is_where_the_plan_changes_within_the_stated_precision(integer):
+    book = portfolio(integer)
+    answer = why(book, "B")
+    assert answer.precision == PRECISION
+    assert answer.weight_needed_low == pytest.approx(1.5)
+    assert answer.weight_needed == pytest.approx(1.5 * (1 + PRECISION))
+    scenario = apply_levers(book)
+    assert is_fully_covered(solve(with_weight(scenario, "B", answer.weight_needed)), "B", 1.0)
+    below = answer.weight_needed_low * (1 - PRECISION)
+    assert not is_fully_covered(solve(with_weight(scenario, "B", below)), "B", 1.0)
+    assert answer.priority_needed == 2  # worth 8: 0.8 per kit beats A's 0.6
+    assert "Weight needed: 1.515 (now 1)" in why_text(answer)
+
+
+def test_a_fully_covered_mission_has_nothing_to_explain():
+    answer = why(portfolio(), "A", Levers(diminishing_returns=False).changed(cancel={"B": True}))
+    assert answer.covered == "partly"  # A needs 20 kits: 10 exist
+    answer = why(portfolio(), "A", portfolio().levers.changed(max_coverage={"A": 0.5}))
+    assert answer.covered == "fully" and not answer.lacks and answer.value_given_up is None
+
+
+def test_why_of_an_unknown_mission_names_the_known_ones():
+    with pytest.raises(InvalidInput, match="'C' is not a mission; known: A and B"):
+        why(portfolio(), "C")
+
+
+def test_why_on_the_command_line_prints_the_answer_and_writes_its_json(tmp_path, capsys):
+    folder = tmp_path / "book"
+    folder.mkdir()
+    for name, text in sheets().items():
+        (folder / f"{name.lower()}.csv").write_text(text, encoding="utf-8")
+    out = tmp_path / "why.json"
+    assert main(["why", str(folder), "B", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "B (Bravo team), priority 3, weight 1: not covered." in printed
+    assert "gives up 2 value" in printed
+    answer = json.loads(out.read_text(encoding="utf-8"))
+    for key in (
+        "lacks",
+        "held_back_by",
+        "competitors",
+        "value_given_up",
+        "losers",
+        "weight_needed",
+        "priority_needed",
+    ):
+        assert key in answer
+    assert answer["value_given_up"] == pytest.approx(2.0)
+    assert answer["priority_needed"] == 2
+    assert main(["why", str(folder), "Z"]) == 2
+
+
+# -- cancel, min_coverage, max_coverage -------------------------------------------------------------
+
+
+def test_cancel_gives_a_mission_coverage_0_and_its_resources_to_the_others():
+    book = portfolio()
+    plan = optimise(book, book.levers.changed(cancel={"A": True}))
+    assert coverage(plan, "A") == pytest.approx(0.0)
+    assert coverage(plan, "B") == pytest.approx(1.0)
+    assert plan.value == pytest.approx(4.0)
+
+
+def test_cancel_stops_a_must_fund_mission_too():
+    must = MISSIONS.replace("A,Alpha team,Z1,2,1.5,no,0", "A,Alpha team,Z1,2,1.5,yes,0.5")
+    book = portfolio(missions=must)
+    assert coverage(optimise(book), "A") == pytest.approx(0.5)
+    plan = optimise(book, book.levers.changed(cancel={"A": True}))
+    assert coverage(plan, "A") == pytest.approx(0.0) and coverage(plan, "B") == pytest.approx(1.0)
+
+
+def test_max_coverage_lever_caps_a_mission_and_the_rest_goes_to_the_next():
+    book = portfolio()
+    plan = optimise(book, book.levers.with_settings({"max_coverage.A": "25%"}))
+    assert coverage(plan, "A") == pytest.approx(0.25)  # 5 kits
+    assert coverage(plan, "B") == pytest.approx(0.5)  # the other 5
+    assert plan.value == pytest.approx(12 * 0.25 + 4 * 0.5)
+
+
+def test_max_coverage_0_is_accepted_and_stops_the_mission():
+    book = portfolio()
+    plan = optimise(book, book.levers.with_settings({"max_coverage.A": "0"}))
+    assert coverage(plan, "A") == pytest.approx(0.0) and coverage(plan, "B") == pytest.approx(1.0)
+
+
+def test_min_coverage_lever_with_must_fund_sets_a_floor():
+    book = portfolio()
+    plan = optimise(book, book.levers.with_settings({"must_fund.B": "yes", "min_coverage.B": "0.5"}))
+    assert coverage(plan, "B") == pytest.approx(0.5)  # 5 kits: its floor, worth less than A's use
+    assert coverage(plan, "A") == pytest.approx(0.25)
+    assert plan.value == pytest.approx(12 * 0.25 + 4 * 0.5)
+
+
+def test_min_coverage_above_max_coverage_by_lever_is_refused_naming_it():
+    book = portfolio()
+    with pytest.raises(InvalidInput, match=r"min_coverage\.A: 80% is above max_coverage 50% of mission A"):
+        apply_levers(book, book.levers.with_settings({"min_coverage.A": "0.8", "max_coverage.A": "0.5"}))
+    with pytest.raises(InvalidInput, match="is not a share between 0 and 1"):
+        book.levers.with_settings({"max_coverage.A": "2"})
+    with pytest.raises(InvalidInput, match=r"cancel\.Q: 'Q' is not a mission"):
+        apply_levers(book, book.levers.with_settings({"cancel.Q": "yes"}))
+
+
+def test_the_new_levers_read_back_from_their_settings():
+    levers = Levers().with_settings({"cancel.A": "yes", "min_coverage.B": "40%", "max_coverage.B": "0.9"})
+    assert (levers.cancel, levers.min_coverage, levers.max_coverage) == ({"A": True}, {"B": 0.4}, {"B": 0.9})
+    assert Levers().with_settings(levers.as_settings()) == levers
+
+
+def test_a_must_fund_lever_on_a_mission_with_min_coverage_0_is_a_warning():
+    book = portfolio()
+    levers = book.levers.with_settings({"must_fund.B": "yes"})
+    (warning,) = lever_warnings(book, levers)
+    assert warning.severity is Severity.WARNING
+    assert (
+        "must_fund.B=yes: must-fund mission B has min_coverage 0, so it is guaranteed nothing"
+        in warning.message
+    )
+    plan = optimise(book, levers)
+    assert any("guaranteed nothing" in w.message for w in plan.portfolio.warnings)  # the report's Summary
+    assert not lever_warnings(
+        book, book.levers.with_settings({"must_fund.B": "yes", "min_coverage.B": "0.5"})
+    )
+    must = MISSIONS.replace("B,Bravo team,Z1,3,1,no,0", "B,Bravo team,Z1,3,1,yes,0.5")
+    book = portfolio(missions=must)
+    (warning,) = lever_warnings(book, book.levers.with_settings({"min_coverage.B": "0"}))
+    assert "min_coverage.B=0: must-fund mission B" in warning.message
+
+
+def test_the_must_fund_warning_is_printed_by_solve(tmp_path, capsys):
+    folder = tmp_path / "book"
+    folder.mkdir()
+    for name, text in sheets().items():
+        (folder / f"{name.lower()}.csv").write_text(text, encoding="utf-8")
+    assert main(["solve", str(folder), "--set", "must_fund.B=yes"]) == 0
+    assert "must-fund mission B has min_coverage 0, so it is guaranteed nothing" in capsys.readouterr().err
