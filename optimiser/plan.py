@@ -83,6 +83,10 @@ class Plan:
     what_if : filled by :func:`optimiser.sensitivity.explain` for integer plans (else
         empty): the value 10% more of the resources and sources that matter most adds,
         measured by solving again (:data:`optimiser.sensitivity.WHAT_IF_COLUMNS`).
+    objective_ranges : filled by :func:`optimiser.sensitivity.explain` for relaxed plans
+        (else empty): how far each mission's value per unit of coverage (and weight) may
+        move before the plan changes shape
+        (:data:`optimiser.sensitivity.OBJECTIVE_RANGE_COLUMNS`).
     """
 
     status: Status
@@ -108,6 +112,7 @@ class Plan:
     portfolio: Portfolio | None = None
     ranges: pd.DataFrame = field(default_factory=pd.DataFrame)
     what_if: pd.DataFrame = field(default_factory=pd.DataFrame)
+    objective_ranges: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def has_plan(self) -> bool:

@@ -70,12 +70,125 @@ WHAT_IF_COLUMNS = [
     "seconds",
     "sentence",
 ]
+OBJECTIVE_RANGE_COLUMNS = [
+    "mission_id",
+    "period_id",
+    "coverage",
+    "value_per_unit",
+    "low",
+    "high",
+    "weight",
+    "weight_low",
+    "weight_high",
+    "sentence",
+]
 STEP_SHARE = 0.10  # what_if_more adds this share of a resource or source
 RESOLVE_GAP = 0.001  # what_if_more proves its re-solves at least this closely
 RESOLVE_MIN_S = 10.0  # ... and gives each at least this long (within time_limit_s)
 
 
 # -- ranges ---------------------------------------------------------------------------------
+
+
+def _ranging_lp(plan: Plan):
+    """The continuous model of a plan's scenario with its on/off decisions fixed, ranged
+    by HiGHS: (scenario, model, ranging), or None when there is nothing to range."""
+    levers = plan.levers.changed(solver=SolverName.HIGHS)  # ranging is HiGHS's
+    scenario = apply_levers(plan.portfolio, levers)
+    model = build_model(scenario, name="ranging")
+    if not model.variables:
+        return None
+    engine = make_engine(model, levers)
+    coverage = plan.missions.set_index(["mission_id", "period_id"])["coverage"]
+    keys = list(model.running)
+    if keys:
+        columns = np.array([model.running[k].index for k in keys], dtype=np.int64)
+        decisions = np.array([float(coverage.get(k, 0.0) > 1e-9) for k in keys])
+        engine.fix_running(columns, decisions)
+    ranging = engine.ranging("ranging", model.value, True, max(float(levers.time_limit_s), 1.0))
+    if ranging is None or ranging.state is not StageState.OPTIMAL:
+        log.warning("ranging LP ended %s", None if ranging is None else ranging.state)
+        return None
+    return scenario, model, ranging
+
+
+def is_relaxed(plan: Plan) -> bool:
+    """Whether a plan is continuous (no whole units): its LP's ranging is its own."""
+    portfolio = plan.portfolio
+    if portfolio is None:
+        return False
+    return not (bool(plan.levers.integer) and bool(portfolio.resources["integer"].astype(bool).any()))
+
+
+def objective_ranges(plan: Plan) -> pd.DataFrame:
+    """Objective ranging for a relaxed plan: how far each mission's value per unit of
+    coverage may move before the plan changes shape.
+
+    HiGHS's ranging of the continuous model with the plan's on/off decisions fixed (the
+    model of a relaxed plan): each mission-period's coverage coefficient (worth, times
+    4/3 with diminishing returns) may move between ``low`` and ``high``, every other
+    coefficient fixed, while the optimal basis stays (the same missions at their limits,
+    the same limits binding); ``weight_low`` and ``weight_high`` say the same as the
+    mission's weight. With diminishing returns a weight also moves the second half's
+    coefficient, so the weight range is that of the first half's value. Whole-unit plans
+    get none (their basis is not the plan's): :func:`optimiser.why.why` answers "how far
+    would its weight have to rise" by solving again.
+
+    Returns
+    -------
+    DataFrame
+        columns of :data:`OBJECTIVE_RANGE_COLUMNS`; ``low``/``high`` NaN: no end.
+    """
+    if plan.portfolio is None or not plan.has_plan or not is_relaxed(plan):
+        return _empty(OBJECTIVE_RANGE_COLUMNS)
+    ranged = _ranging_lp(plan)
+    if ranged is None or not len(ranged[2].col_cost_up):
+        return _empty(OBJECTIVE_RANGE_COLUMNS)
+    scenario, model, ranging = ranged
+    cells = model.cells
+    column = cells["coverage_column"].to_numpy(np.int64)
+    cost = ranging.col_cost[column]
+    up, down = ranging.col_cost_up[column], ranging.col_cost_down[column]
+    high = np.where(np.isfinite(up) & (np.abs(up) < 1e20), up, np.nan)
+    low = np.where(np.isfinite(down) & (np.abs(down) < 1e20), down, np.nan)
+    weight = cells["weight"].to_numpy(float)
+    ratio = np.divide(weight, cost, out=np.full(len(cost), np.nan), where=np.abs(cost) > 1e-12)
+    frame = pd.DataFrame(
+        {
+            "mission_id": cells["mission_id"].astype(str),
+            "period_id": cells["period_id"].astype(str),
+            "coverage": np.round(ranging.col_value[column], 9) + 0.0,
+            "value_per_unit": cost,
+            "low": low,
+            "high": high,
+            "weight": weight,
+            "weight_low": np.maximum(low * ratio, 0.0),
+            "weight_high": high * ratio,
+        }
+    )
+    portfolio = scenario.portfolio
+    frame["sentence"] = [_objective_sentence(r, portfolio) for r in frame.itertuples(index=False)]
+    order = {m: i for i, m in enumerate(portfolio.missions.index)}
+    frame["_m"] = frame["mission_id"].map(order)
+    frame["_p"] = frame["period_id"].map({p: i for i, p in enumerate(portfolio.period_ids)})
+    frame = frame.sort_values(["_m", "_p"], kind="stable")
+    return frame[OBJECTIVE_RANGE_COLUMNS].reset_index(drop=True)
+
+
+def _objective_sentence(row, portfolio: Portfolio) -> str:
+    period = portfolio.periods["name"].get(row.period_id, row.period_id)
+
+    def end(x: float, text: str) -> str:
+        return text if math.isnan(x) else wording.value(x)
+
+    weights = (
+        f"weight {end(row.weight_low, '0')} to {end(row.weight_high, 'any')}, now {row.weight:g}"
+    )
+    return (
+        f"{row.mission_id} in {period} (coverage {wording.percent(row.coverage)}): its value per unit of "
+        f"coverage, {wording.value(row.value_per_unit)}, may move from {end(row.low, 'any lower')} to "
+        f"{end(row.high, 'any higher')} ({weights}) before the plan changes shape"
+    )
 
 
 def price_ranges(plan: Plan) -> pd.DataFrame:
@@ -96,22 +209,11 @@ def price_ranges(plan: Plan) -> pd.DataFrame:
     """
     if plan.portfolio is None or not plan.has_plan:
         return _empty(RANGE_COLUMNS)
-    levers = plan.levers.changed(solver=SolverName.HIGHS)  # ranging is HiGHS's
-    scenario = apply_levers(plan.portfolio, levers)
-    model = build_model(scenario, name="ranging")
-    if not model.variables:
+    ranged = _ranging_lp(plan)
+    if ranged is None:
         return _empty(RANGE_COLUMNS)
-    engine = make_engine(model, levers)
-    coverage = plan.missions.set_index(["mission_id", "period_id"])["coverage"]
-    keys = list(model.running)
-    if keys:
-        columns = np.array([model.running[k].index for k in keys], dtype=np.int64)
-        decisions = np.array([float(coverage.get(k, 0.0) > 1e-9) for k in keys])
-        engine.fix_running(columns, decisions)
-    ranging = engine.ranging("ranging", model.value, True, max(float(levers.time_limit_s), 1.0))
-    if ranging is None or ranging.state is not StageState.OPTIMAL:
-        log.warning("ranging LP ended %s", None if ranging is None else ranging.state)
-        return _empty(RANGE_COLUMNS)
+    scenario, model, ranging = ranged
+    levers = scenario.levers
     duals, activity = ranging.row_dual, ranging.row_value
     up, down = ranging.row_up, ranging.row_down
     valid = ranging.valid
@@ -417,7 +519,8 @@ def explain(
     portfolio: Portfolio, levers: Levers | None = None, top: int = 5, *, plan: Plan | None = None
 ) -> Plan:
     """The plan with ``ranges`` (:func:`price_ranges`) and, for integer plans,
-    ``what_if`` (:func:`what_if_more`) filled in.
+    ``what_if`` (:func:`what_if_more`) filled in; for relaxed plans ``objective_ranges``
+    (:func:`objective_ranges`).
 
     A continuous plan's shadow prices are exact within their ranges, so it is not
     solved again; pass ``top=0`` to skip the re-solves of an integer plan.
@@ -431,7 +534,8 @@ def explain(
     what_if = (
         what_if_more(portfolio, levers, top, plan=plan) if integer and top > 0 else _empty(WHAT_IF_COLUMNS)
     )
-    return dataclasses.replace(plan, ranges=ranges, what_if=what_if)
+    objective = objective_ranges(plan)
+    return dataclasses.replace(plan, ranges=ranges, what_if=what_if, objective_ranges=objective)
 
 
 def explanation_text(plan: Plan, top: int = TOP_SHADOW_PRICES) -> str:

@@ -16,6 +16,7 @@ A (priority 2, weight 1.5: worth 8 x 1.5 = 12) needs 20 R; B (priority 3, weight
 from __future__ import annotations
 
 import json
+import math
 import textwrap
 
 import pytest
@@ -24,7 +25,9 @@ from optimiser import Levers, optimise
 from optimiser.cli import main
 from optimiser.problems import InvalidInput, Severity
 from optimiser.read import read_tables
+from optimiser.report import plan_to_dict
 from optimiser.scenario import apply_levers, lever_warnings
+from optimiser.sensitivity import explain
 from optimiser.solve import solve
 from optimiser.validate import validate
 from optimiser.why import PRECISION, is_fully_covered, why, why_text, with_weight
@@ -234,3 +237,21 @@ def test_the_must_fund_warning_is_printed_by_solve(tmp_path, capsys):
         (folder / f"{name.lower()}.csv").write_text(text, encoding="utf-8")
     assert main(["solve", str(folder), "--set", "must_fund.B=yes"]) == 0
     assert "must-fund mission B has min_coverage 0, so it is guaranteed nothing" in capsys.readouterr().err
+
+
+# -- objective ranging ------------------------------------------------------------------------------
+
+
+def test_objective_ranging_of_a_relaxed_plan_gives_each_missions_value_range():
+    book = portfolio(integer=False)
+    plan = explain(book)
+    ranges = plan.objective_ranges.set_index("mission_id")
+    # A at 0.5 (value 12 per unit): keeps its place down to 8 (B's 0.4 per kit x 20 kits)
+    assert ranges.at["A", "value_per_unit"] == pytest.approx(12.0)
+    assert ranges.at["A", "low"] == pytest.approx(8.0) and math.isnan(ranges.at["A", "high"])
+    assert ranges.at["A", "weight_low"] == pytest.approx(1.0)
+    # B at 0 (4 per unit): may rise to 6 (A's 0.6 per kit x 10 kits): weight 1.5, as why finds
+    assert ranges.at["B", "high"] == pytest.approx(6.0) and ranges.at["B", "weight_high"] == pytest.approx(1.5)
+    assert "may move from any lower to 6 (weight 0 to 1.5, now 1)" in ranges.at["B", "sentence"]
+    assert plan_to_dict(plan)["objective_ranges"][1]["high"] == pytest.approx(6.0)
+    assert explain(portfolio(integer=True)).objective_ranges.empty  # whole units: why() re-solves

@@ -349,6 +349,21 @@ def _explained(out: SheetWriter, plan: Plan, names: Names, row: int) -> int:
         formats = [None, None, None, units_cell_format, units_cell_format, EXCEL[Kind.PER_UNIT],
                    units_cell_format, units_cell_format, None]
         row = out.table(header, rows, formats, top=row, autofilter=False) + 2
+    objective = plan.objective_ranges if plan.objective_ranges is not None else pd.DataFrame()
+    if len(objective) and "sentence" in objective:
+        row = out.section(row, "How far each mission's value per unit may move before the plan changes shape")
+        rows = [
+            [o.mission_id, names.mission(str(o.mission_id)), o.period_id, number(o.coverage),
+             number(o.value_per_unit), number(o.low), number(o.high), number(o.weight), number(o.weight_low),
+             number(o.weight_high), o.sentence]
+            for o in objective.itertuples()
+        ]
+        row = out.table(
+            ["Mission ID", "Mission", "Period", "Coverage", "Value per unit of coverage", "Holds from",
+             "Holds to", "Weight", "Weight from", "Weight to", "What it means"],
+            rows, [None, None, None, PERCENT, VALUE, VALUE, VALUE, VALUE, VALUE, VALUE, None], top=row,
+            autofilter=False,
+        ) + 2
     what_if = plan.what_if if plan.what_if is not None else pd.DataFrame()
     if len(what_if) and "sentence" in what_if:
         row = out.section(row, "What more would add, measured by solving again")

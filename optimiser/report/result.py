@@ -84,7 +84,7 @@ def plan_to_dict(plan: Plan, generated_at: datetime | None = None) -> dict[str, 
           :class:`~optimiser.plan.Plan`); ``sensitivity`` ranked by the value its step
           adds; ``unmet``: what each mission lacks to reach its max_coverage
           (:func:`optimiser.coverage.lacking`, SPEC 5), columns as ``Plan.unmet``;
-        - ``ranges`` and ``what_if``: filled by ``--explain``
+        - ``ranges``, ``what_if`` and ``objective_ranges``: filled by ``--explain``
           (:func:`optimiser.sensitivity.explain`), else empty lists.
     """
     generated_at = generated_at or run_time()
@@ -132,6 +132,9 @@ def plan_to_dict(plan: Plan, generated_at: datetime | None = None) -> dict[str, 
         "sensitivity": _records(ranked_sensitivity(plan)),
         "ranges": _records(plan.ranges if plan.ranges is not None else pd.DataFrame()),
         "what_if": _records(plan.what_if if plan.what_if is not None else pd.DataFrame()),
+        "objective_ranges": _records(
+            plan.objective_ranges if plan.objective_ranges is not None else pd.DataFrame()
+        ),
     }
     return plain(data)  # type: ignore[return-value]
 

@@ -11,7 +11,7 @@ kept by the stages after it) and read row duals or ranging. Columns are in the o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from operator import attrgetter
 
@@ -56,7 +56,12 @@ class StageResult:
 class Ranging:
     """HiGHS's ranging of a continuous run's rows: the row duals (d objective / d
     right-hand side), the rows' activities and, for a binding row, how far its bound may
-    move (``row_up``, ``row_down``) before its dual changes. ``valid`` False: no ranges."""
+    move (``row_up``, ``row_down``) before its dual changes. ``valid`` False: no ranges.
+
+    And of its columns (objective ranging): ``col_value`` (the plan), ``col_cost`` (each
+    column's objective coefficient) and ``col_cost_up``, ``col_cost_down``: how far each
+    coefficient may move, the others fixed, before the optimal basis (the plan's shape)
+    changes (infinite: no end). Empty when the engine gave none."""
 
     state: StageState
     row_dual: np.ndarray
@@ -64,6 +69,10 @@ class Ranging:
     row_up: np.ndarray
     row_down: np.ndarray
     valid: bool
+    col_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    col_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    col_cost_up: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    col_cost_down: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class Engine:
@@ -125,7 +134,7 @@ class Engine:
 
     def ranging(self, name, objective, maximise, time_limit) -> Ranging | None:
         """Solve the continuous model (every integer column relaxed, from here on) and
-        range its rows; None when this solver cannot range."""
+        range its rows and objective coefficients; None when this solver cannot range."""
         return None
 
 

@@ -325,4 +325,8 @@ class HighsEngine(Engine):
             row_up=np.asarray(ranging.row_bound_up.value_, dtype=float),
             row_down=np.asarray(ranging.row_bound_dn.value_, dtype=float),
             valid=bool(getattr(ranging, "valid", True)),
+            col_value=np.asarray(solution.col_value, dtype=float),
+            col_cost=np.asarray(h.getLp().col_cost_, dtype=float),
+            col_cost_up=np.asarray(ranging.col_cost_up.value_, dtype=float),
+            col_cost_down=np.asarray(ranging.col_cost_dn.value_, dtype=float),
         )
