@@ -8,6 +8,7 @@ solver failure), with a one-line reason.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -16,12 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from optimiser import Status, load_portfolio, optimise, summary_text, write_json, write_report, write_template
+from optimiser.alternatives import SHARE, alternatives, alternatives_table, alternatives_text
 from optimiser.commandline import (
     EXIT_FAILURE,
     EXIT_INVALID,
     EXIT_NO_PLAN,
     EXIT_PLAN,
     Parser,
+    bad_argument,
     parse_sets,
     print_problems,
 )
@@ -118,6 +121,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_save_options(solve)
 
+    solve.add_argument(
+        "--alternatives",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also find up to N plans within --share of this plan's value that run other missions, "
+        "as different from it (and each other) as possible",
+    )
+    solve.add_argument(
+        "--share",
+        type=float,
+        default=SHARE,
+        metavar="SHARE",
+        help="how much value an alternative may give up, as a share of the plan's (default 0.01: 1%%)",
+    )
+
     validate = commands.add_parser(
         "validate",
         help="list every problem and warning in a workbook",
@@ -196,12 +215,19 @@ def _solve(args: argparse.Namespace) -> int:
     plan = relax_commitments(portfolio, levers) if args.relax_commitments else optimise(portfolio, levers)
     if args.explain and plan.has_plan:
         plan = explain(portfolio, levers, plan=plan)
+    if args.alternatives > 0 and plan.has_plan and plan.status is not Status.RELAXED:
+        if not 0 <= args.share < 1:
+            raise bad_argument("--share", f"{args.share} is not a share from 0 to 1 (e.g. 0.01 for 1%)")
+        found = alternatives(portfolio, levers, plan=plan, count=args.alternatives, share=args.share)
+        plan = dataclasses.replace(plan, alternatives=alternatives_table(found, levers.currency))
     print(summary_text(plan, report_written=bool(args.out)))
     if not plan.has_plan and not args.relax_commitments:
         print("To see the plan with these commitments stretched by the least needed, run again with "
               "--relax-commitments.")
     if args.explain and plan.has_plan:
         print(explanation_text(plan))
+    if args.alternatives > 0 and plan.has_plan and plan.status is not Status.RELAXED:
+        print(alternatives_text(found, args.share, levers.currency))
     if args.out:
         print(f"Report written to {write_report(plan, args.out)}")
     if args.json:

@@ -87,6 +87,9 @@ class Plan:
         (else empty): how far each mission's value per unit of coverage (and weight) may
         move before the plan changes shape
         (:data:`optimiser.sensitivity.OBJECTIVE_RANGE_COLUMNS`).
+    alternatives : filled by ``optimiser solve --alternatives N`` (else empty): plans nearly
+        as good that run other missions, one row each
+        (:data:`optimiser.alternatives.ALTERNATIVE_COLUMNS`).
     """
 
     status: Status
@@ -113,6 +116,7 @@ class Plan:
     ranges: pd.DataFrame = field(default_factory=pd.DataFrame)
     what_if: pd.DataFrame = field(default_factory=pd.DataFrame)
     objective_ranges: pd.DataFrame = field(default_factory=pd.DataFrame)
+    alternatives: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def has_plan(self) -> bool:

@@ -93,6 +93,8 @@ RESOLVE_MIN_S = 10.0  # ... and gives each at least this long (within time_limit
 def _ranging_lp(plan: Plan):
     """The continuous model of a plan's scenario with its on/off decisions fixed, ranged
     by HiGHS: (scenario, model, ranging), or None when there is nothing to range."""
+    if plan.portfolio is None:
+        return None
     levers = plan.levers.changed(solver=SolverName.HIGHS)  # ranging is HiGHS's
     scenario = apply_levers(plan.portfolio, levers)
     model = build_model(scenario, name="ranging")

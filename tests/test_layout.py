@@ -29,7 +29,7 @@ LAYERS = [
     {"optimiser.tables"},
     {"optimiser.solve"},
     {"optimiser.processes", "optimiser.diagnose"},
-    {"optimiser.entry", "optimiser.sensitivity", "optimiser.why"},
+    {"optimiser.entry", "optimiser.sensitivity", "optimiser.why", "optimiser.alternatives"},
 ]
 SOLVER_LAYER = {f"optimiser.solvers{part}" for part in ("", ".base", ".highs", ".cbc")}
 

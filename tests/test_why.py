@@ -19,9 +19,11 @@ import json
 import math
 import textwrap
 
+import openpyxl
 import pytest
 
 from optimiser import Levers, optimise
+from optimiser.alternatives import alternatives
 from optimiser.cli import main
 from optimiser.problems import InvalidInput, Severity
 from optimiser.read import read_tables
@@ -251,7 +253,72 @@ def test_objective_ranging_of_a_relaxed_plan_gives_each_missions_value_range():
     assert ranges.at["A", "low"] == pytest.approx(8.0) and math.isnan(ranges.at["A", "high"])
     assert ranges.at["A", "weight_low"] == pytest.approx(1.0)
     # B at 0 (4 per unit): may rise to 6 (A's 0.6 per kit x 10 kits): weight 1.5, as why finds
-    assert ranges.at["B", "high"] == pytest.approx(6.0) and ranges.at["B", "weight_high"] == pytest.approx(1.5)
+    assert ranges.at["B", "high"] == pytest.approx(6.0)
+    assert ranges.at["B", "weight_high"] == pytest.approx(1.5)
     assert "may move from any lower to 6 (weight 0 to 1.5, now 1)" in ranges.at["B", "sentence"]
     assert plan_to_dict(plan)["objective_ranges"][1]["high"] == pytest.approx(6.0)
     assert explain(portfolio(integer=True)).objective_ranges.empty  # whole units: why() re-solves
+
+
+# -- alternatives ---------------------------------------------------------------------------------
+
+CLOSE = """\
+    mission_id,name,zone_id,priority,weight,must_fund,min_coverage
+    A,Alpha team,Z1,2,1.5,no,0
+    B,Bravo team,Z1,2,1.4875,no,0
+"""
+CLOSE_NEEDS = """\
+    mission_id,resource_id,quantity
+    A,R,10
+    B,R,10
+"""
+
+
+def close_portfolio(integer: bool):
+    tables = sheets(integer, CLOSE)
+    tables["Requirements"] = textwrap.dedent(CLOSE_NEEDS).strip() + "\n"
+    return validate(read_tables(tables))
+
+
+def test_alternatives_are_within_the_share_and_differ_from_the_plan_and_each_other():
+    # A (worth 12) and B (11.9) each need all 10 kits: the plan runs A alone (value 12).
+    book = close_portfolio(integer=False)
+    found = alternatives(book, count=3, share=0.01)  # floor 11.88
+    assert [sorted(a.started) for a in found] == [[("B", "P1")], [("B", "P1")]]
+    assert [sorted(a.dropped) for a in found] == [[("A", "P1")], []]
+    # 1: B alone (value 11.9); 2: both, B from its start of 25% (A 0.75, B 0.25: 11.975)
+    assert [a.plan.value for a in found] == [pytest.approx(11.9), pytest.approx(9 + 0.25 * 11.9)]
+    assert all(a.value_share >= 0.99 for a in found)
+    assert "Alternative 1: value 11.9 (99.2% of the chosen plan's)" in found[0].sentence("USD")
+    closer = alternatives(book, count=3, share=0.005)  # floor 11.94: B alone no longer qualifies
+    assert [(a.started, a.dropped) for a in closer] == [([("B", "P1")], [])]
+
+
+def test_alternatives_in_whole_units_keep_the_floor():
+    book = close_portfolio(integer=True)
+    plan = optimise(book)
+    found = alternatives(book, plan=plan, count=3, share=0.01)
+    assert found
+    for a in found:
+        assert a.plan.value >= 0.99 * plan.value - 1e-9
+        assert a.started or a.dropped
+
+
+def test_solve_with_alternatives_prints_them_and_writes_them_to_the_json_and_report(tmp_path, capsys):
+    folder = tmp_path / "book"
+    folder.mkdir()
+    tables = sheets(False, CLOSE)
+    tables["Requirements"] = textwrap.dedent(CLOSE_NEEDS).strip() + "\n"
+    for name, text in tables.items():
+        (folder / f"{name.lower()}.csv").write_text(text, encoding="utf-8")
+    out, report = tmp_path / "plan.json", tmp_path / "plan.xlsx"
+    assert main(["solve", str(folder), "--alternatives", "3", "--json", str(out), "--out", str(report)]) == 0
+    printed = capsys.readouterr().out
+    assert "Plans within 1% of this one's value that run other missions:" in printed
+    first = "Alternative 1: value 11.9 (99.2% of the chosen plan's), spends the same; runs B (P1); drops A"
+    assert first in printed
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [a["alternative"] for a in data["alternatives"]] == [1, 2]
+    sheet = openpyxl.load_workbook(report)["Alternatives"]
+    assert sheet["A2"].value == 1 and sheet["G2"].value == "B P1"
+    assert main(["solve", str(folder), "--alternatives", "1", "--share", "2"]) == 2

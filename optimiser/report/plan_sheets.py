@@ -378,3 +378,25 @@ def _explained(out: SheetWriter, plan: Plan, names: Names, row: int) -> int:
             rows, [None, None, None, None, VALUE, VALUE, VALUE, MONEY, None], top=row, autofilter=False,
         ) + 2
     return row
+
+
+def alternatives_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
+    """Plans nearly as good that run other missions (``optimiser solve --alternatives``)."""
+    out = SheetWriter(ws)
+    currency = plan.levers.currency
+    rows = [
+        [a.alternative, number(a.value), number(a.value_share), number(a.total_cost), number(a.cost_change),
+         a.differs, a.started, a.dropped, a.sentence]
+        for a in plan.alternatives.itertuples()
+    ]
+    last = out.table(
+        ["Alternative", "Value", "Share of the plan's value", f"Money spent ({currency})",
+         f"Money against the plan ({currency})", "Mission-periods that differ", "Runs (not in the plan)",
+         "Drops (run in the plan)", "What it means"],
+        rows, [UNITS, VALUE, PERCENT, MONEY, MONEY, UNITS, WRAP, WRAP, WRAP],
+    )
+    out.note(last + 2, 1, "Each alternative is within the chosen share of this plan's value and differs "
+                          "from it and from the alternatives before it in the missions run, as much as "
+                          "possible.")
+    ws.freeze_panes = "B2"
+    out.fit_columns(maximum=40, fixed={7: 50, 8: 50, 9: 90})

@@ -135,6 +135,7 @@ def plan_to_dict(plan: Plan, generated_at: datetime | None = None) -> dict[str, 
         "objective_ranges": _records(
             plan.objective_ranges if plan.objective_ranges is not None else pd.DataFrame()
         ),
+        "alternatives": _records(plan.alternatives if plan.alternatives is not None else pd.DataFrame()),
     }
     return plain(data)  # type: ignore[return-value]
 

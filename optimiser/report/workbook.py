@@ -91,6 +91,8 @@ def report_workbook(plan: Plan, written_at: datetime | None = None) -> Workbook:
         plan_sheets.zones_sheet(workbook.create_sheet("Zones"), plan, names)
         plan_sheets.unmet_sheet(workbook.create_sheet("Unmet"), plan, names)
         plan_sheets.sensitivity_sheet(workbook.create_sheet("Sensitivity"), plan, names)
+        if plan.alternatives is not None and len(plan.alternatives):
+            plan_sheets.alternatives_sheet(workbook.create_sheet("Alternatives"), plan, names)
         charts_sheet(workbook.create_sheet("Charts"), summary, plan, names)
     if plan.portfolio is not None:
         input_sheets(workbook, plan.portfolio, plan.levers.currency)
