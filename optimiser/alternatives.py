@@ -136,8 +136,9 @@ def runs_of(plan: Plan) -> dict[Cell, bool]:
     """Each active mission-period of a plan: running (coverage above zero) or not."""
     return {
         (str(m), str(p)): float(c) > 1e-9
-        for m, p, c in zip(plan.missions["mission_id"], plan.missions["period_id"], plan.missions["coverage"],
-                           strict=True)
+        for m, p, c in zip(
+            plan.missions["mission_id"], plan.missions["period_id"], plan.missions["coverage"], strict=True
+        )
     }
 
 
@@ -214,8 +215,15 @@ def _run_indicators(model: MissionModel, chosen: dict[Cell, bool]) -> dict[Cell,
     cells = model.cells
     runs: dict[Cell, pulp.LpVariable] = {}
     for k, (m, p, low, high, must, on_off) in enumerate(
-        zip(cells["mission_id"], cells["period_id"], cells["min_coverage"], cells["max_coverage"],
-            cells["must_fund"], cells["running_column"] >= 0, strict=True)
+        zip(
+            cells["mission_id"],
+            cells["period_id"],
+            cells["min_coverage"],
+            cells["max_coverage"],
+            cells["must_fund"],
+            cells["running_column"] >= 0,
+            strict=True,
+        )
     ):
         if float(high) <= 0:
             continue
@@ -264,8 +272,12 @@ def _pattern(scenario: Scenario, plan: Plan, patterns: list[dict[Cell, bool]], s
     objective = pulp.lpSum(distance)
     limit = min(float(scenario.levers.time_limit_s), SEARCH_S)
     result = engine.run("alternative", objective, True, limit, start)
-    log.info("alternative search: %s, %s mission-periods differ, %.2fs", result.state, result.objective,
-             result.seconds)
+    log.info(
+        "alternative search: %s, %s mission-periods differ, %.2fs",
+        result.state,
+        result.objective,
+        result.seconds,
+    )
     if result.state not in (StageState.OPTIMAL, StageState.STOPPED) or result.values is None:
         return None
     values = result.values

@@ -37,7 +37,7 @@ from optimiser.scenario_commands import add_save_options, open_store_for_save, r
 from optimiser.schema import ITEM_LEVERS, SETTING_KEYS
 from optimiser.sensitivity import explain, explanation_text
 from optimiser.version import __version__
-from optimiser.why import why, why_text
+from optimiser.why import explain_short, why, why_text
 from optimiser.wording import counted
 
 DESCRIPTION = """\
@@ -215,6 +215,7 @@ def _solve(args: argparse.Namespace) -> int:
     plan = relax_commitments(portfolio, levers) if args.relax_commitments else optimise(portfolio, levers)
     if args.explain and plan.has_plan:
         plan = explain(portfolio, levers, plan=plan)
+        plan = dataclasses.replace(plan, explanations=explain_short(portfolio, levers, plan=plan))
     if args.alternatives > 0 and plan.has_plan and plan.status is not Status.RELAXED:
         if not 0 <= args.share < 1:
             raise bad_argument("--share", f"{args.share} is not a share from 0 to 1 (e.g. 0.01 for 1%)")

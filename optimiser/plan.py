@@ -90,6 +90,9 @@ class Plan:
     alternatives : filled by ``optimiser solve --alternatives N`` (else empty): plans nearly
         as good that run other missions, one row each
         (:data:`optimiser.alternatives.ALTERNATIVE_COLUMNS`).
+    explanations : filled by ``optimiser solve --explain`` (else empty): the full answer of
+        :func:`optimiser.why.why` for the ten most important short missions
+        (:data:`optimiser.why.SHORT_COLUMNS`), for the report's "Why short" sheet.
     """
 
     status: Status
@@ -117,6 +120,7 @@ class Plan:
     what_if: pd.DataFrame = field(default_factory=pd.DataFrame)
     objective_ranges: pd.DataFrame = field(default_factory=pd.DataFrame)
     alternatives: pd.DataFrame = field(default_factory=pd.DataFrame)
+    explanations: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def has_plan(self) -> bool:

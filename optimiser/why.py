@@ -37,7 +37,7 @@ import pandas as pd
 from optimiser import wording
 from optimiser.diagnose import explain_infeasible
 from optimiser.levers import Levers, PriorityMode
-from optimiser.model import HALF, build_model, in_scope
+from optimiser.model import HALF, MissionModel, build_model, in_scope
 from optimiser.plan import Plan
 from optimiser.portfolio import Portfolio
 from optimiser.prices import money_step, texts_of, typical_amount
@@ -265,62 +265,145 @@ def _slope_down(c: float, diminishing: bool) -> float:
     return 4.0 / 3.0 if c <= HALF + 1e-9 else 2.0 / 3.0
 
 
+class _Context:
+    """What every mission's reading of one plan shares, indexed once: the model's cells,
+    needs and eligibility (built, never solved), the plan's coverage and limits."""
+
+    def __init__(self, scenario: Scenario, plan: Plan, model: MissionModel | None = None):
+        self.scenario, self.plan = scenario, plan
+        self.model = model if model is not None else build_model(scenario, name="why")
+        cells = self.model.cells
+        keys = list(zip(cells["mission_id"].astype(str), cells["period_id"].astype(str), strict=True))
+        self.worth = dict(zip(keys, cells["worth"].astype(float), strict=True))
+        self.running_cost = dict(zip(keys, cells["running_cost"].astype(float), strict=True))
+        needs = self.model.needs
+        self.needs = {
+            (str(m), str(p)): frame
+            for (m, p), frame in needs.groupby(["mission_id", "period_id"], sort=False)
+        }
+        cost = (
+            (needs["quantity"] * needs["unit_cost"]).groupby([needs["mission_id"], needs["period_id"]]).sum()
+        )
+        self.cost_per_coverage = {k: self.running_cost[k] + float(cost.get(k, 0.0)) for k in keys}
+        flows = self.model.flows
+        self.eligible: dict[tuple[str, str], list[str]] = {}
+        for s, m, p in zip(flows["source_id"], flows["mission_id"], flows["period_id"], strict=True):
+            self.eligible.setdefault((str(m), str(p)), []).append(str(s))
+        missions = plan.missions
+        self.coverage = {
+            (str(m), str(p)): float(c)
+            for m, p, c in zip(
+                missions["mission_id"], missions["period_id"], missions["coverage"], strict=True
+            )
+        }
+
+        def by_key(frame: pd.DataFrame, keys: list[str], values: list[str]) -> dict:
+            columns = [frame[c].astype(str) for c in keys] + [frame[c].astype(float) for c in values]
+            return {
+                (row[0], row[1]): dict(zip(values, row[2:], strict=True))
+                for row in zip(*columns, strict=True)
+            }
+
+        self.resources = by_key(
+            plan.resources, ["resource_id", "period_id"], ["usable", "used", "shadow_price"]
+        )
+        self.zones = by_key(plan.zones, ["zone_id", "period_id"], ["cap", "personnel", "shadow_price"])
+        self.budgets = by_key(plan.budgets, ["source_id", "period_id"], ["amount", "used", "shadow_price"])
+        whole = scenario.portfolio.resources["integer"].astype(bool)
+        self.integer = {str(k): bool(v) and bool(scenario.levers.integer) for k, v in whole.items()}
+        self.policies = self._policies(scenario, plan)
+        self.step = money_step(typical_amount(plan.budgets))
+        portfolio = scenario.portfolio
+        self.period_name = {str(k): str(v) for k, v in portfolio.periods["name"].items()}
+        self.resource_name = texts_of(portfolio.resources, "name")
+        self.resource_unit = texts_of(portfolio.resources, "unit")
+        self.source_name = texts_of(portfolio.sources, "name")
+        self.mission_name = texts_of(portfolio.missions, "name")
+
+    def _policies(self, scenario: Scenario, plan: Plan) -> list[tuple[str, str, str, float, float, set[str]]]:
+        """Each budget-share policy that binds: (rule, scope_type, scope_value, share,
+        spending share, missions in scope)."""
+        policies = scenario.portfolio.policies
+        if not len(policies):
+            return []
+        missions = plan.missions
+        cells = (
+            self.model.cells.set_index(["mission_id", "period_id"])
+            .reindex(pd.MultiIndex.from_frame(missions[["mission_id", "period_id"]]))
+            .reset_index()
+        )
+        total = float(missions["cost"].sum())
+        tol = max(1e-6 * total, 1.0)
+        binding = []
+        for rule, scope_type, scope_value, share in policies[
+            ["rule", "scope_type", "scope_value", "value"]
+        ].itertuples(index=False, name=None):
+            if rule not in ("max_budget_share", "min_budget_share"):
+                continue
+            scoped = in_scope(cells, str(scope_type), str(scope_value))
+            spend = float(missions["cost"].to_numpy(float)[scoped].sum())
+            share = float(share)
+            at_max = rule == "max_budget_share" and spend >= share * total - tol
+            at_min = rule == "min_budget_share" and spend <= share * total + tol
+            if at_max or at_min:
+                inside = {str(m) for m in cells["mission_id"][scoped]}
+                binding.append(
+                    (
+                        rule,
+                        str(scope_type),
+                        str(scope_value),
+                        share,
+                        spend / total if total > 0 else 0.0,
+                        inside,
+                    )
+                )
+        return binding
+
+
 class _Reading:
     """What the plan's tables say about one mission: its lacks, the limits it meets and
     who else uses them."""
 
-    def __init__(self, scenario: Scenario, plan: Plan, mission_id: str):
+    def __init__(self, scenario: Scenario, plan: Plan, mission_id: str, context: _Context | None = None):
         self.scenario, self.plan, self.mission_id = scenario, plan, mission_id
+        self.context = context = context if context is not None else _Context(scenario, plan)
         self.portfolio = scenario.portfolio
         self.levers = scenario.levers
-        self.model = build_model(scenario, name="why")  # eligibility, worth, needs: no solve
-        cells = self.model.cells
-        self.cells = cells.set_index(["mission_id", "period_id"])
-        self.needs = self.model.needs
+        self.model = context.model
         self.mission = self.portfolio.missions.loc[mission_id]
         self.max_cov = float(self.mission["max_coverage"])
         self.diminishing = bool(self.levers.diminishing_returns)
-        self.coverage = plan.missions.set_index(["mission_id", "period_id"])["coverage"].astype(float)
-        mine = plan.missions[plan.missions["mission_id"] == mission_id]
-        self.short = [
-            str(p)
-            for p, c in zip(mine["period_id"], mine["coverage"], strict=True)
-            if float(c) < self.max_cov - COVERED
-        ]
-        self.step = money_step(typical_amount(plan.budgets))
-        self.currency = self.levers.currency
-        self.period_name = {str(k): str(v) for k, v in self.portfolio.periods["name"].items()}
-        self.resource_name = texts_of(self.portfolio.resources, "name")
-        self.resource_unit = texts_of(self.portfolio.resources, "unit")
-        self.source_name = texts_of(self.portfolio.sources, "name")
-        self.mission_name = texts_of(self.portfolio.missions, "name")
-        self.found: list[dict[str, Any]] = []
-        needs = self.needs
-        cost = (
-            (needs["quantity"] * needs["unit_cost"]).groupby([needs["mission_id"], needs["period_id"]]).sum()
+        self.coverage = context.coverage
+        order = {p: i for i, p in enumerate(self.portfolio.period_ids)}
+        self.short = sorted(
+            (p for (m, p), c in context.coverage.items() if m == mission_id and c < self.max_cov - COVERED),
+            key=lambda p: order.get(p, 0),
         )
-        running = cells.set_index(["mission_id", "period_id"])["running_cost"].astype(float)
-        self.cost_per_coverage = running.add(cost, fill_value=0.0).to_dict()
+        self.step = context.step
+        self.currency = self.levers.currency
+        self.period_name = context.period_name
+        self.resource_name = context.resource_name
+        self.resource_unit = context.resource_unit
+        self.source_name = context.source_name
+        self.mission_name = context.mission_name
+        self.found: list[dict[str, Any]] = []
+
+    def needs_of(self, period: str) -> pd.DataFrame:
+        """This mission's requirements in a period (model.needs rows)."""
+        empty = self.model.needs.iloc[0:0]
+        return self.context.needs.get((self.mission_id, period), empty)
 
     # -- per-unit worth ------------------------------------------------------------------
 
     def worth(self, mission_id: str, period_id: str) -> float:
-        return float(self.cells.at[(mission_id, period_id), "worth"])
+        return float(self.context.worth.get((mission_id, period_id), 0.0))
 
     def cov(self, mission_id: str, period_id: str) -> float:
         return float(self.coverage.get((mission_id, period_id), 0.0))
 
-    def quantity(self, mission_id: str, resource_id: str, period_id: str) -> float:
-        rows = self.needs[
-            (self.needs["mission_id"] == mission_id)
-            & (self.needs["period_id"] == period_id)
-            & (self.needs["resource_id"] == resource_id)
-        ]
-        return float(rows["quantity"].sum())
-
     def full_cost(self, mission_id: str, period_id: str) -> float:
         """Money per unit of coverage: its units at full coverage plus running cost."""
-        return float(self.cost_per_coverage.get((mission_id, period_id), 0.0))
+        return float(self.context.cost_per_coverage.get((mission_id, period_id), 0.0))
 
     def per_unit(self, mission_id: str, period_id: str, per: float, giving: bool) -> float:
         """Value one unit of something makes in a mission that needs ``per`` of it per
@@ -363,7 +446,7 @@ class _Reading:
                     )
                     cost += short * float(r.unit_cost)
             c = self.cov(self.mission_id, period)
-            cost += float(self.cells.at[(self.mission_id, period), "running_cost"]) * (self.max_cov - c)
+            cost += self.context.running_cost.get((self.mission_id, period), 0.0) * (self.max_cov - c)
             out.append(
                 dict(
                     period_id=period,
@@ -396,21 +479,18 @@ class _Reading:
         return self.period_name.get(period, period)
 
     def _resources(self, period: str) -> list[dict[str, Any]]:
-        table = self.plan.resources.set_index(["resource_id", "period_id"])
-        rows = self.needs[
-            (self.needs["mission_id"] == self.mission_id)
-            & (self.needs["period_id"] == period)
-            & (self.needs["quantity"] > 0)
-        ]
+        table = self.context.resources
+        rows = self.needs_of(period)
+        rows = rows[rows["quantity"] > 0]
         out = []
         for resource_id, q in zip(rows["resource_id"], rows["quantity"], strict=True):
-            if (resource_id, period) not in table.index:
+            r = table.get((str(resource_id), period))
+            if r is None:
                 continue
-            r = table.loc[(resource_id, period)]
-            usable, used, price = float(r["usable"]), float(r["used"]), float(r["shadow_price"])
+            usable, used, price = r["usable"], r["used"], r["shadow_price"]
             if not math.isfinite(usable):
                 continue
-            whole = bool(self.portfolio.resources.at[resource_id, "integer"]) and bool(self.levers.integer)
+            whole = self.context.integer.get(str(resource_id), False)
             room = math.floor(usable + 1e-6) if whole else usable
             if not (price > 1e-9 or used >= room - (0.5 if whole else 1e-6)):
                 continue
@@ -440,16 +520,13 @@ class _Reading:
 
     def _zone(self, period: str) -> list[dict[str, Any]]:
         zone = str(self.mission["zone_id"])
-        zones = self.plan.zones.set_index(["zone_id", "period_id"])
-        if (zone, period) not in zones.index:
+        zones = self.context.zones
+        z = zones.get((zone, period))
+        if z is None:
             return []
-        z = zones.loc[(zone, period)]
-        cap, people, price = float(z["cap"]), float(z["personnel"]), float(z["shadow_price"])
-        rows = self.needs[
-            (self.needs["mission_id"] == self.mission_id)
-            & (self.needs["period_id"] == period)
-            & (self.needs["kind"] == "personnel")
-        ]
+        cap, people, price = z["cap"], z["personnel"], z["shadow_price"]
+        rows = self.needs_of(period)
+        rows = rows[rows["kind"] == "personnel"]
         per = float(rows["quantity"].sum())
         if not math.isfinite(cap) or per <= 0 or not (price > 1e-9 or people >= cap - 1e-6):
             return []
@@ -476,9 +553,7 @@ class _Reading:
         ]
 
     def _eligible(self, period: str) -> list[str]:
-        flows = self.model.flows
-        chosen = flows[(flows["mission_id"] == self.mission_id) & (flows["period_id"] == period)]
-        return [str(s) for s in chosen["source_id"].drop_duplicates()]
+        return list(dict.fromkeys(self.context.eligible.get((self.mission_id, period), [])))
 
     def _funds(self, period: str) -> list[dict[str, Any]]:
         eligible = self._eligible(period)
@@ -500,12 +575,12 @@ class _Reading:
                     "(check the sources' eligible types, zones and regions)",
                 )
             ]
-        budgets = self.plan.budgets.set_index(["source_id", "period_id"])
+        budgets = self.context.budgets
         spent = []
         for source in eligible:
-            if (source, period) not in budgets.index:
+            b = budgets.get((source, period))
+            if b is None:
                 return []
-            b = budgets.loc[(source, period)]
             amount, used = float(b["amount"]), float(b["used"])
             if used < amount - max(1e-6 * amount, 1.0) and float(b["shadow_price"]) <= 1e-12:
                 return []  # money is left in a source it may draw on: money is not the limit
@@ -540,11 +615,8 @@ class _Reading:
         low = float(self.mission["min_coverage"])
         if bool(self.mission["must_fund"]) or low <= 0 or self.cov(self.mission_id, period) > COVERED:
             return []
-        rows = self.needs[
-            (self.needs["mission_id"] == self.mission_id)
-            & (self.needs["period_id"] == period)
-            & (self.needs["quantity"] > 0)
-        ]
+        rows = self.needs_of(period)
+        rows = rows[rows["quantity"] > 0]
         takes = [
             wording.count_of(math.ceil(q * low - 1e-6), self.resource_name[r], self.resource_unit[r])
             for r, q in zip(rows["resource_id"], rows["quantity"], strict=True)
@@ -620,31 +692,14 @@ class _Reading:
         )
 
     def _policies(self) -> list[dict[str, Any]]:
-        policies = self.portfolio.policies
-        if not len(policies):
-            return []
-        missions = self.plan.missions
-        cells = (
-            self.model.cells.set_index(["mission_id", "period_id"])
-            .reindex(pd.MultiIndex.from_frame(missions[["mission_id", "period_id"]]))
-            .reset_index()
-        )
-        total = float(missions["cost"].sum())
-        mine = (cells["mission_id"] == self.mission_id).to_numpy()
         out = []
-        for rule, scope_type, scope_value, share in policies[
-            ["rule", "scope_type", "scope_value", "value"]
-        ].itertuples(index=False, name=None):
-            scoped = in_scope(cells, str(scope_type), str(scope_value))
-            spend = float(missions["cost"].to_numpy(float)[scoped].sum())
-            share = float(share)
-            tol = max(1e-6 * total, 1.0)
-            if rule == "max_budget_share" and scoped[mine].any() and spend >= share * total - tol:
+        for rule, scope_type, scope_value, share, used, inside in self.context.policies:
+            if rule == "max_budget_share" and self.mission_id in inside:
                 text = (
                     f"Policy max_budget_share {scope_type}={scope_value}: spending on its scope is at the "
                     f"ceiling of {wording.percent(share)} of all spending"
                 )
-            elif rule == "min_budget_share" and not scoped[mine].any() and spend <= share * total + tol:
+            elif rule == "min_budget_share" and self.mission_id not in inside:
                 text = (
                     f"Policy min_budget_share {scope_type}={scope_value}: {wording.percent(share)} of all "
                     "spending must go to missions in that scope, and this mission is outside it"
@@ -657,7 +712,7 @@ class _Reading:
                     id=f"{rule} {scope_type}={scope_value}",
                     period_id="",
                     limit=share,
-                    used=spend / total if total > 0 else 0.0,
+                    used=used,
                     unit="share",
                     value_per_unit=math.nan,
                     this_value_per_unit=math.nan,
@@ -736,6 +791,113 @@ class _Reading:
                     )
                 )
         return out
+
+
+# -- many missions at once (the report) -------------------------------------------------------------
+
+SHORT_COLUMNS = ["mission_id", "name", "priority", "covered", "mean_coverage", "max_coverage", "answer"]
+KIND_WORDS = {
+    "resource": "used up",
+    "budget": "binds",
+    "zone_cap": "cap reached",
+    "on_off": "on/off minimum",
+    "policy": "policy",
+    "max_change": "max_change from the Baseline",
+    "whole_units": "whole units",
+}
+
+
+def short_missions(plan: Plan, top: int | None = None) -> list[str]:
+    """Missions below their max_coverage in some period, most important first: by
+    priority, then the lowest mean share of max_coverage reached."""
+    if not plan.has_plan or plan.portfolio is None or not len(plan.missions):
+        return []
+    ceiling = plan.portfolio.missions["max_coverage"].astype(float)
+    frame = plan.missions.assign(ceiling=plan.missions["mission_id"].map(ceiling).astype(float))
+    frame = frame.assign(short=frame["coverage"].astype(float) < frame["ceiling"] - COVERED)
+    reached = frame["coverage"].astype(float) / frame["ceiling"].where(frame["ceiling"] > 0, 1.0)
+    frame = frame.assign(reached=reached)
+    grouped = frame.groupby("mission_id", sort=False).agg(
+        priority=("priority", "first"), short=("short", "any"), reached=("reached", "mean")
+    )
+    grouped = grouped[grouped["short"]].sort_values(["priority", "reached"], kind="stable")
+    ids = [str(m) for m in grouped.index]
+    return ids if top is None else ids[:top]
+
+
+def held_back_by_cells(plan: Plan) -> dict[tuple[str, str], str]:
+    """For each short (mission, period) of a plan, what holds it back, in a few words:
+    ``"Military observers used up (0.129 value per person); Core operations budget binds"``
+    (the report's Unmet column). From the plan's tables only, no re-solve."""
+    if not plan.has_plan or plan.portfolio is None:
+        return {}
+    scenario = apply_levers(plan.portfolio, plan.levers)
+    context = _Context(scenario, plan)
+    names = {
+        "resource": texts_of(scenario.portfolio.resources, "name"),
+        "budget": texts_of(scenario.portfolio.sources, "name"),
+        "zone_cap": texts_of(scenario.portfolio.zones, "name"),
+    }
+    out: dict[tuple[str, str], list[str]] = {}
+    for mission_id in short_missions(plan):
+        reading = _Reading(scenario, plan, mission_id, context)
+        for limit in reading.limits():
+            kind, item = limit["kind"], str(limit["id"])
+            label = names.get(kind, {}).get(item, item) if kind in names else ""
+            words = f"{label} {KIND_WORDS[kind]}".strip() if kind in names else KIND_WORDS[kind]
+            if kind == "policy":
+                words = f"policy {item}"
+            price = limit["value_per_unit"]
+            if kind in ("resource", "zone_cap") and math.isfinite(price):
+                words += f" ({wording.value(price)} value per {limit['unit']})"
+            elif kind == "budget" and math.isfinite(price) and item:
+                step = reading.step
+                words += f" ({wording.value(price * step)} value per {reading.currency} "
+                words += f"{wording.money_step_text(step)})"
+            periods = [limit["period_id"]] if limit["period_id"] else reading.short
+            for period in periods:
+                out.setdefault((mission_id, str(period)), []).append(words)
+    # mission-periods at their max_coverage below 100% still show in Unmet
+    ceiling = plan.portfolio.missions["max_coverage"].astype(float)
+    for m, p, c in zip(
+        plan.missions["mission_id"], plan.missions["period_id"], plan.missions["coverage"], strict=True
+    ):
+        cap = float(ceiling.get(m, 1.0))
+        if cap < 1.0 - COVERED and float(c) >= cap - COVERED:
+            out.setdefault((str(m), str(p)), []).append(f"its max_coverage ({wording.percent(cap)})")
+    return {key: "; ".join(dict.fromkeys(words)) for key, words in out.items()}
+
+
+def explain_short(
+    portfolio: Portfolio,
+    levers: Levers | None = None,
+    *,
+    plan: Plan | None = None,
+    top: int = 10,
+    search: bool = True,
+) -> pd.DataFrame:
+    """The full answer (:func:`why`) for the ``top`` most important short missions
+    (:func:`short_missions`), one row each (:data:`SHORT_COLUMNS`, ``answer`` the text of
+    :func:`why_text`) for the report's "Why short" sheet; ``search`` False: from the plan's
+    tables only (no value given up or weight needed)."""
+    levers = portfolio.levers if levers is None else levers
+    plan = plan if plan is not None else solve(apply_levers(portfolio, levers))
+    rows = []
+    for mission_id in short_missions(plan, top):
+        answer = why(portfolio, mission_id, levers, plan=plan, search=search)
+        values = list(answer.coverage.values())
+        rows.append(
+            [
+                answer.mission_id,
+                answer.name,
+                answer.priority,
+                answer.covered,
+                float(np.mean(values)) if values else 0.0,
+                answer.max_coverage,
+                why_text(answer),
+            ]
+        )
+    return pd.DataFrame(rows, columns=SHORT_COLUMNS)
 
 
 # -- solving again ------------------------------------------------------------------------------

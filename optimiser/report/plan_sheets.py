@@ -38,8 +38,10 @@ from optimiser.report.derived import (
     ranked_sensitivity,
     share,
 )
+from optimiser.why import explain_short, held_back_by_cells
 
 logger = logging.getLogger(__name__)
+TOP_WHY = 10  # missions explained on the Why short sheet
 
 CONSTRAINT_LABELS = {"resource": "Resource", "budget": "Funding source", "zone_cap": "Zone personnel cap"}
 
@@ -259,19 +261,66 @@ def unmet_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
         ))
     rows.sort(key=lambda item: item[0])
     values = [row for _, row in rows]
+    held = _held_back(plan) if values else {}
+    for row in values:
+        row.append(held.get((str(row[0]), str(row[4])), ""))
     unit_format = units_cell_format
     last = out.table(
         ["Mission ID", "Mission", "Priority", "Zone", "Period", "Coverage", "Resource ID", "Resource", "Unit",
-         "Needed at its max coverage", "Allocated", "Shortfall", f"Cost to close ({currency})"],
+         "Needed at its max coverage", "Allocated", "Shortfall", f"Cost to close ({currency})", "Held back by"],
         values,
         [None, None, UNITS, None, None, PERCENT, None, None, None, unit_format, unit_format, unit_format,
-         MONEY],
-        totals=["Total", *([None] * 11), sum(row[12] or 0.0 for row in values)],
+         MONEY, None],
+        totals=["Total", *([None] * 11), sum(row[12] or 0.0 for row in values), None],
     )
     if not values:
         out.note(last + 2, 1, "Every active mission is at its most wanted coverage in every period.")
     ws.freeze_panes = "C2"
-    out.fit_columns(maximum=40)
+    out.fit_columns(maximum=40, fixed={14: 80})
+
+
+def _held_back(plan: Plan) -> dict[tuple[str, str], str]:
+    """What holds each short mission-period back (:func:`optimiser.why.held_back_by_cells`);
+    an explanation that fails leaves the column blank rather than the report unwritten."""
+    try:
+        return held_back_by_cells(plan)
+    except Exception:
+        logger.exception("the Unmet sheet's 'held back by' column could not be made")
+        return {}
+
+
+def why_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
+    """Why short: the full answer of ``optimiser why`` for the ten most important short
+    missions (with the value given up and the weight needed when ``--explain`` solved
+    again; from the plan's tables otherwise)."""
+    out = SheetWriter(ws)
+    explained = plan.explanations if plan.explanations is not None and len(plan.explanations) else None
+    frame = explained
+    if frame is None and plan.portfolio is not None:
+        try:
+            frame = explain_short(plan.portfolio, plan.levers, plan=plan, top=TOP_WHY, search=False)
+        except Exception:
+            logger.exception("the Why short sheet could not be made")
+    rows = [] if frame is None else [
+        [rank, w.mission_id, names.mission(str(w.mission_id)), w.priority, w.covered, number(w.mean_coverage),
+         number(w.max_coverage), w.answer]
+        for rank, w in enumerate(frame.itertuples(), start=1)
+    ]
+    last = out.table(
+        ["Rank", "Mission ID", "Mission", "Priority", "Covered", "Mean coverage", "Max coverage",
+         "Why (what it lacks, what holds it back, who takes what it needs, what funding it fully costs)"],
+        rows, [UNITS, None, None, UNITS, None, PERCENT, PERCENT, WRAP],
+    )
+    note = last + 2
+    if not rows:
+        out.note(note, 1, "Every active mission reaches its max_coverage in every period.")
+        note += 1
+    if explained is None:
+        out.note(note, 1, "From the plan's tables. The value given up by funding a mission fully and the "
+                          "weight or priority it would need come from solving again: optimiser solve "
+                          "--explain, or optimiser why WORKBOOK MISSION.")
+    ws.freeze_panes = "C2"
+    out.fit_columns(maximum=40, fixed={8: 120})
 
 
 def sensitivity_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:

@@ -90,6 +90,7 @@ def report_workbook(plan: Plan, written_at: datetime | None = None) -> Workbook:
         plan_sheets.resources_sheet(workbook.create_sheet("Resources"), plan, names)
         plan_sheets.zones_sheet(workbook.create_sheet("Zones"), plan, names)
         plan_sheets.unmet_sheet(workbook.create_sheet("Unmet"), plan, names)
+        plan_sheets.why_sheet(workbook.create_sheet("Why short"), plan, names)
         plan_sheets.sensitivity_sheet(workbook.create_sheet("Sensitivity"), plan, names)
         if plan.alternatives is not None and len(plan.alternatives):
             plan_sheets.alternatives_sheet(workbook.create_sheet("Alternatives"), plan, names)
