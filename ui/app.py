@@ -21,7 +21,7 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts only ui/ on the 
 import streamlit as st  # noqa: E402
 
 from optimiser import Plan  # noqa: E402
-from ui import controls, scenarios, state, views  # noqa: E402
+from ui import controls, explain, scenarios, state, views  # noqa: E402
 from ui.summaries import mission_coverage, portfolio_caption  # noqa: E402
 from ui.tradeoffs import render_tradeoffs  # noqa: E402
 
@@ -118,7 +118,8 @@ def main() -> None:
     )
     if missions_tab.open:
         with missions_tab:
-            st.markdown("Change **priority** or **must fund** of any mission; the plan follows.")
+            st.markdown("Change **priority**, **must fund**, **min** and **max coverage** of any mission, "
+                        "or **cancel** it; the plan follows.")
             controls.mission_editor(portfolio, st.session_state)
 
     levers = controls.levers_from_widgets(portfolio, st.session_state)
@@ -151,13 +152,15 @@ def main() -> None:
     if plan_tab.open:
         with plan_tab:
             views.chart_section(plan, coverage)
+            explain.alternatives_section(book, levers, plan)
     if binds_tab.open:
         with binds_tab:
             views.binding_section(plan, state.ranges(book, plan))
     if missions_tab.open:
         with missions_tab:
             st.markdown("#### Coverage per mission")
-            views.mission_table(plan, coverage)
+            views.mission_table(plan, coverage, on_pick=explain.pick_from_table)
+            explain.why_section(book, levers, plan)
     if tables_tab.open:
         with tables_tab:
             views.tables_section(plan)

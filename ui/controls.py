@@ -32,7 +32,8 @@ TIME_LIMIT = "time_limit_s"
 MIP_GAP = "mip_gap"
 MISSION_EDITOR = "mission_editor"
 RESET = "reset_levers"
-MISSION_EDITS = "mission_edits"  # must_fund / priority per mission, where they differ from the workbook
+MISSION_EDITS = "mission_edits"  # per-mission levers, where they differ from the workbook
+MISSION_LEVERS = ("must_fund", "priority", "min_coverage", "max_coverage", "cancel")
 SCALE_MAX = 2.0
 
 
@@ -82,21 +83,37 @@ def put_levers(portfolio: Portfolio, levers: Levers, state: MutableMapping[Any, 
         state[source_key(source_id)] = float(total) * float(levers.source_scale.get(source_id, 1.0))
     for zone_id, cap in portfolio.zones["personnel_cap"].items():
         state[zone_key(zone_id)] = _cap(levers.zone_cap[zone_id]) if zone_id in levers.zone_cap else _cap(cap)
-    state[MISSION_EDITS] = _mission_edits(portfolio, levers.must_fund, levers.priority)
+    state[MISSION_EDITS] = _mission_edits(
+        portfolio, levers.must_fund, levers.priority, levers.min_coverage, levers.max_coverage, levers.cancel
+    )
     if MISSION_EDITOR in state:  # the editor restarts from the new edits
         del state[MISSION_EDITOR]
 
 
 def _mission_edits(
-    portfolio: Portfolio, must_fund: Mapping[str, bool], priority: Mapping[str, int]
+    portfolio: Portfolio,
+    must_fund: Mapping[str, bool],
+    priority: Mapping[str, int],
+    min_coverage: Mapping[str, float] | None = None,
+    max_coverage: Mapping[str, float] | None = None,
+    cancel: Mapping[str, bool] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The per-mission levers that differ from the workbook's Missions sheet."""
     workbook = portfolio.missions
+
+    def share(column: str, given: Mapping[str, float] | None) -> dict[str, float]:
+        return {m: float(v) for m, v in (given or {}).items()
+                if m in workbook.index and not pd.isna(v)
+                and abs(float(v) - float(workbook.at[m, column])) > 1e-9}
+
     return {
         "must_fund": {m: bool(v) for m, v in must_fund.items()
                       if m in workbook.index and bool(v) != bool(workbook.at[m, "must_fund"])},
         "priority": {m: int(v) for m, v in priority.items()
                      if m in workbook.index and int(v) != int(workbook.at[m, "priority"])},
+        "min_coverage": share("min_coverage", min_coverage),
+        "max_coverage": share("max_coverage", max_coverage),
+        "cancel": {m: True for m, v in (cancel or {}).items() if m in workbook.index and bool(v)},
     }
 
 
@@ -124,6 +141,9 @@ def levers_from_widgets(portfolio: Portfolio, state: MutableMapping[Any, Any]) -
     edits = state.get(MISSION_EDITS) or {}
     must_fund = dict(edits.get("must_fund", {}))
     priority = dict(edits.get("priority", {}))
+    min_coverage = dict(edits.get("min_coverage", {}))
+    max_coverage = dict(edits.get("max_coverage", {}))
+    cancel = dict(edits.get("cancel", {}))
     return base.changed(
         budget_scale=float(state.get(BUDGET, base.budget_scale)),
         personnel_scale=float(state.get(PERSONNEL, base.personnel_scale)),
@@ -142,6 +162,9 @@ def levers_from_widgets(portfolio: Portfolio, state: MutableMapping[Any, Any]) -
         zone_cap=zone_cap,
         must_fund=must_fund,
         priority=priority,
+        min_coverage=min_coverage,
+        max_coverage=max_coverage,
+        cancel=cancel,
     )
 
 
@@ -217,11 +240,13 @@ def _zone_names(portfolio: Portfolio) -> dict[str, str]:
 
 
 def mission_editor(portfolio: Portfolio, state: MutableMapping[Any, Any]) -> None:
-    """The editable table of missions: must-fund and priority per mission.
+    """The editable table of missions: must-fund, priority, min and max coverage and
+    cancel per mission.
 
     The edits are kept in ``state[MISSION_EDITS]`` (not only in the editor's own state),
     so they survive while the table is not drawn (another tab is open)."""
-    edits = state.get(MISSION_EDITS) or {"must_fund": {}, "priority": {}}
+    edits: dict[str, dict[str, Any]] = {name: {} for name in MISSION_LEVERS}
+    edits |= dict(state.get(MISSION_EDITS) or {})
     missions = portfolio.missions
     table = pd.DataFrame(
         {
@@ -231,6 +256,9 @@ def mission_editor(portfolio: Portfolio, state: MutableMapping[Any, Any]) -> Non
             "type": missions["type"].astype(str).str.replace("_", " ").to_numpy(),
             "priority": [int(edits["priority"].get(m, p)) for m, p in missions["priority"].items()],
             "must_fund": [bool(edits["must_fund"].get(m, f)) for m, f in missions["must_fund"].items()],
+            **{column: [float(edits[column].get(m, c)) for m, c in missions[column].items()]
+               for column in ("min_coverage", "max_coverage")},
+            "cancel": [bool(edits["cancel"].get(m, False)) for m in missions.index],
         }
     )
     edited = st.data_editor(
@@ -250,6 +278,14 @@ def mission_editor(portfolio: Portfolio, state: MutableMapping[Any, Any]) -> Non
                                                       help="1 (highest) to 5"),
             "must_fund": st.column_config.CheckboxColumn(
                 "Must fund", help="Coverage at least its minimum (min_coverage) in every period"),
+            "min_coverage": st.column_config.NumberColumn(
+                "Min coverage", min_value=0.0, max_value=1.0, step=0.05, format="%.2f",
+                help="Must-fund: its floor. Otherwise: off, or at least this"),
+            "max_coverage": st.column_config.NumberColumn(
+                "Max coverage", min_value=0.0, max_value=1.0, step=0.05, format="%.2f",
+                help="Its ceiling (0: it does not run)"),
+            "cancel": st.column_config.CheckboxColumn(
+                "Cancel", help="Coverage 0 in every period, must-fund or not"),
         },
     )
     priorities = {
@@ -257,6 +293,9 @@ def mission_editor(portfolio: Portfolio, state: MutableMapping[Any, Any]) -> Non
         for m, p in zip(edited["mission_id"], edited["priority"], strict=True)
         if not pd.isna(p)
     }
+    by_mission = {column: dict(zip(edited["mission_id"], edited[column], strict=True))
+                  for column in ("must_fund", "min_coverage", "max_coverage", "cancel")}
     state[MISSION_EDITS] = _mission_edits(
-        portfolio, dict(zip(edited["mission_id"], edited["must_fund"], strict=True)), priorities
+        portfolio, by_mission["must_fund"], priorities, by_mission["min_coverage"],
+        by_mission["max_coverage"], by_mission["cancel"],
     )

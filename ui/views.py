@@ -275,10 +275,19 @@ def binding_section(plan: Plan, ranges: pd.DataFrame | None = None) -> None:
                "close it at the unit costs it pays.")
 
 
-def mission_table(plan: Plan, coverage: pd.DataFrame) -> None:
+def mission_table(plan: Plan, coverage: pd.DataFrame, on_pick: Callable | None = None) -> None:
+    """Coverage per mission; with ``on_pick``, a row clicked is handed to it (the
+    selection and the table) so that "why is this mission short?" can answer for it."""
     shown, config = for_planners(coverage, plan, "missions")
     config["coverage"] = st.column_config.NumberColumn("Coverage (mean)", format="%.1f%%")
-    table(shown, "mission_coverage", column_config=config)
+    options: dict[str, object] = {}
+    if on_pick is not None:
+        options = dict(on_select="rerun", selection_mode="single-row")
+    with st.container(key="mission_coverage"):
+        selection = st.dataframe(shown, hide_index=True, width="stretch", key="mission_coverage_pick",
+                                 column_config=config, **options)  # type: ignore[call-overload]
+    if on_pick is not None:
+        on_pick(selection, coverage)
 
 
 TABLES: dict[str, str] = {
