@@ -51,6 +51,7 @@ PRECISION = 0.01  # the weight needed is found within 1% (relative)
 COVERED = 1e-6  # coverage within this of max_coverage counts as reached
 MAX_ROUNDS = 8  # weight search: re-solves at most
 TOP_COMPETITORS = 6  # missions named per limit
+TEXT_COMPETITORS = 3  # ... of which the terminal shows
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Why:
         NaN when no price applies), ``this_value_per_unit`` (what this mission would make
         of one more unit), ``sentence``.
     competitors : one dict per (limit, mission) using it: ``limit`` ("resource:R",
-        "budget:S", "zone_cap:Z"), ``period_id``, ``mission_id``, ``name``,
+        "budget:S", "zone_cap:Z"), ``limit_name``, ``period_id``, ``mission_id``, ``name``,
         ``priority``, ``must_fund``, ``uses`` (units or money), ``unit``,
         ``value_per_unit``, ``this_value_per_unit``.
     value_given_up : value lost by planning again with this mission at max_coverage in
@@ -775,10 +776,17 @@ class _Reading:
             users.sort(
                 key=lambda u: (u[2] if math.isfinite(u[2]) else math.inf, u[0])
             )  # least valuable use first
+            if kind == "resource":
+                limit_name = self.resource_name.get(item, item)
+            elif kind == "budget":
+                limit_name = self.source_name.get(item, item)
+            else:
+                limit_name = f"personnel cap of {self.portfolio.zones.at[item, 'name']}"
             for m, uses, value in users[:TOP_COMPETITORS]:
                 out.append(
                     dict(
                         limit=f"{kind}:{item}",
+                        limit_name=limit_name,
                         period_id=period,
                         mission_id=m,
                         name=self.mission_name.get(m, m),
@@ -1120,14 +1128,24 @@ def why_text(answer: Why) -> str:
         lines += [f"  - {limit['sentence']}" for limit in answer.held_back_by]
     if answer.competitors:
         lines.append("Who takes what it needs (value per unit, least valuable use first):")
-        for c in answer.competitors:
+        first_period: dict[str, str] = {}
+        shown: dict[str, int] = {}
+        for c in answer.competitors:  # each limit in the first period it binds, three users each
+            period = first_period.setdefault(c["limit"], c["period_id"])
+            if period != c["period_id"] or shown.get(c["limit"], 0) >= TEXT_COMPETITORS:
+                continue
+            shown[c["limit"]] = shown.get(c["limit"], 0) + 1
             flag = ", must-fund" if c["must_fund"] else ""
             lines.append(
-                f"  - {c['limit']} in {c['period_id']}: {c['mission_id']} (priority {c['priority']}{flag}) "
+                f"  - {c['limit_name']} in {c['period_id']}: {c['mission_id']} "
+                f"(priority {c['priority']}{flag}) "
                 f"uses {_amount(c['uses'], c['unit'], answer.currency)}, "
                 f"{_per(c['value_per_unit'], c['unit'], answer)} "
                 f"against this mission's {_per(c['this_value_per_unit'], c['unit'], answer)}"
             )
+        hidden = len(answer.competitors) - sum(shown.values())
+        if hidden > 0:
+            lines.append(f"  ... and {hidden} more (other periods and users: see the JSON, --json)")
     if answer.value_given_up is not None:
         low, high = answer.value_given_up_range or (answer.value_given_up, answer.value_given_up)
         within = (

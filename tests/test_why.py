@@ -25,6 +25,7 @@ import pytest
 from optimiser import Levers, optimise
 from optimiser.alternatives import alternatives
 from optimiser.cli import main
+from optimiser.explore import sweep
 from optimiser.problems import InvalidInput, Severity
 from optimiser.read import read_tables
 from optimiser.report import plan_to_dict
@@ -322,3 +323,15 @@ def test_solve_with_alternatives_prints_them_and_writes_them_to_the_json_and_rep
     sheet = openpyxl.load_workbook(report)["Alternatives"]
     assert sheet["A2"].value == 1 and sheet["G2"].value == "B P1"
     assert main(["solve", str(folder), "--alternatives", "1", "--share", "2"]) == 2
+
+
+def test_the_new_levers_can_be_swept():
+    book = portfolio(integer=False)
+    result = sweep(book, None, {"max_coverage.A": "0:0.5:3", "cancel.B": "no,yes"}, workers=1)
+    table = result.table.sort_values(["max_coverage.A", "cancel.B"]).reset_index(drop=True)
+    # A capped at 0, 0.25, 0.5 (0, 5, 10 kits); B takes the rest unless cancelled
+    expected = {(0.0, "no"): 4.0, (0.0, "yes"): 0.0, (0.25, "no"): 3 + 2, (0.25, "yes"): 3.0,
+                (0.5, "no"): 6.0, (0.5, "yes"): 6.0}
+    got = {(float(a), str(c)): float(v) for a, c, v in zip(table["max_coverage.A"], table["cancel.B"],
+                                                          table["value"], strict=True)}
+    assert got == pytest.approx(expected)
