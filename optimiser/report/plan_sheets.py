@@ -301,15 +301,16 @@ def why_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
             frame = explain_short(plan.portfolio, plan.levers, plan=plan, top=TOP_WHY, search=False)
         except Exception:
             logger.exception("the Why short sheet could not be made")
-    rows = [] if frame is None else [
+    rows = [] if frame is None else [  # one line of the answer per row: readable, and filterable
         [rank, w.mission_id, names.mission(str(w.mission_id)), w.priority, w.covered, number(w.mean_coverage),
-         number(w.max_coverage), w.answer]
+         number(w.max_coverage), line]
         for rank, w in enumerate(frame.itertuples(), start=1)
+        for line in str(w.answer).splitlines()
     ]
     last = out.table(
         ["Rank", "Mission ID", "Mission", "Priority", "Covered", "Mean coverage", "Max coverage",
          "Why (what it lacks, what holds it back, who takes what it needs, what funding it fully costs)"],
-        rows, [UNITS, None, None, UNITS, None, PERCENT, PERCENT, WRAP],
+        rows, [UNITS, None, None, UNITS, None, PERCENT, PERCENT, None],
     )
     note = last + 2
     if not rows:
@@ -319,8 +320,8 @@ def why_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
         out.note(note, 1, "From the plan's tables. The value given up by funding a mission fully and the "
                           "weight or priority it would need come from solving again: optimiser solve "
                           "--explain, or optimiser why WORKBOOK MISSION.")
-    ws.freeze_panes = "C2"
-    out.fit_columns(maximum=40, fixed={8: 120})
+    ws.freeze_panes = "D2"
+    out.fit_columns(maximum=40, fixed={8: 160})
 
 
 def sensitivity_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
@@ -442,8 +443,11 @@ def alternatives_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
         ["Alternative", "Value", "Share of the plan's value", f"Money spent ({currency})",
          f"Money against the plan ({currency})", "Mission-periods that differ", "Runs (not in the plan)",
          "Drops (run in the plan)", "What it means"],
-        rows, [UNITS, VALUE, PERCENT, MONEY, MONEY, UNITS, WRAP, WRAP, WRAP],
+        rows, [UNITS, VALUE, PERCENT, MONEY, MONEY, UNITS, None, None, None],
     )
+    for row in range(2, last + 1):
+        for column in (7, 8, 9):
+            ws.cell(row=row, column=column).alignment = WRAP
     out.note(last + 2, 1, "Each alternative is within the chosen share of this plan's value and differs "
                           "from it and from the alternatives before it in the missions run, as much as "
                           "possible.")
