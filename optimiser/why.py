@@ -1112,8 +1112,9 @@ def why_text(answer: Why) -> str:
     title = answer.mission_id if answer.name == answer.mission_id else f"{answer.mission_id} ({answer.name})"
     lines.append(f"{title}, priority {answer.priority}, weight {answer.weight:g}: {status}.")
     if answer.coverage:
-        shown = ", ".join(f"{p} {wording.percent(c)}" for p, c in answer.coverage.items())
-        lines.append(f"Coverage by period: {shown} (max_coverage {wording.percent(answer.max_coverage)}).")
+        periods_text = ", ".join(f"{p} {wording.percent(c)}" for p, c in answer.coverage.items())
+        ceiling = wording.percent(answer.max_coverage)
+        lines.append(f"Coverage by period: {periods_text} (max_coverage {ceiling}).")
     if answer.lacks:
         lines.append("What it lacks:")
         for lack in answer.lacks:

@@ -6,6 +6,7 @@ No decisions are made here: numbers come from the Plan or from :mod:`ui.summarie
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
