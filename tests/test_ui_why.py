@@ -52,3 +52,19 @@ def test_other_plans_nearly_as_good_are_shown_on_the_plan_tab() -> None:
     shown = at.get_by_key(explain.ALT_ANSWER)
     texts = [t.value for t in shown.text]
     assert texts and all(t.startswith("Alternative ") for t in texts)
+
+
+def test_making_a_mission_must_fund_with_min_coverage_0_is_a_warning_on_the_page() -> None:
+    at = show(open_page(), "Missions")
+    missions = plan_on_screen(at).portfolio.missions
+    floorless = ~missions["must_fund"].astype(bool) & (missions["min_coverage"].astype(float) == 0)
+    free = missions[floorless].index[0]
+    rows = {m: i for i, m in enumerate(missions.index)}
+    at.session_state[controls.MISSION_EDITOR] = {
+        "edited_rows": {rows[free]: {"must_fund": True}}, "added_rows": [], "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception, at.exception
+    shown = at.get_by_key(explain.LEVER_WARNINGS).dataframe[0].value
+    cells = shown.astype(str).to_numpy().ravel()
+    assert any("guaranteed nothing" in m and free in m for m in cells)

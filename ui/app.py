@@ -124,6 +124,8 @@ def main() -> None:
 
     levers = controls.levers_from_widgets(portfolio, st.session_state)
     st.session_state[state.CURRENT_LEVERS] = levers
+    with head:
+        explain.lever_warnings_note(portfolio, levers)
     key = state.lever_key(levers)
     with head, st.spinner("Planning…", show_time=True):
         solved = state.solve(book, levers)

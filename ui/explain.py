@@ -16,8 +16,11 @@ import streamlit as st
 
 from optimiser import Levers, Plan, Portfolio
 from optimiser.alternatives import SHARE, alternatives, alternatives_table
+from optimiser.scenario import lever_warnings
 from optimiser.why import Why, short_missions, why, why_text
 from ui.state import Workbook, lever_key
+from ui.summaries import problems_frame
+from ui.views import table
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,21 @@ ALT_COUNT = "alternatives_count"
 ALT_GO = "alternatives_go"
 ALT_ANSWER = "alternatives_answer"  # container: the alternatives
 MISSION_PICK = "mission_coverage_pick"  # the mission table's row selection
+LEVER_WARNINGS = "lever_warnings_table"  # container: warnings the levers give rise to
+
+
+def lever_warnings_note(portfolio: Portfolio, levers: Levers) -> None:
+    """Warnings the levers give rise to (a must-fund mission with min_coverage 0 is
+    guaranteed nothing), never a silent 0%."""
+    try:
+        found = lever_warnings(portfolio, levers)
+    except Exception:  # an unknown id is the solve's to report
+        return
+    if not found:
+        return
+    plural = "s" if len(found) != 1 else ""
+    st.warning(f"{len(found)} warning{plural} from the levers (the plan is made anyway).")
+    table(problems_frame(found), LEVER_WARNINGS)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
