@@ -937,10 +937,12 @@ def _resolve(answer: Why, portfolio: Portfolio, levers: Levers, plan: Plan, scen
     losers = _losers(plan, forced, mission_id)
     if given_up <= max(float(levers.mip_gap) * abs(base_value), 1e-9) and (plan.gap or 0.0) > 0:
         notes.append(
-            f"A plan that covers it fully is as good as the plan chosen within the search's accepted gap "
-            f"(mip_gap {wording.percent(float(levers.mip_gap), 1)}): it is short because the search stopped "
-            f"there; set must_fund.{mission_id}=yes with min_coverage.{mission_id}={max_cov:g}, or a smaller "
-            "mip_gap, to have it chosen"
+            f"The value given up is within the search's accepted gap (mip_gap "
+            f"{wording.percent(float(levers.mip_gap), 1)}, "
+            f"{wording.value(float(levers.mip_gap) * abs(base_value))} value): a plan that covers it "
+            "fully may be as good as the plan chosen. Set "
+            f"must_fund.{mission_id}=yes with min_coverage.{mission_id}={max_cov:g} to have it chosen, or a "
+            "smaller mip_gap to tell the two apart"
         )
     answer = dataclasses.replace(
         answer,
@@ -1010,11 +1012,16 @@ def weight_search(
     just above that (``(1 + precision)`` times) either covers it fully (done) or is a
     better plan Q for the next round. Strict mode: doubling, then halving the bracket.
 
+    A plan stopped within the accepted gap may be worth less than ``forced`` at the same
+    weight; then that weight is taken as enough (the plan covering the mission is the
+    better one), so each round either ends or moves k up past the plan it found.
+
     Returns
     -------
     (low, high, tried)
         not fully covered below ``low`` (as far as the searches prove), fully covered at
-        ``high`` (None, None when no weight up to 10,000 times its own is enough);
+        ``high``, or the plan covering it fully worth more there than the plan found
+        (None, None when the rounds or, in strict mode, 10,000 times its weight run out);
         ``tried``: multiplier -> fully covered, for the priority search.
     """
     weight = float(scenario.portfolio.missions.at[mission_id, "weight"])
@@ -1037,7 +1044,9 @@ def weight_search(
         for _ in range(MAX_ROUNDS):
             k = k_low * (1.0 + precision)
             made = full_at(k, forced)
-            if tried[k]:
+            if tried[k] or v_f + (k - 1.0) * b_f >= float(made.value or 0.0):
+                # covered fully, or the plan that covers it (``forced``) is worth more at this
+                # weight than the one the search stopped at (within its accepted gap)
                 return weight * k_low, weight * k, tried
             # a better plan Q at this weight: its value and the mission's at weight 1
             b_q = _mission_value(made, mission_id) / k
@@ -1180,7 +1189,7 @@ def why_text(answer: Why) -> str:
             f"(found by solving again, within {wording.percent(answer.precision)})."
         )
     elif answer.value_given_up is not None:
-        lines.append("No weight up to 10,000 times its own makes it fully covered.")
+        lines.append("No weight the search tried made it fully covered (see the notes).")
     if answer.value_given_up is not None:
         if answer.priority_needed is not None:
             lines.append(
