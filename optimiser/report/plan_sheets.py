@@ -267,7 +267,8 @@ def unmet_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
     unit_format = units_cell_format
     last = out.table(
         ["Mission ID", "Mission", "Priority", "Zone", "Period", "Coverage", "Resource ID", "Resource", "Unit",
-         "Needed at its max coverage", "Allocated", "Shortfall", f"Cost to close ({currency})", "Held back by"],
+         "Needed at its max coverage", "Allocated", "Shortfall", f"Cost to close ({currency})",
+         "Held back by"],
         values,
         [None, None, UNITS, None, None, PERCENT, None, None, None, unit_format, unit_format, unit_format,
          MONEY, None],
