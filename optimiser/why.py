@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from optimiser import wording
+from optimiser.coverage import FULLY, coverage_class
 from optimiser.diagnose import explain_infeasible
 from optimiser.levers import Levers, PriorityMode
 from optimiser.model import HALF, MissionModel, build_model, in_scope
@@ -201,7 +202,7 @@ def why(
     rows = plan.missions[plan.missions["mission_id"] == mission_id]
     coverage = {str(p): float(c) for p, c in zip(rows["period_id"], rows["coverage"], strict=True)}
     max_cov = float(mission["max_coverage"])
-    covered = _covered(coverage, max_cov)
+    covered = coverage_class(coverage.values(), max_cov)  # SPEC 5's one definition
     if not coverage:
         return Why(
             **base,
@@ -210,7 +211,7 @@ def why(
             notes=["It has no active period."],
             seconds=time.perf_counter() - started,
         )
-    if covered == "fully":
+    if covered == FULLY or max_cov <= 0:
         note = (
             "It is cancelled (coverage 0 in every period)."
             if max_cov <= 0
@@ -233,15 +234,6 @@ def why(
     if search:
         answer = _resolve(answer, portfolio, levers, plan, scenario)
     return dataclasses.replace(answer, seconds=time.perf_counter() - started)
-
-
-def _covered(coverage: dict[str, float], max_cov: float) -> str:
-    values = list(coverage.values())
-    if all(c >= max_cov - COVERED for c in values):
-        return "fully"
-    if all(c <= COVERED for c in values):
-        return "not"
-    return "partly"
 
 
 def is_fully_covered(plan: Plan, mission_id: str, max_coverage: float) -> bool:
@@ -865,14 +857,6 @@ def held_back_by_cells(plan: Plan) -> dict[tuple[str, str], str]:
             periods = [limit["period_id"]] if limit["period_id"] else reading.short
             for period in periods:
                 out.setdefault((mission_id, str(period)), []).append(words)
-    # mission-periods at their max_coverage below 100% still show in Unmet
-    ceiling = plan.portfolio.missions["max_coverage"].astype(float)
-    for m, p, c in zip(
-        plan.missions["mission_id"], plan.missions["period_id"], plan.missions["coverage"], strict=True
-    ):
-        cap = float(ceiling.get(m, 1.0))
-        if cap < 1.0 - COVERED and float(c) >= cap - COVERED:
-            out.setdefault((str(m), str(p)), []).append(f"its max_coverage ({wording.percent(cap)})")
     return {key: "; ".join(dict.fromkeys(words)) for key, words in out.items()}
 
 
