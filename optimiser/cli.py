@@ -9,20 +9,32 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from optimiser import Status, load_portfolio, optimise, summary_text, write_json, write_report, write_template
+from optimiser import (
+    Levers,
+    Status,
+    load_portfolio,
+    optimise,
+    summary_text,
+    write_json,
+    write_report,
+    write_template,
+)
 from optimiser.commandline import (
     EXIT_FAILURE,
     EXIT_INVALID,
     EXIT_NO_PLAN,
     EXIT_PLAN,
     Parser,
+    PrintableFormatter,
+    check_paths,
     parse_sets,
     print_problems,
+    say,
 )
 from optimiser.diagnose import relax_commitments
 from optimiser.explore.commands import add_commands, run_compare, run_sweep
@@ -137,10 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (also used by ``python -m optimiser``)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrintableFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     try:
         commands = {
             "solve": _solve,
@@ -155,19 +166,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_problems(invalid.problems)
         return EXIT_INVALID
     except KeyboardInterrupt:
-        print("optimiser: interrupted", file=sys.stderr)
+        say("optimiser: interrupted", sys.stderr)
         return EXIT_FAILURE
-    except BrokenPipeError:  # output piped into `head` and closed early: not a failure
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
-        return EXIT_PLAN
     except Exception as error:  # the promise: one line, never a traceback
         logging.getLogger(__name__).debug("failure", exc_info=True)
-        print(f"optimiser: failed: {type(error).__name__}: {error}".splitlines()[0], file=sys.stderr)
+        say(f"optimiser: failed: {type(error).__name__}: {error}".splitlines()[0], sys.stderr)
         return EXIT_FAILURE
 
 
 def _solve(args: argparse.Namespace) -> int:
+    check_paths([args.workbook], {"--out": (args.out, (".xlsx",)), "--json": (args.json, (".json",))})
     settings = parse_sets(args.set)
+    Levers().with_settings(settings, origin="--set")  # every lever's value checked before reading
     store = open_store_for_save(args)  # a bad --store fails before the solve
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
@@ -175,33 +185,49 @@ def _solve(args: argparse.Namespace) -> int:
     plan = relax_commitments(portfolio, levers) if args.relax_commitments else optimise(portfolio, levers)
     if args.explain and plan.has_plan:
         plan = explain(portfolio, levers, plan=plan)
-    print(summary_text(plan, report_written=bool(args.out)))
+    say(summary_text(plan, report_written=bool(args.out)))
     if not plan.has_plan and not args.relax_commitments:
-        print("To see the plan with these commitments stretched by the least needed, run again with "
-              "--relax-commitments.")
+        say("To see the plan with these commitments stretched by the least needed, run again with "
+            "--relax-commitments.")
     if args.explain and plan.has_plan:
-        print(explanation_text(plan))
-    if args.out:
-        print(f"Report written to {write_report(plan, args.out)}")
-    if args.json:
-        print(f"JSON result written to {write_json(plan, args.json)}")
+        say(explanation_text(plan))
+    written = write_all([("Report", write_report, args.out), ("JSON result", write_json, args.json)], plan)
     if store is not None:
-        print(save_run(store, args, plan, portfolio))
+        say(save_run(store, args, plan, portfolio))
+    if not written:
+        return EXIT_FAILURE
     kept = plan.has_plan and plan.status is not Status.RELAXED
     return EXIT_PLAN if kept else EXIT_NO_PLAN
+
+
+def write_all(writers: list[tuple[str, Any, Path | None]], result: Any) -> bool:
+    """Write every file asked for, each whatever happened to the others or to standard
+    output; ``False`` (and one line each) when one could not be written."""
+    written = True
+    for label, write, path in writers:
+        if path is None:
+            continue
+        try:
+            say(f"{label} written to {write(result, path)}")
+        except OSError as error:
+            say(f"optimiser: failed: {label.lower()} not written to {path}: {error.strerror or error}",
+                sys.stderr)
+            written = False
+    return written
 
 
 def _validate(args: argparse.Namespace) -> int:
     portfolio = load_portfolio(args.workbook)
     print_problems(portfolio.warnings)
-    print(f"{args.workbook}: no problems found; {counted(len(portfolio.warnings), 'warning')}. "
-          f"{portfolio.describe()}.")
+    say(f"{args.workbook}: no problems found; {counted(len(portfolio.warnings), 'warning')}. "
+        f"{portfolio.describe()}.")
     return EXIT_PLAN
 
 
 def _template(args: argparse.Namespace) -> int:
+    check_paths([], {"OUT": (args.out, (".xlsx",))})
     write_template(args.out)
-    print(f"Template written to {args.out}")
+    say(f"Template written to {args.out}")
     return EXIT_PLAN
 
 

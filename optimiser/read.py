@@ -59,6 +59,7 @@ from defusedxml import ElementTree as SafeElementTree
 
 from optimiser.portfolio import InputFile
 from optimiser.problems import InvalidInput, Problem, Severity
+from optimiser.safe_text import one_line
 from optimiser.schema import SHEETS, Sheet, canonical, column_letter
 
 logger = logging.getLogger(__name__)
@@ -992,24 +993,12 @@ def _file_error(message: str) -> InvalidInput:
 MESSAGE_CHARS = 1_000
 """Longest problem message; a value quoted in it is cut to :data:`QUOTED_CHARS`."""
 QUOTED_CHARS = 60
-# Control characters, line and paragraph separators, and the marks that reverse the
-# direction of the text after them: shown escaped in messages (a value or file name
-# must not break a message over lines, nor make it read backwards).
-_UNSAFE_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def plain_text(text: object, limit: int = QUOTED_CHARS) -> str:
-    """Text from a file made safe to show on one line of a message.
-
-    Control characters and direction marks are escaped (``\\n``, ``\\u202e``) and text
-    longer than ``limit`` characters keeps its start and end around a "…".
-    """
-    text = _UNSAFE_CHARACTERS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
-    if len(text) > limit:
-        head = max(1, limit * 2 // 3)
-        tail = max(0, limit - head - 1)
-        text = text[:head] + "…" + (text[-tail:] if tail else "")
-    return text
+    """Text from a file made safe to show on one line of a message (see
+    :func:`optimiser.safe_text.one_line`)."""
+    return one_line(text, limit)
 
 
 def _one_line(reason: object) -> str:

@@ -16,15 +16,26 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from optimiser import load_portfolio, optimise
+from optimiser.levers import Levers
 from optimiser.commandline import (
     EXIT_DONE,
     EXIT_FAILURE,
     EXIT_NO_PLAN,
     bad_argument,
+    check_paths,
     parse_sets,
     print_problems,
+    say,
 )
-from optimiser.explore import compare_plans, load_result, parse_vary, sweep, write_comparison, write_sweep
+from optimiser.explore import (
+    axes_of,
+    compare_plans,
+    load_result,
+    parse_vary,
+    sweep,
+    write_comparison,
+    write_sweep,
+)
 from optimiser.explore.sheets import SUFFIXES
 from optimiser.explore.text import comparison_text, sweep_text
 from optimiser.problems import InvalidInput, Problem
@@ -109,9 +120,8 @@ def add_commands(commands: Any) -> None:
                          help="missions shown on screen (default 30; 0: all)")
 
 
-def _check_out(path: Path | None) -> None:
-    if path is not None and path.suffix.lower() not in SUFFIXES:
-        raise bad_argument("--out", f"write to an .xlsx or .csv file, not {path.name!r}")
+def _check_out(inputs: list[Path | None], path: Path | None) -> None:
+    check_paths(inputs, {"--out": (path, SUFFIXES)})
 
 
 class TerminalProgress:
@@ -139,7 +149,7 @@ class TerminalProgress:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    _check_out(args.out)
+    _check_out([args.workbook], args.out)
     vary: dict[str, list[object]] = {}
     problems: list[Problem] = []
     for text in args.vary:
@@ -154,16 +164,17 @@ def run_sweep(args: argparse.Namespace) -> int:
     if problems:
         raise InvalidInput(problems)
     settings = parse_sets(args.set)
+    axes_of(Levers().with_settings(settings, origin="--set"), vary)  # every value checked before reading
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
     print_problems(portfolio.warnings)
     result = sweep(portfolio, levers, vary, workers=args.workers, dask=args.dask, progress=TerminalProgress())
-    print(sweep_text(result))
+    say(sweep_text(result))
     if args.out:
-        print(f"Sweep written to {write_sweep(result, args.out)}")
+        say(f"Sweep written to {write_sweep(result, args.out)}")
     if result.failed:
-        print(f"optimiser: {result.failed} of {len(result.table)} sweep points failed (status 'failed' "
-              "in the table)", file=sys.stderr)
+        say(f"optimiser: {result.failed} of {len(result.table)} sweep points failed (status 'failed' "
+            "in the table)", sys.stderr)
         return EXIT_FAILURE
     return EXIT_DONE
 
@@ -189,8 +200,11 @@ def _explanation(plan: Any) -> list[str]:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    _check_out(args.out)
+    _check_out([args.a, args.b], args.out)
+    if args.limit < 0:
+        raise bad_argument("--limit", f"{args.limit} is below 0; give how many missions to show (0: all)")
     settings, settings_b = parse_sets(args.set), parse_sets(args.set_b)
+    Levers().with_settings({**settings, **settings_b}, origin="--set")  # checked before any work
     b_path = args.b
     if b_path is None:
         if not settings_b:
@@ -207,15 +221,15 @@ def run_compare(args: argparse.Namespace) -> int:
     plan_a = _side(args.a, settings)
     plan_b = _side(b_path, {**settings, **settings_b})
     comparison = compare_plans(plan_a, plan_b, labels=(label_a, label_b))
-    print(comparison_text(comparison, limit=args.limit or None))
+    say(comparison_text(comparison, limit=args.limit or None))
     if args.out:
-        print(f"Comparison written to {write_comparison(comparison, args.out)}")
+        say(f"Comparison written to {write_comparison(comparison, args.out)}")
     if not comparison.both_planned:
         for label, plan, status in zip(comparison.labels, (plan_a, plan_b), comparison.statuses, strict=True):
             if status not in ("optimal", "feasible"):
-                print(f"{label}: no plan is possible ({status}).")
+                say(f"{label}: no plan is possible ({status}).")
                 for line in _explanation(plan):
                     if line:
-                        print(f"  {line}")
+                        say(f"  {line}")
         return EXIT_NO_PLAN
     return EXIT_DONE
