@@ -51,7 +51,16 @@ examples:
   optimiser sweep my_portfolio.xlsx --vary budget_scale=0.5:1.5:21 --out curve.xlsx
   optimiser sweep my_portfolio.xlsx --vary budget_scale=0.5:1:6 --vary personnel_scale=0.8,1 \\
       --set integer=no --out grid.csv --workers 4
-  optimiser sweep my_portfolio.xlsx --vary budget_scale=0.5:1.5:101 --dask tcp://scheduler:8786
+  optimiser sweep my_portfolio.xlsx --vary budget_scale=0.5:1.5:101 --dask tls://scheduler:8786
+
+--dask sends the whole portfolio (every mission, zone, resource and amount) and the
+plans, pickled, to the cluster; whoever controls the scheduler or a worker reads them
+and can run code there. Use a tls:// address: the connection is encrypted and the
+scheduler's certificate checked, with the certificates of Dask's own configuration
+(distributed.comm.tls.ca-file, .client.cert, .client.key, e.g. in
+~/.config/dask/distributed.yaml or DASK_DISTRIBUTED__COMM__TLS__CA_FILE). A plain
+tcp:// address is accepted on this machine only, or with OPTIMISER_DASK_ALLOW_TCP=1 on a
+private network that no one else can reach.
 """
 
 COMPARE_EPILOG = """\
@@ -99,7 +108,8 @@ def add_commands(commands: Any) -> None:
     sweep.add_argument("--workers", type=_positive, metavar="N",
                        help="local processes (default: one per CPU; 1 plans in this process)")
     sweep.add_argument("--dask", metavar="ADDRESS",
-                       help="plan on this Dask cluster instead (e.g. tcp://scheduler:8786)")
+                       help="plan on this Dask cluster instead (tls://scheduler:8786; see below: the "
+                            "whole portfolio travels)")
 
     compare = commands.add_parser(
         "compare",
@@ -165,6 +175,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         raise InvalidInput(problems)
     settings = parse_sets(args.set)
     axes_of(Levers().with_settings(settings, origin="--set"), vary)  # every value checked before reading
+    if args.dask:
+        _check_dask(args.dask)
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
     print_problems(portfolio.warnings)
@@ -177,6 +189,20 @@ def run_sweep(args: argparse.Namespace) -> int:
             "in the table)", sys.stderr)
         return EXIT_FAILURE
     return EXIT_DONE
+
+
+def _check_dask(address: str) -> None:
+    """A Dask address the sweep may use (TLS, or plain TCP on this machine), before any work."""
+    try:
+        from optimiser.explore.runners import dask_security
+
+        dask_security(address)
+    except ImportError:
+        from optimiser.explore.runners import DASK_MISSING
+
+        raise bad_argument("--dask", DASK_MISSING) from None
+    except ValueError as reason:
+        raise bad_argument("--dask", str(reason)) from None
 
 
 def _side(path: Path, settings: dict[str, str]) -> Any:
