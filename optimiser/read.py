@@ -61,6 +61,7 @@ from defusedxml import ElementTree as SafeElementTree
 
 from optimiser.portfolio import InputFile
 from optimiser.problems import InvalidInput, Problem, Severity
+from optimiser.read_errors import error_cells
 from optimiser.safe_text import one_line
 from optimiser.schema import SHEETS, Sheet, canonical, column_letter
 
@@ -329,8 +330,6 @@ def _read_workbook_bytes(data: bytes, display: str) -> RawWorkbook:
     if workbook_format in ("xlsx", "xlsm"):
         blanked = _cells_read_as_blank(data, wanted.values())
     elif workbook_format in ("ods", "xlsb", "xls"):
-        from optimiser.read_errors import error_cells
-
         blanked = dict(error_cells(data, workbook_format, wanted.values(), MAX_ROWS + HEADER_SEARCH_ROWS,
                                    MAX_COLUMNS))
     grids: list[tuple[str, list[list[object]]]] = []

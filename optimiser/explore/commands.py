@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from optimiser import load_portfolio, optimise
-from optimiser.levers import Levers
 from optimiser.commandline import (
     EXIT_DONE,
     EXIT_FAILURE,
@@ -36,8 +35,10 @@ from optimiser.explore import (
     write_comparison,
     write_sweep,
 )
+from optimiser.explore.runners import DASK_MISSING, dask_security
 from optimiser.explore.sheets import SUFFIXES
 from optimiser.explore.text import comparison_text, sweep_text
+from optimiser.levers import Levers
 from optimiser.problems import InvalidInput, Problem
 
 SWEEP_EPILOG = """\
@@ -194,12 +195,8 @@ def run_sweep(args: argparse.Namespace) -> int:
 def _check_dask(address: str) -> None:
     """A Dask address the sweep may use (TLS, or plain TCP on this machine), before any work."""
     try:
-        from optimiser.explore.runners import dask_security
-
         dask_security(address)
     except ImportError:
-        from optimiser.explore.runners import DASK_MISSING
-
         raise bad_argument("--dask", DASK_MISSING) from None
     except ValueError as reason:
         raise bad_argument("--dask", str(reason)) from None
