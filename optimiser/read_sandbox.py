@@ -112,7 +112,8 @@ def parse(data: bytes, header: dict[str, object]) -> dict[str, object]:
             raise
         return {"error": ["unreadable", "the file is damaged"]}
     titles = [str(t) for t in book.sheet_names]
-    hidden = [str(m.name) for m in book.sheets_metadata if getattr(m.visible, "name", "Visible") != "Visible"]
+    # SheetVisibleEnum.Visible, .Hidden or .VeryHidden (a pyo3 enum: its text is all there is)
+    hidden = [str(m.name) for m in book.sheets_metadata if not str(m.visible).endswith(".Visible")]
     chosen: dict[str, str] = {}
     for title in sorted(titles, key=lambda t: t in hidden):  # the first visible sheet of a name wins
         key = canonical(title)
