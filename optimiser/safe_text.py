@@ -34,6 +34,11 @@ joiners, direction marks, the byte-order mark. Shown escaped wherever an id is q
 # every ASCII punctuation character may be escaped with a backslash; these are the ones
 # that can start or end a construct.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|$~:^=&\"'])")
+# GitHub's "autolink literal" rule links addresses found in the text *after* parsing, so
+# escaping their punctuation does not stop it: an invisible word joiner after "://", after
+# "www" and before "@" does (the text shows the same, and no address is left to link).
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\\?\.)|(?=@)")
+WORD_JOINER = "\u2060"
 
 
 def _escaped(match: re.Match[str]) -> str:
@@ -66,8 +71,11 @@ def markdown_literal(text: object) -> str:
     """``text`` escaped so that Streamlit's Markdown shows it exactly as typed.
 
     ``"**bold** [x](http://h/) ![](http://h/i.png) $x^2$"`` shows those characters,
-    not bold, a link, an image or a formula; control characters are escaped as by
-    :func:`printable` and line breaks become spaces (a name is one line of a sentence).
+    not bold, a link, an image or a formula: Markdown's punctuation is escaped with a
+    backslash, and a word joiner (U+2060, invisible) breaks every address (after
+    ``://`` and ``www``, before ``@``) so that none is linked. Control characters are
+    escaped as by :func:`printable` and line breaks become spaces (a name is one line of
+    a sentence). Emoji short codes (``:smile:``) still show as emoji.
     """
     flat = UNSAFE_CHARACTERS.sub(lambda m: " " if m.group() in "\r\n\u2028\u2029" else _escaped(m), str(text))
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+    return _AUTOLINK.sub(WORD_JOINER, _MARKDOWN_SPECIAL.sub(r"\\\1", flat))

@@ -535,10 +535,12 @@ HOSTILE = "**bold** [x](http://127.0.0.1:9/) ![](http://127.0.0.1:9/i.png) $x^2$
 def test_markdown_literal_escapes_every_markdown_construct():
     from optimiser.safe_text import markdown_literal
 
+    joiner = "\u2060"  # invisible: breaks the addresses that would otherwise be linked
     assert markdown_literal(HOSTILE) == (
-        "\\*\\*bold\\*\\* \\[x\\]\\(http\\://127\\.0\\.0\\.1\\:9/\\) "
-        "\\!\\[\\]\\(http\\://127\\.0\\.0\\.1\\:9/i\\.png\\) \\$x\\^2\\$"
+        f"\\*\\*bold\\*\\* \\[x\\]\\(http\\:{joiner}//127\\.0\\.0\\.1\\:9/\\) "
+        f"\\!\\[\\]\\(http\\:{joiner}//127\\.0\\.0\\.1\\:9/i\\.png\\) \\$x\\^2\\$"
     )
+    assert markdown_literal("www.x.org a@b.c") == f"www{joiner}\\.x\\.org a{joiner}@b\\.c"
     assert markdown_literal("a\x1b]0;t\x07\nb") == "a\\\\x1b\\]0;t\\\\x07 b"  # shows a\x1b]0;t\x07 b
 
 
