@@ -10,10 +10,10 @@ the check for formulas without a saved value; this module scans the other format
 - ``.ods``: cells of ``calcext:value-type="error"`` (LibreOffice), or formula cells
   whose shown text is an error value, in ``content.xml`` (streamed with defusedxml);
 - ``.xlsb``: the binary records ``BrtCellError`` and ``BrtFmlaError`` of each sheet
-  part ([MS-XLSB] 2.4), streamed from the zip.
-
-``.xls`` (BIFF8) error cells are not found here (no reader of its container in the
-dependencies): they still read as blank.
+  part ([MS-XLSB] 2.4), streamed from the zip;
+- ``.xls``: the ``BOOLERR`` and ``FORMULA`` records holding an error ([MS-XLS] 2.4)
+  of each sheet's substream in the ``Workbook`` stream, read from the compound file
+  ([MS-CFB]) by the small reader here.
 
 Only the first ``max_rows`` rows and ``max_columns`` columns are scanned: the reader
 refuses larger sheets anyway. A file this module cannot scan loses only this check.
@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import logging
 import posixpath
+import struct
 import zipfile
 from collections.abc import Iterable
 from typing import IO
@@ -58,12 +59,14 @@ def error_cells(
     Parameters
     ----------
     data : the workbook file's bytes.
-    workbook_format : ``"ods"`` or ``"xlsb"`` (anything else finds nothing).
+    workbook_format : ``"ods"``, ``"xlsb"`` or ``"xls"`` (anything else finds nothing).
     titles : the sheets to scan, as titled in the file.
     max_rows, max_columns : how far to scan.
     """
     wanted = set(titles)
     try:
+        if workbook_format == "xls":
+            return _xls_errors(data, wanted, max_rows, max_columns)
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if workbook_format == "ods":
                 with archive.open("content.xml") as stream:
@@ -237,3 +240,118 @@ def _records(stream: IO[bytes], kept: set[int]) -> Iterable[tuple[int, bytes]]:
             return
         if kind in kept:
             yield kind, payload
+
+
+# --------------------------------------------------------------------------- Excel 97-2003
+
+
+_END_OF_CHAIN, _FREE = 0xFFFFFFFE, 0xFFFFFFFF
+_NOT_A_NUMBER = b"\xff\xff"  # fExprO of a FORMULA whose saved value is not a number
+_EOF, _BOUNDSHEET, _BOOLERR, _FORMULA = 0x000A, 0x0085, 0x0205, 0x0006
+
+
+def _xls_errors(data: bytes, wanted: set[str], max_rows: int, max_columns: int) -> dict[str, Cells]:
+    stream = compound_stream(data, ("Workbook", "Book"))
+    if stream is None:
+        return {}
+    found: dict[str, Cells] = {}
+    for title, offset in _xls_sheets(stream):
+        if title not in wanted:
+            continue
+        cells: Cells = {}
+        for kind, payload in _biff_records(stream, offset):
+            if kind == _EOF:
+                break
+            if len(payload) < 8:
+                continue
+            row, column = struct.unpack_from("<HH", payload)
+            if row >= max_rows or column >= max_columns:
+                continue
+            if kind == _BOOLERR and payload[7] == 1:
+                cells[(row + 1, column)] = XLSB_ERRORS.get(payload[6], "(error)")
+            elif kind == _FORMULA and payload[6:7] == b"\x02" and payload[12:14] == _NOT_A_NUMBER:
+                cells[(row + 1, column)] = XLSB_ERRORS.get(payload[8], "(error)")
+            if len(cells) > MAX_ERROR_CELLS:
+                raise _too_many(title)
+        if cells:
+            found[title] = cells
+    return found
+
+
+def _xls_sheets(stream: bytes) -> list[tuple[str, int]]:
+    """(title, offset of its BOF) of each sheet, from the BOUNDSHEET records of the globals."""
+    sheets: list[tuple[str, int]] = []
+    for kind, payload in _biff_records(stream, 0):
+        if kind == _EOF:
+            break
+        if kind != _BOUNDSHEET or len(payload) < 8:
+            continue
+        offset, count, flags = struct.unpack_from("<I", payload)[0], payload[6], payload[7]
+        if flags & 1:  # BIFF8 ShortXLUnicodeString: 16-bit characters
+            name = payload[8 : 8 + 2 * count].decode("utf-16-le", errors="replace")
+        else:
+            name = payload[8 : 8 + count].decode("latin-1")
+        sheets.append((name, offset))
+    return sheets
+
+
+def _biff_records(stream: bytes, offset: int) -> Iterable[tuple[int, bytes]]:
+    while offset + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, offset)
+        yield kind, stream[offset + 4 : offset + 4 + size]
+        offset += 4 + size
+
+
+def compound_stream(data: bytes, names: Iterable[str]) -> bytes | None:
+    """The first stream of a compound file ([MS-CFB], the container of ``.xls``) whose
+    name is in ``names``, or ``None``; chains are followed at most once per sector."""
+    if len(data) < 512 or not data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return None
+    sector_size = 1 << struct.unpack_from("<H", data, 0x1E)[0]
+    mini_size = 1 << struct.unpack_from("<H", data, 0x20)[0]
+    directory_start, = struct.unpack_from("<I", data, 0x30)
+    cutoff, mini_fat_start, _, difat_start, difat_count = struct.unpack_from("<IIIII", data, 0x38)
+    sectors = max(0, (len(data) - sector_size) // sector_size)
+
+    def sector(number: int) -> bytes:
+        start = (number + 1) * sector_size
+        return data[start : start + sector_size]
+
+    fat_sectors = [n for n in struct.unpack_from("<109I", data, 0x4C) if n < sectors]
+    next_difat, seen = difat_start, 0
+    while next_difat < sectors and seen < difat_count:
+        more = struct.unpack(f"<{sector_size // 4}I", sector(next_difat))
+        fat_sectors += [n for n in more[:-1] if n < sectors]
+        next_difat, seen = more[-1], seen + 1
+    fat = [entry for n in fat_sectors for entry in struct.unpack(f"<{sector_size // 4}I", sector(n))]
+
+    def chain(start: int, table: list[int], limit: int) -> list[int]:
+        found: list[int] = []
+        while start < len(table) and start < limit and len(found) <= limit:
+            found.append(start)
+            start = table[start]
+        return found
+
+    def read(start: int) -> bytes:
+        return b"".join(sector(n) for n in chain(start, fat, sectors))
+
+    directory = read(directory_start)
+    entries = [directory[i : i + 128] for i in range(0, len(directory) - 127, 128)]
+    if not entries:
+        return None
+    wanted = set(names)
+    root_start, root_size = struct.unpack_from("<IQ", entries[0], 0x74)
+    for entry in entries:
+        length = min(64, struct.unpack_from("<H", entry, 0x40)[0])
+        name = entry[: max(0, length - 2)].decode("utf-16-le", errors="replace")
+        if entry[0x42] != 2 or name not in wanted:
+            continue
+        start, size = struct.unpack_from("<IQ", entry, 0x74)
+        if size >= cutoff:
+            return read(start)[:size]
+        mini_stream = read(root_start)[:root_size]
+        mini_fat_bytes = read(mini_fat_start)
+        mini_fat = list(struct.unpack(f"<{len(mini_fat_bytes) // 4}I", mini_fat_bytes))
+        pieces = chain(start, mini_fat, len(mini_stream) // mini_size + 1)
+        return b"".join(mini_stream[n * mini_size : (n + 1) * mini_size] for n in pieces)[:size]
+    return None

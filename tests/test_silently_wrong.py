@@ -20,7 +20,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest_reading import VALID, sheets_from_tables, with_cell, write_csv_folder, write_ods, write_xlsx
+from conftest_reading import (
+    VALID,
+    sheets_from_tables,
+    with_cell,
+    write_csv_folder,
+    write_ods,
+    write_xlsx,
+    xls_bytes,
+)
 
 from optimiser import InvalidInput, optimise, plan_to_dict, read_workbook, validate
 from optimiser.cli import main
@@ -134,6 +142,20 @@ def test_error_cells_of_an_xlsb_are_found_in_its_binary_records():
         archive.writestr("xl/worksheets/sheet1.bin", sheet)
     found = error_cells(out.getvalue(), "xlsb", ["Zones"], 1000, 100)
     assert found == {"Zones": {(2, 4): "#N/A", (4, 2): "#DIV/0!"}}
+
+
+def test_an_error_value_in_an_xls_is_an_error(tmp_path):
+    sheets = sheets_from_tables(VALID)
+    sheets["Zones"][1][4] = ("error", 0x2A)  # Zones!E2: #N/A typed (or pasted as a value)
+    sheets["Availability"][1][2] = ("formula", 0x07)  # Availability!C2: a formula whose value is #DIV/0!
+    path = tmp_path / "old.xls"
+    path.write_bytes(xls_bytes(sheets))
+    shown = refusal(path)
+    assert "Zones!E2 (personnel_cap): '#N/A' is a spreadsheet error" in shown
+    assert "Availability!C2 (available): '#DIV/0!' is a spreadsheet error" in shown
+    sheets["Zones"][1][4], sheets["Availability"][1][2] = "100", "150"
+    path.write_bytes(xls_bytes(sheets))
+    assert validate(read_workbook(path)).zones.loc["Z1", "personnel_cap"] == 100  # the file reads
 
 
 def test_a_typed_text_that_reads_like_an_error_stays_text_in_a_workbook(tmp_path):
