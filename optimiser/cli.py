@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from optimiser import (
-    Levers,
     Status,
     load_portfolio,
     optimise,
@@ -31,8 +30,9 @@ from optimiser.commandline import (
     EXIT_PLAN,
     Parser,
     PrintableFormatter,
+    check_all,
     check_paths,
-    parse_sets,
+    checked_sets,
     print_problems,
     say,
 )
@@ -43,6 +43,7 @@ from optimiser.scenario_commands import add_commands as add_scenario_commands
 from optimiser.scenario_commands import add_save_options, open_store_for_save, run_scenarios, save_run
 from optimiser.schema import ITEM_LEVERS, SETTING_KEYS
 from optimiser.sensitivity import explain, explanation_text
+from optimiser.store import ScenarioStore
 from optimiser.version import __version__
 from optimiser.wording import counted
 
@@ -175,10 +176,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _solve(args: argparse.Namespace) -> int:
-    check_paths([args.workbook], {"--out": (args.out, (".xlsx",)), "--json": (args.json, (".json",))})
-    settings = parse_sets(args.set)
-    Levers().with_settings(settings, origin="--set")  # every lever's value checked before reading
-    store = open_store_for_save(args)  # a bad --store fails before the solve
+    _, settings, store = check_all(  # every argument checked, all problems at once, before any work
+        lambda: check_paths([args.workbook], {"--out": (args.out, (".xlsx",)),
+                                              "--json": (args.json, (".json",))}),
+        lambda: checked_sets(args.set),
+        lambda: open_store_for_save(args),  # a bad --store fails before the solve
+    )
+    assert isinstance(settings, dict) and (store is None or isinstance(store, ScenarioStore))
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
     print_problems(portfolio.warnings)

@@ -22,10 +22,11 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from optimiser.levers import Levers
 from optimiser.problems import InvalidInput, Problem, Severity
 from optimiser.safe_text import printable
 
@@ -149,6 +150,30 @@ def parse_sets(pairs: Sequence[str]) -> dict[str, str]:
     if problems:
         raise InvalidInput(problems)
     return settings
+
+
+def checked_sets(pairs: Sequence[str], origin: str = "--set") -> dict[str, str]:
+    """``--set KEY=VALUE`` arguments as a mapping, each key and value checked as a lever
+    (``budget_scale=1e308`` is refused) before any workbook is read."""
+    settings = parse_sets(pairs)
+    Levers().with_settings(settings, origin=origin)
+    return settings
+
+
+def check_all(*checks: Callable[[], object]) -> list[object]:
+    """Run every check of the arguments and return their results; the problems of all
+    that fail are raised together, as one :class:`InvalidInput`."""
+    results: list[object] = []
+    problems: list[Problem] = []
+    for check in checks:
+        try:
+            results.append(check())
+        except InvalidInput as invalid:
+            problems.extend(invalid.problems)
+            results.append(None)
+    if problems:
+        raise InvalidInput(problems)
+    return results
 
 
 def print_problems(problems: Sequence[Problem]) -> None:

@@ -21,7 +21,9 @@ from optimiser.commandline import (
     EXIT_FAILURE,
     EXIT_NO_PLAN,
     bad_argument,
+    check_all,
     check_paths,
+    checked_sets,
     parse_sets,
     print_problems,
     say,
@@ -159,11 +161,11 @@ class TerminalProgress:
             self.stream.write(f"{self.label}: {done}/{total} points, {elapsed:.1f} s\n")
 
 
-def run_sweep(args: argparse.Namespace) -> int:
-    _check_out([args.workbook], args.out)
+def _checked_vary(texts: list[str], settings: list[str]) -> dict[str, list[object]]:
+    """The ``--vary`` arguments, every value checked as a lever (with the ``--set`` ones)."""
     vary: dict[str, list[object]] = {}
     problems: list[Problem] = []
-    for text in args.vary:
+    for text in texts:
         try:
             key, values = parse_vary(text)
         except InvalidInput as invalid:
@@ -174,10 +176,18 @@ def run_sweep(args: argparse.Namespace) -> int:
         vary[key] = values
     if problems:
         raise InvalidInput(problems)
-    settings = parse_sets(args.set)
-    axes_of(Levers().with_settings(settings, origin="--set"), vary)  # every value checked before reading
-    if args.dask:
-        _check_dask(args.dask)
+    axes_of(Levers().with_settings(parse_sets(settings), origin="--set"), vary)
+    return vary
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    _, vary, settings, _ = check_all(  # every argument checked, all problems at once, before any work
+        lambda: _check_out([args.workbook], args.out),
+        lambda: _checked_vary(args.vary, args.set),
+        lambda: checked_sets(args.set),
+        lambda: _check_dask(args.dask) if args.dask else None,
+    )
+    assert isinstance(vary, dict) and isinstance(settings, dict)
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
     print_problems(portfolio.warnings)
@@ -223,11 +233,15 @@ def _explanation(plan: Any) -> list[str]:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    _check_out([args.a, args.b], args.out)
-    if args.limit < 0:
-        raise bad_argument("--limit", f"{args.limit} is below 0; give how many missions to show (0: all)")
-    settings, settings_b = parse_sets(args.set), parse_sets(args.set_b)
-    Levers().with_settings({**settings, **settings_b}, origin="--set")  # checked before any work
+    def limit() -> None:
+        if args.limit < 0:
+            raise bad_argument("--limit", f"{args.limit} is below 0; give how many missions to show (0: all)")
+
+    _, _, settings, settings_b = check_all(  # every argument checked, all problems at once
+        lambda: _check_out([args.a, args.b], args.out), limit,
+        lambda: checked_sets(args.set), lambda: checked_sets(args.set_b, origin="--set-b"),
+    )
+    assert isinstance(settings, dict) and isinstance(settings_b, dict)
     b_path = args.b
     if b_path is None:
         if not settings_b:
