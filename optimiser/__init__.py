@@ -28,23 +28,31 @@ A five-line script::
 
 from __future__ import annotations
 
+import sys as _sys
 from pathlib import Path
 
-from optimiser.diagnose import Diagnosis, diagnose, relax_commitments
-from optimiser.entry import optimise
-from optimiser.explore import Comparison, SweepResult, compare_plans, sweep
-from optimiser.levers import Levers, PriorityMode, SolverName
-from optimiser.plan import Plan, SolverInfo, Status
-from optimiser.portfolio import InputFile, Portfolio
-from optimiser.problems import InvalidInput, Problem, Severity
-from optimiser.read import RawWorkbook, read_workbook
-from optimiser.report import plan_to_dict, summary_text, write_json, write_report
-from optimiser.scenario import Scenario, apply_levers
-from optimiser.sensitivity import explain, price_ranges, what_if_more
-from optimiser.solve import solve
-from optimiser.template import write_template
-from optimiser.validate import validate
 from optimiser.version import __version__
+
+try:
+    from optimiser.diagnose import Diagnosis, diagnose, relax_commitments
+    from optimiser.entry import optimise
+    from optimiser.explore import Comparison, SweepResult, compare_plans, sweep
+    from optimiser.levers import Levers, PriorityMode, SolverName
+    from optimiser.plan import Plan, SolverInfo, Status
+    from optimiser.portfolio import InputFile, Portfolio
+    from optimiser.problems import InvalidInput, Problem, Severity
+    from optimiser.read import RawWorkbook, read_workbook
+    from optimiser.report import plan_to_dict, summary_text, write_json, write_report
+    from optimiser.scenario import Scenario, apply_levers
+    from optimiser.sensitivity import explain, price_ranges, what_if_more
+    from optimiser.solve import solve
+    from optimiser.template import write_template
+    from optimiser.validate import validate
+except KeyboardInterrupt:  # Ctrl-C while the command line starts: one line, as later (SPEC section 6)
+    if _sys.argv and _sys.argv[0].rsplit("/", 1)[-1].rsplit("\\", 1)[-1] in ("optimiser", "-m"):
+        print("optimiser: interrupted", file=_sys.stderr)
+        raise SystemExit(3) from None
+    raise
 
 
 def load_portfolio(path: str | Path) -> Portfolio:

@@ -11,12 +11,20 @@ import argparse
 import dataclasses
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from optimiser import Status, load_portfolio, optimise, summary_text, write_json, write_report, write_template
+from optimiser import (
+    Status,
+    load_portfolio,
+    optimise,
+    summary_text,
+    write_json,
+    write_report,
+    write_template,
+)
 from optimiser.alternatives import SHARE, alternatives, alternatives_table, alternatives_text
 from optimiser.commandline import (
     EXIT_FAILURE,
@@ -24,18 +32,24 @@ from optimiser.commandline import (
     EXIT_NO_PLAN,
     EXIT_PLAN,
     Parser,
+    PrintableFormatter,
     bad_argument,
-    parse_sets,
+    check_all,
+    check_paths,
+    checked_sets,
     print_problems,
+    say,
 )
 from optimiser.diagnose import relax_commitments
 from optimiser.explore.commands import add_commands, run_compare, run_sweep
 from optimiser.problems import InvalidInput
+from optimiser.report.atomic import atomic_write
 from optimiser.scenario import lever_warnings
 from optimiser.scenario_commands import add_commands as add_scenario_commands
 from optimiser.scenario_commands import add_save_options, open_store_for_save, run_scenarios, save_run
 from optimiser.schema import ITEM_LEVERS, SETTING_KEYS
 from optimiser.sensitivity import explain, explanation_text
+from optimiser.store import ScenarioStore
 from optimiser.version import __version__
 from optimiser.why import explain_short, why, why_text
 from optimiser.wording import counted
@@ -176,10 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (also used by ``python -m optimiser``)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrintableFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     try:
         commands = {
             "solve": _solve,
@@ -195,20 +208,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_problems(invalid.problems)
         return EXIT_INVALID
     except KeyboardInterrupt:
-        print("optimiser: interrupted", file=sys.stderr)
+        say("optimiser: interrupted", sys.stderr)
         return EXIT_FAILURE
-    except BrokenPipeError:  # output piped into `head` and closed early: not a failure
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
-        return EXIT_PLAN
     except Exception as error:  # the promise: one line, never a traceback
         logging.getLogger(__name__).debug("failure", exc_info=True)
-        print(f"optimiser: failed: {type(error).__name__}: {error}".splitlines()[0], file=sys.stderr)
+        say(f"optimiser: failed: {type(error).__name__}: {error}".splitlines()[0], sys.stderr)
         return EXIT_FAILURE
 
 
 def _solve(args: argparse.Namespace) -> int:
-    settings = parse_sets(args.set)
-    store = open_store_for_save(args)  # a bad --store fails before the solve
+    _, settings, store, _ = check_all(  # every argument checked, all problems at once, before any work
+        lambda: check_paths([args.workbook], {"--out": (args.out, (".xlsx",)),
+                                              "--json": (args.json, (".json",))}),
+        lambda: checked_sets(args.set),
+        lambda: open_store_for_save(args),  # a bad --store fails before the solve
+        lambda: _check_share(args.share),
+    )
+    assert isinstance(settings, dict) and (store is None or isinstance(store, ScenarioStore))
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
     print_problems([*portfolio.warnings, *lever_warnings(portfolio, levers)])
@@ -217,52 +233,80 @@ def _solve(args: argparse.Namespace) -> int:
         plan = explain(portfolio, levers, plan=plan)
         plan = dataclasses.replace(plan, explanations=explain_short(portfolio, levers, plan=plan))
     if args.alternatives > 0 and plan.has_plan and plan.status is not Status.RELAXED:
-        if not 0 <= args.share < 1:
-            raise bad_argument("--share", f"{args.share} is not a share from 0 to 1 (e.g. 0.01 for 1%)")
         found = alternatives(portfolio, levers, plan=plan, count=args.alternatives, share=args.share)
         plan = dataclasses.replace(plan, alternatives=alternatives_table(found, levers.currency))
-    print(summary_text(plan, report_written=bool(args.out)))
+    say(summary_text(plan, report_written=bool(args.out)))
     if not plan.has_plan and not args.relax_commitments:
-        print("To see the plan with these commitments stretched by the least needed, run again with "
-              "--relax-commitments.")
+        say("To see the plan with these commitments stretched by the least needed, run again with "
+            "--relax-commitments.")
     if args.explain and plan.has_plan:
-        print(explanation_text(plan))
+        say(explanation_text(plan))
     if args.alternatives > 0 and plan.has_plan and plan.status is not Status.RELAXED:
-        print(alternatives_text(found, args.share, levers.currency))
-    if args.out:
-        print(f"Report written to {write_report(plan, args.out)}")
-    if args.json:
-        print(f"JSON result written to {write_json(plan, args.json)}")
+        say(alternatives_text(found, args.share, levers.currency))
+    written = write_all([("Report", write_report, args.out), ("JSON result", write_json, args.json)], plan)
     if store is not None:
-        print(save_run(store, args, plan, portfolio))
+        say(save_run(store, args, plan, portfolio))
+    if not written:
+        return EXIT_FAILURE
     kept = plan.has_plan and plan.status is not Status.RELAXED
     return EXIT_PLAN if kept else EXIT_NO_PLAN
 
 
+def _check_share(share: float) -> None:
+    if not 0 <= share < 1:
+        raise bad_argument("--share", f"{share} is not a share from 0 to 1 (e.g. 0.01 for 1%)")
+
+
 def _why(args: argparse.Namespace) -> int:
-    settings = parse_sets(args.set)
+    _, settings = check_all(  # every argument checked, all problems at once, before any work
+        lambda: check_paths([args.workbook], {"--json": (args.json, (".json",))}),
+        lambda: checked_sets(args.set),
+    )
+    assert isinstance(settings, dict)
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
     print_problems([*portfolio.warnings, *lever_warnings(portfolio, levers)])
     answer = why(portfolio, args.mission, levers)
-    print(why_text(answer))
-    if args.json:
-        args.json.write_text(json.dumps(answer.as_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
-        print(f"JSON answer written to {args.json}")
+    say(why_text(answer))
+    written = write_all([("JSON answer", _write_answer, args.json)], answer)
+    if not written:
+        return EXIT_FAILURE
     return EXIT_PLAN if answer.coverage else EXIT_NO_PLAN
+
+
+def _write_answer(answer: Any, path: Path) -> Path:
+    text = json.dumps(answer.as_dict(), indent=2, ensure_ascii=False)
+    return atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def write_all(writers: list[tuple[str, Any, Path | None]], result: Any) -> bool:
+    """Write every file asked for, each whatever happened to the others or to standard
+    output; ``False`` (and one line each) when one could not be written."""
+    written = True
+    for label, write, path in writers:
+        if path is None:
+            continue
+        try:
+            say(f"{label} written to {write(result, path)}")
+        except OSError as error:
+            say(f"optimiser: failed: {label.lower()} not written to {path}: {error.strerror or error}",
+                sys.stderr)
+            written = False
+    return written
 
 
 def _validate(args: argparse.Namespace) -> int:
     portfolio = load_portfolio(args.workbook)
     print_problems(portfolio.warnings)
-    print(f"{args.workbook}: no problems found; {counted(len(portfolio.warnings), 'warning')}. "
-          f"{portfolio.describe()}.")
+    say(f"{args.workbook}: no problems found; {counted(len(portfolio.warnings), 'warning')}. "
+        f"{portfolio.describe()}.")
     return EXIT_PLAN
 
 
 def _template(args: argparse.Namespace) -> int:
+    check_paths([], {"OUT": (args.out, (".xlsx",))})
     write_template(args.out)
-    print(f"Template written to {args.out}")
+    say(f"Template written to {args.out}")
     return EXIT_PLAN
 
 

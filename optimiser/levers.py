@@ -115,6 +115,28 @@ class Levers:
         return out
 
 
+# The largest value each numeric lever takes: far beyond any real scenario, small enough
+# that the model's coefficients stay finite and the solvers' tolerances mean something.
+MOST = {
+    "budget_scale": 1_000.0,  # a thousand times the workbook's money
+    "personnel_scale": 1_000.0,
+    "equipment_scale": 1_000.0,
+    "source_scale": 1_000.0,
+    "time_limit_s": 7 * 24 * 3600.0,  # a week
+    "mip_gap": 1.0,
+    "change_penalty": 1e6,
+    "priority_weights": 1e6,
+    "zone_cap": 1e9,  # people
+}
+
+
+def _within(key: str, number: float) -> float:
+    """``number`` if it is at most :data:`MOST` ``[key]``, else the reason it is refused."""
+    if number > MOST[key]:
+        raise ValueError(f"is more than {MOST[key]:,.12g}, the most this lever takes")
+    return number
+
+
 def _fmt(number: float) -> str:
     return f"{number:.12g}"
 
@@ -190,7 +212,7 @@ def _parse_setting(key: str, value: object) -> object:
         number = parse_number(value)
         if number < 0 or (key == "time_limit_s" and number <= 0):
             raise ValueError("must be above 0" if key == "time_limit_s" else "must not be negative")
-        return number
+        return _within(key, number)
     if key == "priority_weights":
         return _parse_priority_weights(text)
     if key == "priority_mode":
@@ -230,6 +252,8 @@ def _positive(text: str) -> float:
     number = parse_number(text)
     if number < 0:
         raise ValueError("has a negative weight")
+    if number > MOST["priority_weights"]:
+        raise ValueError(f"has a weight above {MOST['priority_weights']:,.0f}, the most a tier takes")
     return number
 
 
@@ -238,14 +262,14 @@ def _parse_item(prefix: str, value: object) -> object:
         number = parse_number(value)
         if number < 0:
             raise ValueError("must not be negative")
-        return number
+        return _within(prefix, number)
     if prefix == "zone_cap":
         if is_blank(value):
             return None
         number = parse_number(value)
         if number < 0:
             raise ValueError("must not be negative")
-        return number
+        return _within(prefix, number)
     if prefix in ("must_fund", "cancel"):
         return parse_bool(value)
     if prefix in ("min_coverage", "max_coverage"):

@@ -42,8 +42,10 @@ import io
 import json
 import logging
 import marshal
+import os
 import posixpath
 import re
+import stat
 import subprocess
 import sys
 import textwrap
@@ -59,6 +61,8 @@ from defusedxml import ElementTree as SafeElementTree
 
 from optimiser.portfolio import InputFile
 from optimiser.problems import InvalidInput, Problem, Severity
+from optimiser.read_errors import error_cells
+from optimiser.safe_text import one_line
 from optimiser.schema import SHEETS, Sheet, canonical, column_letter
 
 logger = logging.getLogger(__name__)
@@ -95,6 +99,7 @@ _FORMULA_WITHOUT_VALUE = re.compile(
     rb"<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"  # formula text holds no '<' (it is escaped)
     rb"(?:<(?:\w+:)?v\b[^>]*/>|<(?:\w+:)?v\b[^>]*>\s*</(?:\w+:)?v>|</(?:\w+:)?c>|<(?:\w+:)?(?:is|extLst)\b)"
 )
+_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*\bt\s*=\s*[\"']e[\"']")
 _CELL_REF = re.compile(r"([A-Za-z]+)(\d+)")
 _ACCEPTED = ".xlsx, .xlsm, .xls, .xlsb or .ods, or a folder of CSV files named after the sheets"
 
@@ -115,8 +120,8 @@ class RawSheet:
         are left out.
     letters : canonical column -> Excel column letter (``{"zone_id": "C"}``).
     header_row : the Excel row that holds the headers.
-    uncached : cells (``"F7"``) holding a formula with no saved value; they read as
-        ``None`` and have already been reported.
+    uncached : cells (``"F7"``) holding a formula with no saved value or an error value
+        (``#N/A``); they read as ``None`` and have already been reported.
     """
 
     name: str
@@ -235,8 +240,7 @@ def read_workbook(source: str | Path | bytes | CsvFiles, name: str | None = None
         elif not path.exists():
             raise _file_error(f"{display} does not exist")
         else:
-            _check_size(path.stat().st_size, display)
-            workbook = _read_workbook_bytes(path.read_bytes(), display)
+            workbook = _read_workbook_bytes(read_file_bounded(path, display), display)
     logger.info(
         "read %s (%s): %s in %.3f s",
         display,
@@ -283,21 +287,58 @@ def read_tables(tables: Mapping[str, str | pd.DataFrame]) -> RawWorkbook:
 # --------------------------------------------------------------------------- workbook files
 
 
+def read_file_bounded(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file, at most ``limit`` of them.
+
+    Opened without waiting (a named pipe would block the open for ever) and checked on
+    the open file itself: a device (``/dev/zero`` never ends), a pipe or a socket, or a
+    symbolic link to one, is refused, and so is a file that grows past ``limit`` while
+    it is read, whatever its size said.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as error:
+        raise _file_error(f"{display} cannot be read ({error.strerror or error})") from None
+    with os.fdopen(descriptor, "rb", buffering=0) as handle:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a device"
+            if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+                kind = "a named pipe" if stat.S_ISFIFO(mode) else "a socket"
+            raise _file_error(f"{display} is {kind}, not a file; give a workbook file or a folder of CSV "
+                              "files")
+        _check_size(os.fstat(descriptor).st_size, display)
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := handle.read(min(_CHUNK_BYTES, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise _file_error(
+                    f"{display} is more than {_megabytes(limit)}; the most this tool reads is "
+                    f"{_megabytes(limit)}"
+                )
+    return b"".join(chunks)
+
+
 def _read_workbook_bytes(data: bytes, display: str) -> RawWorkbook:
     workbook_format = _detect_format(data, display)
     source = InputFile(path=display, format=workbook_format, sha256=hashlib.sha256(data).hexdigest())
-    titles, parsed = _parse_isolated(data, display, workbook_format)
-    wanted = _match_sheets(titles)
-    uncached: dict[str, set[tuple[int, int]]] = {}
+    titles, hidden, parsed = _parse_isolated(data, display, workbook_format)
+    wanted = _match_sheets(titles, hidden)
+    blanked: dict[str, dict[tuple[int, int], str | None]] = {}
     if workbook_format in ("xlsx", "xlsm"):
-        uncached = _formulas_without_saved_value(data, wanted.values())
+        blanked = _cells_read_as_blank(data, wanted.values())
+    elif workbook_format in ("ods", "xlsb", "xls"):
+        blanked = dict(error_cells(data, workbook_format, wanted.values(), MAX_ROWS + HEADER_SEARCH_ROWS,
+                                   MAX_COLUMNS))
     grids: list[tuple[str, list[list[object]]]] = []
     for title in titles:
         if wanted.get(canonical(title)) != title:
             grids.append((title, []))  # reported as an extra (or duplicate) sheet
         else:
             grids.append((title, parsed.get(title, [])))
-    return _assemble(grids, source, uncached)
+    return _assemble(grids, source, blanked, hidden=frozenset(hidden), chosen=wanted)
 
 
 _SANDBOX = Path(__file__).with_name("read_sandbox.py")
@@ -306,9 +347,9 @@ _SANDBOX_PROTOCOL = 1
 
 def _parse_isolated(
     data: bytes, display: str, workbook_format: str
-) -> tuple[list[str], dict[str, list[list[object]]]]:
-    """The file's sheet titles and the cells of the sheets this tool reads, parsed by
-    python-calamine in a child process bounded by :data:`READ_MEMORY_BYTES` and
+) -> tuple[list[str], list[str], dict[str, list[list[object]]]]:
+    """The file's sheet titles, those of its hidden sheets, and the cells of the sheets this
+    tool reads, parsed by python-calamine in a child process bounded by :data:`READ_MEMORY_BYTES` and
     :data:`READ_TIME_S` (see :mod:`optimiser.read_sandbox` for why)."""
     header = json.dumps(
         {
@@ -329,6 +370,7 @@ def _parse_isolated(
             capture_output=True,
             timeout=READ_TIME_S,
             check=False,
+            env={**_child_environment(), "RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0"},
         )
     except subprocess.TimeoutExpired:
         raise _file_error(
@@ -348,11 +390,18 @@ def _parse_isolated(
     if "error" in result:
         raise _sandbox_error(list(result["error"]), display, workbook_format)
     titles = [str(t) for t in result.get("titles", [])]
+    hidden = [str(t) for t in result.get("hidden", [])]
     grids = {
         str(title): [[_decoded(cell) for cell in row] for row in rows]
         for title, rows in dict(result.get("grids", {})).items()
     }
-    return titles, grids
+    return titles, hidden, grids
+
+
+def _child_environment() -> dict[str, str]:
+    """The parent's environment for the reader child, less the Rust and Python debugging
+    switches that would make a crash print a backtrace."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("RUST_", "PYTHON"))}
 
 
 def _decoded(cell: object) -> object:
@@ -412,7 +461,7 @@ def _sandbox_failure(
 ) -> Exception:
     """The one-line reason when the child ended without an answer (killed by a limit, or crashed)."""
     stderr = child.stderr.decode("utf-8", errors="replace")
-    logger.warning(
+    logger.debug(  # the child's traceback or panic: for a developer's -v log, never the planner's screen
         "the workbook reader stopped on %s (exit %s): %s", display, child.returncode, stderr[-2000:]
     )
     if "memory allocation" in stderr or "MemoryError" in stderr or "out of memory" in stderr.lower():
@@ -420,9 +469,15 @@ def _sandbox_failure(
     if child.returncode in (-24, 152):  # SIGXCPU: the CPU-time limit
         return _file_error(f"{display} took more than {READ_TIME_S} s to read; the most this tool allows is "
                            f"{READ_TIME_S} s")
+    # The child's last words are a Python traceback or a Rust panic: for the log (above), not
+    # the planner. Its exception's one-line reason, when it had one, is enough.
     last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
-    reason = f": {last[:200]}" if last else f" (exit {child.returncode})"
-    return _file_error(f"{display} could not be read as {workbook_format}; the reader stopped{reason}")
+    if "panicked" in stderr or last.startswith(("note:", "stack backtrace", "[")) or not last:
+        reason = f" (exit {child.returncode})"
+    else:
+        reason = f": {last[:200]}"
+    return _file_error(f"{display} could not be read as {workbook_format}: the file is damaged or not a "
+                       f"{workbook_format} workbook; the reader stopped{reason}")
 
 
 def _memory_error(display: str) -> InvalidInput:
@@ -477,6 +532,19 @@ def _detect_format(data: bytes, display: str) -> str:
         if _ENCRYPTION_INFO in data:
             raise _file_error(f"{display} is password-protected; save a copy without a password")
         return "xls"
+    start = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<head", b"<body")) or (
+        start.startswith(b"<") and b"<table" in data[:65536].lower()
+    ):
+        raise _file_error(
+            f"{display} is a web page (HTML) saved under a workbook's name, as web systems export "
+            "tables; open it in Excel or LibreOffice and save it as .xlsx (File > Save As)"
+        )
+    if start.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in data[:65536]:
+        raise _file_error(
+            f"{display} is an XML Spreadsheet 2003 file, not a workbook this tool reads; open it in Excel "
+            "or LibreOffice and save it as .xlsx"
+        )
     if suffix in (".csv", ".txt", ".tsv"):
         raise _file_error(
             f"{display} is a single text file; give a folder of CSV files named after the sheets "
@@ -513,16 +581,21 @@ def _part_declaring_entities(archive: zipfile.ZipFile, parts: list[zipfile.ZipIn
     return None
 
 
-def _formulas_without_saved_value(data: bytes, titles: Iterable[str]) -> dict[str, set[tuple[int, int]]]:
-    """Cells holding a formula but no saved value, per sheet title, as (row, column index).
+def _cells_read_as_blank(
+    data: bytes, titles: Iterable[str]
+) -> dict[str, dict[tuple[int, int], str | None]]:
+    """Cells that calamine reads as empty but are not, per sheet title: (Excel row,
+    column index) -> the error value (``t="e"``: ``"#N/A"``, ``"#DIV/0!"``, a typed one or
+    a formula's saved one), or ``None`` for a formula with no saved value.
 
-    calamine reads such a cell as empty, exactly like an empty cell, so the sheet's XML
-    is scanned: a ``<c>`` with an ``<f>`` child and no (or an empty) ``<v>``. A byte
-    search first rules out the usual case (no formula, or every formula saved); only a
-    sheet with a candidate is parsed, with defusedxml's streaming parser. Both stream the
-    part from the zip, a megabyte at a time: the tool never holds a whole sheet's XML.
+    calamine reads both kinds as empty, exactly like an empty cell, so the sheet's XML is
+    scanned: a ``<c t="e">``, or a ``<c>`` with an ``<f>`` child and no (or an empty)
+    ``<v>``. A byte search first rules out the usual case (no error, no formula without
+    its value); only a sheet with a candidate is parsed, with defusedxml's streaming
+    parser. Both stream the part from the zip, a megabyte at a time: the tool never holds
+    a whole sheet's XML.
     """
-    found: dict[str, set[tuple[int, int]]] = {}
+    found: dict[str, dict[tuple[int, int], str | None]] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = _sheet_parts(archive)
@@ -538,7 +611,8 @@ def _formulas_without_saved_value(data: bytes, titles: Iterable[str]) -> dict[st
                     if cells:
                         found[title] = cells
     except Exception as reason:  # calamine has read the file; a scan failure only loses this check
-        logger.warning("could not scan for formulas without saved values: %s", _one_line(reason))
+        logger.warning("could not scan for error values and formulas without saved values: %s",
+                       _one_line(reason))
     return found
 
 
@@ -571,15 +645,16 @@ def _has_formula_without_value(stream: IO[bytes]) -> bool:
     tail = b""
     while chunk := stream.read(_CHUNK_BYTES):
         window = tail + chunk
-        if _FORMULA_WITHOUT_VALUE.search(window):
+        if _FORMULA_WITHOUT_VALUE.search(window) or _ERROR_CELL.search(window):
             return True
         tail = window[-_OVERLAP_BYTES:]
     return False
 
 
-def _scan_sheet_xml(xml: bytes | IO[bytes]) -> set[tuple[int, int]]:
-    """(row, column index) of formula cells with no saved value, by a streaming parse."""
-    found: set[tuple[int, int]] = set()
+def _scan_sheet_xml(xml: bytes | IO[bytes]) -> dict[tuple[int, int], str | None]:
+    """(row, column index) -> error value of error cells, ``None`` for formula cells with no
+    saved value, by a streaming parse."""
+    found: dict[tuple[int, int], str | None] = {}
     row, column = 0, -1
     source = io.BytesIO(xml) if isinstance(xml, bytes) else xml
     for event, element in SafeElementTree.iterparse(source, events=("start", "end")):
@@ -601,11 +676,13 @@ def _scan_sheet_xml(xml: bytes | IO[bytes]) -> set[tuple[int, int]]:
                     formula = child
                 elif child_tag == "v":
                     saved = child
-            if formula is not None:
+            if element.get("t") == "e":
+                found[(row, column)] = ((saved.text or "").strip() if saved is not None else "") or "(error)"
+            elif formula is not None:
                 # an empty <v> is a saved empty text only for a text formula (t="str")
                 no_saved = saved is None or (not saved.text and element.get("t") != "str")
                 if no_saved:
-                    found.add((row, column))
+                    found[(row, column)] = None
             element.clear()
         elif tag == "row":
             element.clear()
@@ -627,16 +704,20 @@ def _column_index(letters: str) -> int:
 
 
 def _read_csv_folder(folder: Path, display: str) -> RawWorkbook:
-    files = sorted(
-        (p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv"), key=lambda p: p.name
-    )
+    files = sorted((p for p in folder.iterdir() if p.suffix.lower() == ".csv" and not p.is_dir()),
+                   key=lambda p: p.name)
     if not files:
         raise _file_error(
             f"{display} is a folder without CSV files; expected missions.csv, zones.csv, ... "
             "(one file per sheet)"
         )
-    _check_size(sum(p.stat().st_size for p in files), display)
-    return _read_csv_files([(path.name, path.read_bytes()) for path in files], display)
+    contents: list[tuple[str, bytes]] = []
+    left = MAX_FILE_BYTES
+    for path in files:  # each read with what is left of the folder's bound: a device never ends
+        data = read_file_bounded(path, f"{display}/{path.name}", left)
+        left -= len(data)
+        contents.append((path.name, data))
+    return _read_csv_files(contents, display)
 
 
 def _read_csv_files(files: list[tuple[str, bytes]], display: str) -> RawWorkbook:
@@ -648,7 +729,7 @@ def _read_csv_files(files: list[tuple[str, bytes]], display: str) -> RawWorkbook
     for file_name, data in sorted(files):
         digest.update(file_name.encode() + b"\0" + data + b"\0")
         try:
-            text = data.decode("utf-8-sig")
+            text = _decode_csv(data)
         except UnicodeDecodeError:
             text = data.decode("cp1252", errors="replace")
             decoding_problems.append(
@@ -679,6 +760,23 @@ def _read_csv_files_given(files: list[tuple[str, bytes]], display: str) -> RawWo
     if repeated:
         raise _file_error(f"{display}: two files are named {', '.join(repeated)}; give each sheet once")
     return _read_csv_files(named, display)
+
+
+_UNICODE_MARKS = (
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\xfe\xff", "utf-16"),
+    (b"\xff\xfe", "utf-16"),
+)
+
+
+def _decode_csv(data: bytes) -> str:
+    """A CSV file's text: UTF-16 or UTF-32 when it starts with their byte-order mark (Excel's
+    "Unicode text"), else UTF-8 with or without one. Raises UnicodeDecodeError otherwise."""
+    for mark, encoding in _UNICODE_MARKS:
+        if data.startswith(mark):
+            return data.decode(encoding)  # the codec reads the mark and drops it
+    return data.decode("utf-8-sig")
 
 
 _CSV_SNIFF_CHARS = 64 * 1024
@@ -746,26 +844,45 @@ def _sniff_delimiter(text: str) -> str:
 # --------------------------------------------------------------------------- sheets
 
 
-def _match_sheets(titles: Iterable[str]) -> dict[str, str]:
-    """Canonical name -> the first title with that name, for the sheets the tool knows."""
+def _match_sheets(titles: Iterable[str], hidden: Iterable[str] = ()) -> dict[str, str]:
+    """Canonical name -> the title read, for the sheets the tool knows: the first visible
+    sheet of that name, else the first hidden one (the child reader uses the same rule)."""
+    hidden_titles = set(hidden)
     wanted: dict[str, str] = {}
-    for title in titles:
+    for title in sorted(titles, key=lambda t: t in hidden_titles):  # stable: visible ones first
         key = canonical(title)
         if key in SHEETS and key not in wanted:
             wanted[key] = title
     return wanted
 
 
+EXTRA_SHEETS_LISTED = 5
+"""Extra sheets warned about one by one; the rest are counted in one more warning."""
+
+
 def _assemble(
     grids: list[tuple[str, list[list[object]]]],
     source: InputFile,
-    uncached: Mapping[str, set[tuple[int, int]]] | None = None,
+    blanked: Mapping[str, Mapping[tuple[int, int], str | None]] | None = None,
     csv_names: bool = False,
+    hidden: frozenset[str] = frozenset(),
+    chosen: Mapping[str, str] | None = None,
 ) -> RawWorkbook:
-    """Turn (title, grid of cells) pairs into a :class:`RawWorkbook`, collecting problems."""
+    """Turn (title, grid of cells) pairs into a :class:`RawWorkbook`, collecting problems.
+
+    ``blanked`` gives, per title, the cells the parser read as empty that were not:
+    (Excel row, column index) -> an Excel error value (``"#N/A"``), or ``None`` for a
+    formula with no saved value. ``hidden`` names the hidden sheets; ``chosen`` the
+    title read for each sheet name (default: the first). In a workbook file, cells say
+    whether they hold an error or a text (``'#N/A`` typed with an apostrophe is a text);
+    in CSV files and inline tables (format ``csv``, ``memory``), which have no types, a
+    cell whose whole text is an error value (``#N/A``, as Excel exports it) is one.
+    """
+    text_errors = source.format in ("csv", "memory")
     problems: list[Problem] = []
     sheets: dict[str, RawSheet] = {}
     unreadable: set[str] = set()  # known sheets already reported as unusable
+    extras: list[Problem] = []
     for title, grid in grids:
         stem = Path(title).stem if csv_names else title
         key = canonical(stem)
@@ -773,25 +890,52 @@ def _assemble(
             key = _exported_sheet_name(stem) or key
         if key not in SHEETS:
             if key not in IGNORED_SHEETS:
-                problems.append(_extra_sheet(title, stem))
+                extras.append(_extra_sheet(title, stem))
+                if len(extras) <= EXTRA_SHEETS_LISTED:
+                    problems.append(extras[-1])
             continue
-        if key in sheets:
+        read_title = (chosen or {}).get(key)
+        if key in sheets or (read_title is not None and read_title != title):
+            other = sheets[key].title if key in sheets else read_title
+            seen = " (hidden)" if title in hidden else ""
+            kept = " (visible)" if title in hidden and other not in hidden else ""
             problems.append(
                 Problem(
                     Severity.WARNING,
                     title,
-                    f"is a second {SHEETS[key].title} sheet (after {sheets[key].title}); it is ignored",
+                    f"is a second {SHEETS[key].title} sheet{seen}; {plain_text(other)}{kept} is read and "
+                    "this one is ignored",
                 )
             )
             continue
         if key in unreadable:
             continue
-        sheet, sheet_problems = _read_sheet(SHEETS[key], title, grid, (uncached or {}).get(title, set()))
+        if title in hidden:
+            problems.append(
+                Problem(
+                    Severity.WARNING,
+                    title,
+                    f"is hidden in the workbook; it is read as the {SHEETS[key].title} sheet (unhide it to "
+                    "check what is planned)",
+                )
+            )
+        cells_blanked = (blanked or {}).get(title, {})
+        sheet, sheet_problems = _read_sheet(SHEETS[key], title, grid, cells_blanked, text_errors)
         problems.extend(sheet_problems)
         if sheet is None:
             unreadable.add(key)
         else:
             sheets[key] = sheet
+    if len(extras) > EXTRA_SHEETS_LISTED:
+        rest = extras[EXTRA_SHEETS_LISTED:]
+        listed = ", ".join(plain_text(p.sheet, 30) for p in rest[:3])
+        problems.append(
+            Problem(
+                Severity.WARNING,
+                "file",
+                f"{len(rest):,} more sheets are not sheets this tool reads ({listed}, ...); they are ignored",
+            )
+        )
     for spec in SHEETS.values():
         if spec.required and spec.name not in sheets and spec.name not in unreadable:
             where = f"{spec.name}.csv" if csv_names else f"a sheet named {spec.title}"
@@ -826,7 +970,11 @@ def _extra_sheet(title: str, stem: str) -> Problem:
 
 
 def _read_sheet(
-    spec: Sheet, title: str, grid: list[list[object]], uncached: set[tuple[int, int]]
+    spec: Sheet,
+    title: str,
+    grid: list[list[object]],
+    blanked: Mapping[tuple[int, int], str | None],
+    text_errors: bool = False,
 ) -> tuple[RawSheet | None, list[Problem]]:
     """Find the header row, map headers to schema columns, keep the non-blank rows."""
     problems: list[Problem] = []
@@ -913,30 +1061,55 @@ def _read_sheet(
     for offset, cells in enumerate(grid[header_row:]):
         excel_row = header_row + offset + 1
         values = [_raw_value(_at(cells, i)) for i in indices]
-        missing_saved = [i for i in indices if (excel_row, i) in uncached]
-        if all(v is None for v in values) and not missing_saved:
+        marks = {i: blanked[(excel_row, i)] for i in indices if (excel_row, i) in blanked}
+        for position, index in enumerate(indices):
+            code = error_value(values[position]) if text_errors else None
+            if code is not None:
+                marks.setdefault(index, code)
+        if all(v is None for v in values) and not marks:
             continue
-        for index in missing_saved:
-            column = columns[indices.index(index)]
+        for index, code in marks.items():
+            position = indices.index(index)
             ref = f"{column_letter(index)}{excel_row}"
             flagged.add(ref)
-            problems.append(
-                Problem(
-                    Severity.ERROR,
-                    title,
+            if code is None:
+                message = (
                     "holds a formula with no saved value; open the file in Excel or LibreOffice, "
-                    "let it calculate, and save it again",
-                    cell=ref,
-                    row=excel_row,
-                    column=column,
+                    "let it calculate, and save it again"
                 )
+            else:
+                message = (
+                    f"'{plain_text(code)}' is a spreadsheet error, not a value; fix the formula or lookup "
+                    "that gives it (an error is never read as blank)"
+                )
+            problems.append(
+                Problem(Severity.ERROR, title, message, cell=ref, row=excel_row, column=columns[position],
+                        value=code)
             )
-            values[indices.index(index)] = None
+            values[position] = None
         records.append(values)
         row_numbers.append(excel_row)
     frame = pd.DataFrame(records, columns=columns, index=pd.Index(row_numbers, name="row"), dtype=object)
     letters = {column: column_letter(index) for column, index in positions.items()}
     return RawSheet(spec.name, title, frame, letters, header_row, frozenset(flagged)), problems
+
+
+ERROR_VALUES = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
+     "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!", "#EXTERNAL!"}
+)
+"""Excel's error values, as a cell shows them (and as CSV exports write them)."""
+_LIBREOFFICE_ERROR = re.compile(r"Err:\d{3}|#N/A|#NAME\?|#VALUE!|#REF!|#DIV/0!|#NUM!|#NULL!")
+
+
+def error_value(value: object) -> str | None:
+    """The error value a cell holds (``"#N/A"``; LibreOffice's ``"Err:502"``), else ``None``."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().upper()
+    if text in ERROR_VALUES:
+        return text
+    return value.strip() if _LIBREOFFICE_ERROR.fullmatch(value.strip()) else None
 
 
 def _find_header(spec: Sheet, grid: list[list[object]]) -> int | None:
@@ -992,24 +1165,12 @@ def _file_error(message: str) -> InvalidInput:
 MESSAGE_CHARS = 1_000
 """Longest problem message; a value quoted in it is cut to :data:`QUOTED_CHARS`."""
 QUOTED_CHARS = 60
-# Control characters, line and paragraph separators, and the marks that reverse the
-# direction of the text after them: shown escaped in messages (a value or file name
-# must not break a message over lines, nor make it read backwards).
-_UNSAFE_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def plain_text(text: object, limit: int = QUOTED_CHARS) -> str:
-    """Text from a file made safe to show on one line of a message.
-
-    Control characters and direction marks are escaped (``\\n``, ``\\u202e``) and text
-    longer than ``limit`` characters keeps its start and end around a "…".
-    """
-    text = _UNSAFE_CHARACTERS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
-    if len(text) > limit:
-        head = max(1, limit * 2 // 3)
-        tail = max(0, limit - head - 1)
-        text = text[:head] + "…" + (text[-tail:] if tail else "")
-    return text
+    """Text from a file made safe to show on one line of a message (see
+    :func:`optimiser.safe_text.one_line`)."""
+    return one_line(text, limit)
 
 
 def _one_line(reason: object) -> str:

@@ -15,11 +15,11 @@ planner gets a one-line reason.
 Protocol, on standard input: a 4-byte big-endian length, a JSON header of that
 length ``{"wanted": [canonical sheet names], "max_rows": int, "max_columns": int,
 "max_cells": int, "memory_bytes": int, "cpu_seconds": int}``, then the file's bytes.
-On standard output: one :mod:`marshal` record ``{"titles": [...], "grids": {title:
-rows}}`` or ``{"error": [kind, detail...]}``. Cells are ``None``, ``bool``, ``int``,
-``float`` or ``str``; dates and times are tagged tuples (``("date", "2027-01-31")``,
-``("timedelta", seconds)``) since marshal carries no datetime. Trailing empty cells of
-a row are left out.
+On standard output: one :mod:`marshal` record ``{"titles": [...], "hidden": [titles of
+hidden sheets], "grids": {title: rows}}`` or ``{"error": [kind, detail...]}``. Cells are
+``None``, ``bool``, ``int``, ``float`` or ``str``; dates and times are tagged tuples
+(``("date", "2027-01-31")``, ``("timedelta", seconds)``) since marshal carries no
+datetime. Trailing empty cells of a row are left out.
 """
 
 from __future__ import annotations
@@ -107,9 +107,15 @@ def parse(data: bytes, header: dict[str, object]) -> dict[str, object]:
         return {"error": ["memory"]}
     except Exception as reason:  # calamine raises several types for damaged files
         return {"error": ["unreadable", _one_line(reason)]}
+    except BaseException as reason:  # a panic inside calamine (pyo3's PanicException)
+        if isinstance(reason, KeyboardInterrupt | SystemExit):
+            raise
+        return {"error": ["unreadable", "the file is damaged"]}
     titles = [str(t) for t in book.sheet_names]
+    # SheetVisibleEnum.Visible, .Hidden or .VeryHidden (a pyo3 enum: its text is all there is)
+    hidden = [str(m.name) for m in book.sheets_metadata if not str(m.visible).endswith(".Visible")]
     chosen: dict[str, str] = {}
-    for title in titles:
+    for title in sorted(titles, key=lambda t: t in hidden):  # the first visible sheet of a name wins
         key = canonical(title)
         if key in wanted and key not in chosen:
             chosen[key] = title
@@ -132,7 +138,11 @@ def parse(data: bytes, header: dict[str, object]) -> dict[str, object]:
             return {"error": ["memory"]}
         except Exception as reason:
             return {"error": ["sheet", title, _one_line(reason)]}
-    return {"titles": titles, "grids": grids}
+        except BaseException as reason:  # a panic inside calamine (pyo3's PanicException)
+            if isinstance(reason, KeyboardInterrupt | SystemExit):
+                raise
+            return {"error": ["sheet", title, "the sheet is damaged"]}
+    return {"titles": titles, "hidden": hidden, "grids": grids}
 
 
 def main() -> int:

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from optimiser.commandline import EXIT_DONE, EXIT_INVALID, Parser, bad_argument
+from optimiser.commandline import EXIT_DONE, EXIT_INVALID, Parser, bad_argument, say
 from optimiser.explore.text import render
 from optimiser.read import read_workbook
 from optimiser.report import plan_to_dict
@@ -112,23 +112,23 @@ def run_scenarios(args: argparse.Namespace) -> int:
         store = ScenarioStore(args.store)
         sha = workbook_sha256(args.workbook) if args.workbook is not None else None
         if args.action == "list":
-            print(list_text(store, store.list(sha), args.workbook))
+            say(list_text(store, store.list(sha), args.workbook))
         elif args.action == "show":
             scenario = store.get(args.name, sha)
-            print(show_text(scenario, scenario.result))
+            say(show_text(scenario, scenario.result))
             if args.json:
                 content = (json.dumps(dict(scenario.result), indent=2, sort_keys=True, ensure_ascii=False)
                            + "\n").encode("utf-8")
                 target = atomic_write(args.json, lambda handle: handle.write(content))
-                print(f"Its plan ({FORMAT_NAME}) written to {target}")
+                say(f"Its plan ({FORMAT_NAME}) written to {target}")
         elif args.action == "compare":
-            print(compare_text(store.compare(args.names, sha), limit=args.limit or None))
+            say(compare_text(store.compare(args.names, sha), limit=args.limit or None))
         elif args.action == "delete":
             gone = store.delete(args.name, sha)
-            print(f"Deleted scenario '{gone.name}' of {gone.workbook_name} (saved {when(gone)}) "
-                  f"from {store.path}.")
+            say(f"Deleted scenario '{gone.name}' of {gone.workbook_name} (saved {when(gone)}) "
+                f"from {store.path}.")
     except StoreError as error:
-        print(f"optimiser scenarios: {error}", file=sys.stderr)
+        say(f"optimiser scenarios: {error}", sys.stderr)
         return EXIT_INVALID
     return EXIT_DONE
 

@@ -36,6 +36,8 @@ import datetime as dt
 import difflib
 import logging
 import math
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -45,6 +47,7 @@ from optimiser.levers import Levers, parse_settings
 from optimiser.portfolio import Portfolio
 from optimiser.problems import InvalidInput, Problem, Severity
 from optimiser.read import MESSAGE_CHARS, RawSheet, RawWorkbook, plain_text
+from optimiser.safe_text import INVISIBLE_CHARACTERS
 from optimiser.schema import (
     DEFAULT_PERIOD,
     ITEM_LEVERS,
@@ -819,13 +822,42 @@ class _Validator:
         return True
 
     def unique_rows(self, table: _Table, id_column: str, noun: str) -> list[_Row]:
-        """The rows with a readable, unique id; a repeated id is reported at its second use."""
+        """The rows with a readable, unique id; a repeated id is reported at its second use.
+
+        Ids that differ only in case, width or by an invisible character (``M1`` and
+        ``m1``, ``M1`` and ``M1`` + a zero-width space) are two ids, as written, but each
+        such pair is warned about, the invisible character shown escaped; so is an id
+        that holds an invisible character at all.
+        """
         seen: dict[str, int] = {}
+        alike: dict[str, str] = {}
         kept: list[_Row] = []
         for row in table.rows:
             if not row.ok(id_column):
                 continue
             key = str(row.values[id_column])
+            if key not in seen:
+                look = look_alike_key(key)
+                other = alike.setdefault(look, key)
+                if other != key:
+                    self.warn(
+                        table,
+                        f"{noun} id '{plain_text(key)}' looks like '{plain_text(other)}' (row "
+                        f"{seen[other]}): they differ only in case or by an invisible character, and are "
+                        f"read as two {noun}s; write both the same way if they are one",
+                        row.number,
+                        id_column,
+                        key,
+                    )
+                elif INVISIBLE_CHARACTERS.search(key):
+                    self.warn(
+                        table,
+                        f"{noun} id '{plain_text(key)}' holds an invisible character (shown escaped); "
+                        "every reference to it must hold the same one: delete it unless it is meant",
+                        row.number,
+                        id_column,
+                        key,
+                    )
             if key in seen:
                 self.error(
                     table,
@@ -1031,6 +1063,18 @@ def _listing(items: list[str]) -> str:
     return f"{', '.join(shown)}, …, {plain_text(items[-1], 40)} ({len(items)} in all)"
 
 
+def look_alike_key(text: str) -> str:
+    """What an id looks like on screen: invisible characters dropped, compatible forms
+    (full-width letters, non-breaking spaces) folded, case ignored, runs of spaces as one."""
+    folded = unicodedata.normalize("NFKC", INVISIBLE_CHARACTERS.sub(_visible_space, text)).casefold()
+    return " ".join(folded.split())
+
+
+def _visible_space(match: re.Match[str]) -> str:
+    """A space for the characters that show as one (non-breaking, thin ...), nothing for the rest."""
+    return " " if unicodedata.category(match.group()) == "Zs" else ""
+
+
 def _or_list(items: Iterable[str]) -> str:
     items = list(items)
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
@@ -1040,7 +1084,8 @@ def _suggest(value: str, known: list[str]) -> str:
     """`` (did you mean Z19?)`` when a known id is close to the one written."""
     if len(value) > 200:  # no id is that long; spare difflib the quadratic work
         return ""
-    by_case = [k for k in known if k.casefold() == value.casefold() or canonical(k) == canonical(value)]
+    look = look_alike_key(value)
+    by_case = [k for k in known if look_alike_key(k) == look or canonical(k) == canonical(value)]
     close = by_case or difflib.get_close_matches(value, known, n=1, cutoff=0.75)
     return f" (did you mean {plain_text(close[0])}?)" if close else ""
 

@@ -71,23 +71,56 @@ def _parse_number_text(raw: str) -> float:
 
 
 def _normalise_separators(text: str) -> str:
-    """Decide which of ',' and '.' is the decimal mark and drop thousands separators."""
+    """Decide which of ',' and '.' is the decimal mark and drop thousands separators.
+
+    The rule (README, "Workbook guide"): with both marks, the last one is the decimal
+    mark (``1.200.000,50``, ``1,200,000.50``). With commas only, commas are thousands
+    separators when every group after the first has three digits and the first has one
+    to three digits and does not start with 0 (``1,200``, ``12,000,000``); a single
+    comma anywhere else is the decimal mark (``1,5``, ``0,500``, ``12,75``). Anything
+    else (``0,500,000``, ``01,500``, ``1,20,000``, ``1,2,3``) is refused as ambiguous: a number is
+    never guessed into another magnitude.
+    """
     if "," in text and "." in text:
-        if text.rfind(",") > text.rfind("."):  # 1.200.000,50
-            return text.replace(".", "").replace(",", ".")
-        return text.replace(",", "")  # 1,200,000.50
+        decimal = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+        whole, _, fraction = text.rpartition(decimal)
+        if thousands in fraction or decimal in whole or not _thousands_groups(whole.split(thousands)):
+            raise ValueError(_AMBIGUOUS)
+        return whole.replace(thousands, "") + "." + fraction
     if "," in text:
         groups = text.split(",")
-        if len(groups) > 1 and all(len(g) == 3 and g.isdigit() for g in groups[1:]) and groups[0]:
+        if _thousands_groups(groups):
             return "".join(groups)  # 1,200,000
-        if len(groups) == 2:
-            return text.replace(",", ".")  # 1,5
-        return text
+        if len(groups) == 2 and not (len(groups[0]) > 1 and groups[0].startswith("0")):
+            return text.replace(",", ".")  # 1,5 and 0,500 (but not 01,500)
+        raise ValueError(_AMBIGUOUS)
     if text.count(".") > 1:
         groups = text.split(".")
-        if all(len(g) == 3 and g.isdigit() for g in groups[1:]):
+        if _thousands_groups(groups):
             return "".join(groups)  # 1.200.000
+        raise ValueError(_AMBIGUOUS)
     return text
+
+
+_AMBIGUOUS = (
+    "is not a number this tool reads without guessing: write thousands as 1,200,000 (or without "
+    "separators) and decimals as 0.5 or 0,5"
+)
+
+
+def _thousands_groups(groups: list[str]) -> bool:
+    """``["1", "200", "000"]``: a first group of 1-3 digits not starting with 0 (the sign
+    and currency are already gone), then groups of exactly three digits."""
+    first, rest = groups[0], groups[1:]
+    if not rest:
+        return True
+    return (
+        first.isdigit()
+        and 1 <= len(first) <= 3
+        and not first.startswith("0")
+        and all(len(g) == 3 and g.isdigit() for g in rest)
+    )
 
 
 def parse_integer(value: object) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 import textwrap
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -295,3 +296,68 @@ def sheets_from_tables(tables: Mapping[str, str]) -> dict[str, list[list[object]
     return {
         title: [[v if v != "" else None for v in row] for row in grid(text)] for title, text in tables.items()
     }
+
+
+def xls_bytes(sheets: Sheets) -> bytes:
+    """A minimal Excel 97-2003 (.xls, BIFF8) workbook, written by hand (no library here
+    writes one): each sheet's cells as text (LABEL) or numbers (NUMBER); a cell given as
+    ``("error", code)`` is an error value (BOOLERR) and ``("formula", code)`` a formula
+    whose saved value is that error (FORMULA); codes as in [MS-XLS] (0x2A is #N/A)."""
+
+    def record(kind: int, payload: bytes = b"") -> bytes:
+        return struct.pack("<HH", kind, len(payload)) + payload
+
+    def bof(kind: int) -> bytes:
+        return record(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0x0DBB, 0x07CC, 0, 0x06))
+
+    def cell(row: int, column: int, value: object) -> bytes:
+        if isinstance(value, tuple):
+            kind, code = value
+            if kind == "formula":
+                saved = bytes([2, 0, code, 0, 0, 0, 0xFF, 0xFF])
+                return record(0x0006, struct.pack("<HHH", row, column, 15) + saved + bytes(8))
+            return record(0x0205, struct.pack("<HHHBB", row, column, 15, code, 1))
+        if isinstance(value, str):
+            text = value.encode("utf-16-le")
+            return record(0x0204, struct.pack("<HHHH", row, column, 15, len(value)) + b"\x01" + text)
+        return record(0x0203, struct.pack("<HHHd", row, column, 15, float(value)))  # type: ignore[arg-type]
+
+    bodies = []
+    for rows in sheets.values():
+        cells = b"".join(cell(r, c, value) for r, row in enumerate(rows) for c, value in enumerate(row)
+                         if value is not None)
+        width = max((len(row) for row in rows), default=0)
+        bodies.append(bof(0x0010) + record(0x0200, struct.pack("<IIHHH", 0, len(rows), 0, width, 0)) + cells
+                      + record(0x000A))
+
+    def boundsheet(offset: int, title: str) -> bytes:
+        return record(0x0085, struct.pack("<IBBBB", offset, 0, 0, len(title), 1) + title.encode("utf-16-le"))
+
+    head = bof(0x0005) + record(0x0042, struct.pack("<H", 1200))  # CODEPAGE: UTF-16
+    offset = len(head) + sum(len(boundsheet(0, t)) for t in sheets) + len(record(0x000A))
+    entries = b""
+    for title, body in zip(sheets, bodies, strict=True):
+        entries += boundsheet(offset, title)
+        offset += len(body)
+    stream = head + entries + record(0x000A) + b"".join(bodies)
+    return compound_file(stream.ljust(4096, b"\0"))
+
+
+def compound_file(stream: bytes, name: str = "Workbook") -> bytes:
+    """A compound file ([MS-CFB] version 3) holding one stream of at least 4,096 bytes."""
+    sectors = -(-len(stream) // 512)
+    fat = [0xFFFFFFFD, 0xFFFFFFFE, *range(3, 3 + sectors - 1), 0xFFFFFFFE]
+    assert len(fat) <= 128, "one FAT sector: streams up to 63 KB"
+    fat += [0xFFFFFFFF] * (128 - len(fat))
+
+    def entry(entry_name: str, kind: int, start: int, size: int) -> bytes:
+        raw = entry_name.encode("utf-16-le") + b"\0\0"
+        return (raw.ljust(64, b"\0") + struct.pack("<HBB", len(raw), kind, 1)
+                + struct.pack("<III", 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF) + bytes(36)
+                + struct.pack("<IQ", start, size))
+
+    directory = (entry("Root Entry", 5, 0xFFFFFFFE, 0) + entry(name, 2, 2, len(stream))).ljust(512, b"\0")
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + bytes(6) + struct.pack("<9I", 0, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0)
+              + struct.pack("<I108I", 0, *([0xFFFFFFFF] * 108)))
+    return header + struct.pack("<128I", *fat) + directory + stream.ljust(sectors * 512, b"\0")

@@ -20,6 +20,7 @@ from conftest_reading import write_csv_texts
 from optimiser import Comparison, InvalidInput, compare_plans, optimise, plan_to_dict, validate, write_json
 from optimiser.cli import main
 from optimiser.explore import load_result, write_comparison
+from optimiser.explore.text import comparison_text
 from optimiser.read import read_tables
 
 ONE_PERIOD = {
@@ -114,14 +115,16 @@ def test_coverage_is_the_mean_over_periods_and_cost_the_sum():
     assert table.loc["M1", "change"] == "reduced"
 
 
-def test_an_infeasible_plan_compares_as_every_mission_uncovered(portfolio, plans):
+def test_an_infeasible_plan_compares_as_no_plan_not_as_every_mission_dropped(portfolio, plans):
     strict = validate(read_tables({**ONE_PERIOD, "missions": ONE_PERIOD["missions"].replace(
         "M1,Alpha,Z1,1,no,0", "M1,Alpha,Z1,1,yes,1")}))
     impossible = optimise(strict, strict.levers.changed(budget_scale=0.1))
     assert not impossible.has_plan
     comparison = compare_plans(plans[0], impossible)
-    assert set(comparison.missions["change"]) == {"dropped"}
+    assert set(comparison.missions["change"]) == {"B has no plan"}  # not "dropped": B made no choice
     assert not comparison.both_planned
+    assert "B (B) has no plan" in comparison_text(comparison)
+    assert "dropped" not in comparison_text(comparison)
 
 
 def test_a_file_that_is_not_a_result_is_refused(tmp_path):

@@ -195,7 +195,7 @@ NOT_WORKBOOKS = {
     "empty": ("budget.xlsx", b"", "budget.xlsx is empty"),
     "html saved as xls": (
         "export.xls", b"<html><body><table><tr><td>mission_id</td></tr></table></body></html>",
-        "export.xls is not a workbook",
+        "export.xls is a web page (HTML) saved under a workbook",
     ),
     "pdf": ("plan.xlsx", b"%PDF-1.7\n" + bytes(100), "plan.xlsx is not a workbook"),
     "zip of photos": (

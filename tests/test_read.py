@@ -246,7 +246,7 @@ def test_formula_cells_are_found_in_shared_and_prefixed_xml():
         b'<x:row r="3"><x:c r="A3"><x:f t="shared" si="0"/></x:c><x:c><x:f>1+1</x:f><x:v></x:v></x:c></x:row>'
         b"</x:sheetData></x:worksheet>"
     )
-    assert reading._scan_sheet_xml(xml) == {(3, 0), (3, 1)}
+    assert reading._scan_sheet_xml(xml) == {(3, 0): None, (3, 1): None}
 
 
 @pytest.mark.parametrize(

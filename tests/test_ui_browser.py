@@ -227,3 +227,57 @@ def test_every_tab_reads_as_a_planner_would_and_agrees_with_the_report(page_url:
             assert f"spends USD {figures['Money spent (USD)']:,.0f} of" in caption
         finally:
             browser.close()
+
+
+HOSTILE = "**bold** [x](http://127.0.0.1:9/) ![](http://127.0.0.1:9/i.png) $x^2$"
+
+
+def test_workbook_text_shows_literally_and_the_browser_fetches_nothing(page_url: str, tmp_path: Path) -> None:
+    """Names and the file's name written as Markdown (bold, a link, an image, a formula)
+    show as typed; the image's address is never fetched (the page sends nothing anywhere)."""
+    from conftest_reading import VALID, sheets_from_tables
+    from openpyxl import Workbook
+    from playwright.sync_api import expect, sync_playwright
+
+    sheets = sheets_from_tables({**VALID, "Settings": "key,value\ninteger,no"})
+    sheets["Missions"][1][1] = HOSTILE
+    sheets["Zones"][1][1] = HOSTILE
+    sheets["Periods"][1][1] = HOSTILE
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    upload = tmp_path / "**file** [f](http:__127.0.0.1:9_).xlsx"
+    book.save(upload)
+
+    fetched: list[str] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.on("request", lambda request: fetched.append(request.url))
+            page.goto(page_url, timeout=PLAN_TIMEOUT_MS)
+            expect(page.locator(".st-key-metric_money [data-testid='stMetricValue']")).to_be_visible(
+                timeout=PLAN_TIMEOUT_MS)
+            _wait_for_idle(page)
+            page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(upload))
+            expect(page.get_by_text("Uploaded: **file** [f](http:__127.0.0.1:9_).xlsx")).to_be_visible(
+                timeout=PLAN_TIMEOUT_MS)
+            _wait_for_idle(page)
+            page.get_by_text("Zone personnel caps").click()
+            label = page.get_by_text(re.compile(r"^\*\*bold\*\*.*\(Z1\)$")).first
+            expect(label).to_be_visible(timeout=30_000)
+            assert label.inner_text().replace("\u2060", "") == f"{HOSTILE} (Z1)"  # as typed, joiners aside
+            page.get_by_role("tab", name="What binds").click()
+            _wait_for_idle(page)
+            page.screenshot(path=os.environ.get("HOSTILE_PNG", str(tmp_path / "hostile.png")), full_page=True)
+            assert page.locator("[data-testid='stMarkdownContainer'] strong", has_text="bold").count() == 0
+            links = page.locator("[data-testid='stMarkdownContainer'] a[href^='http://127.0.0.1:9']")
+            assert links.count() == 0
+            assert page.locator("img[src^='http://127.0.0.1:9']").count() == 0
+            assert page.locator(".katex").count() == 0  # no formula typeset
+        finally:
+            browser.close()
+    assert not [url for url in fetched if url.startswith("http://127.0.0.1:9/")], fetched

@@ -135,7 +135,8 @@ def test_choices_match_whatever_the_case_and_spacing():
 
 def test_spreadsheet_error_value_is_named_as_such():
     problem = the_problem(with_cell("Funding", "C2", "#DIV/0!"))
-    assert problem.message == "'#DIV/0!' is a spreadsheet error; fix the formula that gives it"
+    assert problem.message == ("'#DIV/0!' is a spreadsheet error, not a value; fix the formula or lookup "
+                               "that gives it (an error is never read as blank)")
 
 
 # ------------------------------------------------------------------ ids and references

@@ -21,6 +21,7 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts only ui/ on the 
 import streamlit as st  # noqa: E402
 
 from optimiser import Plan  # noqa: E402
+from optimiser.safe_text import markdown_literal as literal  # noqa: E402
 from ui import controls, explain, scenarios, state, views  # noqa: E402
 from ui.summaries import mission_coverage, portfolio_caption  # noqa: E402
 from ui.tradeoffs import render_tradeoffs  # noqa: E402
@@ -66,7 +67,7 @@ def _read_workbook() -> state.Workbook:
                 book = state.read_upload([(f.name, f.getvalue()) for f in uploads])
             else:
                 book = state.read_sample()
-        st.caption(("Uploaded: " if uploads else "National sample: ") + f"**{book.name}**")
+        st.caption(("Uploaded: " if uploads else "National sample: ") + f"**{literal(book.name)}**")
     return book
 
 
@@ -98,11 +99,11 @@ def main() -> None:
         st.session_state.pop(state.LAST_GOOD, None)
         st.session_state.pop(state.PREVIOUS, None)
 
-    st.caption(portfolio_caption(portfolio))
+    st.caption(literal(portfolio_caption(portfolio)))
     views.warnings_note(book)
     notice = st.session_state.pop(state.NOTICE, None)
     if notice:
-        st.toast(notice)
+        st.toast(notice)  # its input text is escaped where it is written (ui.scenarios.plain)
 
     with st.sidebar:
         st.header("Scenario levers")
@@ -134,7 +135,7 @@ def main() -> None:
     with head:
         stretched = None  # the plan with the commitments stretched, when asked for
         if solved.plan is None:
-            st.error(f"The plan could not be made: {solved.failure}")
+            st.error(f"The plan could not be made: {literal(solved.failure)}")
         elif not solved.plan.has_plan and views.no_plan(solved.plan):
             with st.spinner("Planning with the commitments stretched…", show_time=True):
                 stretched = views.stretched_plan(solved.plan, state.relax(book, levers))
@@ -146,7 +147,7 @@ def main() -> None:
             st.info("Below: the last plan that could be made. Change the levers to plan again.")
         views.metrics(plan, previous)
         if plan.message:
-            st.caption(plan.message)
+            st.caption(literal(plan.message))
         coverage = mission_coverage(plan)
         views.tier_table(plan, coverage)
         views.downloads(plan, book, scenarios.name_of(plan.levers, saved))

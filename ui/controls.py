@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from optimiser import Levers, Portfolio, PriorityMode, SolverName
+from optimiser.safe_text import markdown_literal as literal
 from ui.summaries import money
 
 # widget keys
@@ -202,14 +203,15 @@ def lever_panel(portfolio: Portfolio, on_reset: Any) -> None:
     currency = portfolio.levers.currency
     totals = workbook_source_totals(portfolio)
     with st.expander(f"Funding sources ({len(totals)})"):
-        st.caption(f"Money of each source over the whole plan, in {currency}, before the budget scale.")
+        st.caption(f"Money of each source over the whole plan, in {literal(currency)}, before the budget "
+                   "scale.")
         for source_id, total in totals.items():
             name = portfolio.sources.at[source_id, "name"]
             st.number_input(
-                f"{name} ({source_id})" if name != source_id else str(source_id),
+                literal(f"{name} ({source_id})" if name != source_id else source_id),
                 min_value=0.0, step=max(1.0, round(total / 20, -3) or 1.0), format="%.0f",
                 key=source_key(source_id), disabled=total <= 0,
-                help=f"Workbook: {money(total, currency)}",
+                help=literal(f"Workbook: {money(total, currency)}"),
             )
 
     zones = portfolio.zones
@@ -218,7 +220,7 @@ def lever_panel(portfolio: Portfolio, on_reset: Any) -> None:
         for zone_id, row in zones.iterrows():
             cap = _cap(row["personnel_cap"])
             st.number_input(
-                f"{row['name']} ({zone_id})" if row["name"] != zone_id else str(zone_id),
+                literal(f"{row['name']} ({zone_id})" if row["name"] != zone_id else zone_id),
                 value=None, min_value=0.0, step=10.0, format="%.0f", key=zone_key(zone_id),
                 placeholder="no cap",
                 help="Workbook: " + ("no cap" if cap is None else f"{cap:,.0f} people"),

@@ -16,6 +16,7 @@ import streamlit as st
 
 from optimiser import Levers, Plan, Portfolio
 from optimiser.alternatives import SHARE, alternatives, alternatives_table
+from optimiser.safe_text import markdown_literal as literal
 from optimiser.scenario import lever_warnings
 from optimiser.why import Why, short_missions, why, why_text
 from ui.state import Workbook, lever_key
@@ -108,7 +109,7 @@ def why_section(book: Workbook, levers: Levers, plan: Plan) -> None:
         with st.spinner("Solving again…", show_time=True):
             answer = why_cached(book.sha256, lever_key(levers), str(mission_id), portfolio, levers, plan)
         if isinstance(answer, str):
-            st.error(f"The answer could not be made: {answer}")
+            st.error(f"The answer could not be made: {literal(answer)}")
             return
         st.text(why_text(answer))  # plain text: mission names are never Markdown
 
@@ -137,7 +138,7 @@ def alternatives_section(book: Workbook, levers: Levers, plan: Plan) -> None:
         with st.spinner("Looking for other plans…", show_time=True):
             found = alternatives_cached(book.sha256, lever_key(levers), count, share, portfolio, levers, plan)
         if isinstance(found, str):
-            st.error(f"The alternatives could not be made: {found}")
+            st.error(f"The alternatives could not be made: {literal(found)}")
             return
         if not len(found):
             st.info(f"No other plan within {share:.1%} of this one's value runs other missions.")

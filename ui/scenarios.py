@@ -13,7 +13,6 @@ drawn as plain text (tables, escaped messages), never as Markdown.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ import streamlit as st
 
 from optimiser import Levers, Portfolio
 from optimiser.report import plan_to_dict
+from optimiser.safe_text import markdown_literal
 from optimiser.store import (
     HEADLINE_LABELS,
     ScenarioComparison,
@@ -83,8 +83,9 @@ def name_of(levers: Levers, saved: Sequence[ScenarioSummary]) -> str:
 
 
 def plain(text: str) -> str:
-    """``text`` shown as typed inside Markdown (toasts, messages): every Markdown mark escaped."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])", r"\\\1", text)
+    """``text`` shown as typed inside Markdown (toasts, messages): every Markdown mark escaped,
+    no address linked (:func:`optimiser.safe_text.markdown_literal`, as everywhere on the page)."""
+    return markdown_literal(text)
 
 
 # --------------------------------------------------------------------------- callbacks

@@ -23,6 +23,7 @@ from optimiser import Levers, Portfolio
 from optimiser.explore import SweepResult, sweep
 from optimiser.explore.sheets import csv_bytes, sweep_workbook
 from optimiser.explore.sweep import MILLION, linspace
+from optimiser.safe_text import markdown_literal as literal
 from ui.state import lever_key
 from ui.summaries import money, number
 
@@ -204,7 +205,7 @@ def _draw(result: SweepResult, current: float | None, label: str) -> None:
     marginal = result.marginal_value(at=current) if result.lever == "budget_scale" else None
     with first.container(key=MARGINAL):
         st.metric(
-            f"Value of the next {money(MILLION, currency)}",
+            literal(f"Value of the next {money(MILLION, currency)}"),
             "–" if marginal is None or math.isnan(marginal) else number(marginal, 2),
             help="Value gained per extra 1,000,000 of money at the current budget, from the two "
                  "adjacent points of the budget curve. Sweep the budget to see it.",
@@ -215,7 +216,7 @@ def _draw(result: SweepResult, current: float | None, label: str) -> None:
                        "one period at the margin, which is larger where that fund is the one short.")
     planned = result.table["status"].isin(("optimal", "feasible"))
     second.metric("Points with a plan", f"{int(planned.sum())} of {len(result.table)}")
-    third.metric("Time", f"{result.seconds:.1f} s", help=result.runner)
+    third.metric("Time", f"{result.seconds:.1f} s", help=literal(result.runner))
     with st.container(key=CURVE):
         st.altair_chart(curve_chart(result, current, label), width="stretch")
     if (result.table["status"] == "infeasible").any():

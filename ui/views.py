@@ -14,6 +14,7 @@ import streamlit as st
 from optimiser import Plan, Status
 from optimiser.coverage import lacking
 from optimiser.formats import value_meaning
+from optimiser.safe_text import markdown_literal as literal
 from ui import charts
 from ui.state import Solved, Workbook, json_bytes, report_bytes
 from ui.summaries import (
@@ -74,12 +75,12 @@ def _slug(text: str) -> str:
 def problems_table(book: Workbook) -> None:
     """Why the workbook cannot be planned: every problem with its sheet, cell and column."""
     if book.failure:
-        st.error(f"The workbook **{book.name}** could not be read: {book.failure}")
+        st.error(f"The workbook **{literal(book.name)}** could not be read: {literal(book.failure)}")
         return
     errors = book.errors
     st.error(
-        f"**{book.name}** has {len(errors)} problem{'s' if len(errors) != 1 else ''} to fix before a plan "
-        "can be made. Each row names the sheet, cell and column."
+        f"**{literal(book.name)}** has {len(errors)} problem{'s' if len(errors) != 1 else ''} to fix before "
+        "a plan can be made. Each row names the sheet, cell and column."
     )
     table(problems_frame(book.problems), "problems_table")
 
@@ -89,7 +90,7 @@ def warnings_note(book: Workbook) -> None:
     if not warnings:
         return
     st.warning(
-        f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} in **{book.name}** "
+        f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} in **{literal(book.name)}** "
         "(the plan is made anyway)."
     )
     with st.expander("Warnings", expanded=False):
@@ -120,9 +121,9 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
             money(now.total_cost, cur),
             delta=None if before is None else _money_delta(now.total_cost - before.total_cost, cur),
             delta_color="off",
-            help=f"{_percent(now.money_share)} of the {money(now.money_available, cur)} available.",
+            help=literal(f"{_percent(now.money_share)} of the {money(now.money_available, cur)} available."),
         )
-        st.caption(f"of {money(now.money_available, cur)} available ({_percent(now.money_share)})")
+        st.caption(literal(f"of {money(now.money_available, cur)} available ({_percent(now.money_share)})"))
     with people.container(key="metric_personnel"):
         st.metric(
             "Personnel deployed",
@@ -135,7 +136,7 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
         st.metric(
             "Plan",
             plan_status(plan),
-            help=plan.message or None,
+            help=literal(plan.message) if plan.message else None,
         )
         gap = "–" if now.gap is None else f"within {now.gap:.2%} of the best"
         mode = "whole units" if plan.levers.integer else "fractional units (faster)"
@@ -168,12 +169,12 @@ def tier_table(plan: Plan, coverage: pd.DataFrame | None = None) -> None:
 def no_plan(plan: Plan) -> bool:
     """An infeasible plan: what clashes, in the planner's words (SPEC section 4), and the
     offer of the plan with those commitments stretched. Returns whether it is asked for."""
-    st.error(plan.message or "No plan is possible under these levers.")
+    st.error(literal(plan.message) if plan.message else "No plan is possible under these levers.")
     stretched = bool(st.session_state.get(RELAX_COMMITMENTS))
     if plan.diagnosis and not stretched:  # when asked for, the stretched plan lists them
         st.markdown("**What clashes** (the smallest relaxation that makes a plan possible), by "
                     "commitment:")
-        st.markdown("\n".join(f"- {line}" for line in plan.diagnosis))
+        st.markdown("\n".join(f"- {literal(line)}" for line in plan.diagnosis))
     return st.toggle(
         "Show the plan with the commitments stretched",
         key=RELAX_COMMITMENTS,
@@ -189,9 +190,9 @@ def stretched_plan(infeasible: Plan, solved: Solved) -> Plan | None:
     relaxed = solved.plan
     if relaxed is None or not relaxed.has_plan:
         st.error("No plan with the commitments stretched either: "
-                 + (solved.failure if relaxed is None else relaxed.message))
+                 + literal(solved.failure if relaxed is None else relaxed.message))
         if infeasible.diagnosis:
-            st.markdown("\n".join(f"- {line}" for line in infeasible.diagnosis))
+            st.markdown("\n".join(f"- {literal(line)}" for line in infeasible.diagnosis))
         return None
     with st.container(key=RELAXED_NOTE):
         st.warning(
@@ -202,7 +203,7 @@ def stretched_plan(infeasible: Plan, solved: Solved) -> Plan | None:
             "back when the toggle is off."
         )
         st.markdown("**Stretched, and by how much:**")
-        st.markdown("\n".join(f"- {line}" for line in relaxed.diagnosis))
+        st.markdown("\n".join(f"- {literal(line)}" for line in relaxed.diagnosis))
     return relaxed
 
 
@@ -229,7 +230,7 @@ def binding_section(plan: Plan, ranges: pd.DataFrame | None = None) -> None:
     st.markdown("#### What binds")
     sentences = binding_sentences(plan, ranges=ranges)
     if sentences:
-        st.markdown("\n".join(f"{i}. {s}" for i, s in enumerate(sentences, 1)))
+        st.markdown("\n".join(f"{i}. {literal(s)}" for i, s in enumerate(sentences, 1)))
         st.caption("Each figure is the extra value one more unit, one more person allowed or a round "
                    "sum of money in one fund and period would buy, largest first (from the plan with its "
                    "on/off choices fixed). Each holds while its limit stays in the range given; beyond it "

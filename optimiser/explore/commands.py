@@ -21,12 +21,26 @@ from optimiser.commandline import (
     EXIT_FAILURE,
     EXIT_NO_PLAN,
     bad_argument,
+    check_all,
+    check_paths,
+    checked_sets,
     parse_sets,
     print_problems,
+    say,
 )
-from optimiser.explore import compare_plans, load_result, parse_vary, sweep, write_comparison, write_sweep
+from optimiser.explore import (
+    axes_of,
+    compare_plans,
+    load_result,
+    parse_vary,
+    sweep,
+    write_comparison,
+    write_sweep,
+)
+from optimiser.explore.runners import DASK_MISSING, dask_security
 from optimiser.explore.sheets import SUFFIXES
 from optimiser.explore.text import comparison_text, sweep_text
+from optimiser.levers import Levers
 from optimiser.problems import InvalidInput, Problem
 
 SWEEP_EPILOG = """\
@@ -40,7 +54,16 @@ examples:
   optimiser sweep my_portfolio.xlsx --vary budget_scale=0.5:1.5:21 --out curve.xlsx
   optimiser sweep my_portfolio.xlsx --vary budget_scale=0.5:1:6 --vary personnel_scale=0.8,1 \\
       --set integer=no --out grid.csv --workers 4
-  optimiser sweep my_portfolio.xlsx --vary budget_scale=0.5:1.5:101 --dask tcp://scheduler:8786
+  optimiser sweep my_portfolio.xlsx --vary budget_scale=0.5:1.5:101 --dask tls://scheduler:8786
+
+--dask sends the whole portfolio (every mission, zone, resource and amount) and the
+plans, pickled, to the cluster; whoever controls the scheduler or a worker reads them
+and can run code there. Use a tls:// address: the connection is encrypted and the
+scheduler's certificate checked, with the certificates of Dask's own configuration
+(distributed.comm.tls.ca-file, .client.cert, .client.key, e.g. in
+~/.config/dask/distributed.yaml or DASK_DISTRIBUTED__COMM__TLS__CA_FILE). A plain
+tcp:// address is accepted on this machine only, or with OPTIMISER_DASK_ALLOW_TCP=1 on a
+private network that no one else can reach.
 """
 
 COMPARE_EPILOG = """\
@@ -88,7 +111,8 @@ def add_commands(commands: Any) -> None:
     sweep.add_argument("--workers", type=_positive, metavar="N",
                        help="local processes (default: one per CPU; 1 plans in this process)")
     sweep.add_argument("--dask", metavar="ADDRESS",
-                       help="plan on this Dask cluster instead (e.g. tcp://scheduler:8786)")
+                       help="plan on this Dask cluster instead (tls://scheduler:8786; see below: the "
+                            "whole portfolio travels)")
 
     compare = commands.add_parser(
         "compare",
@@ -109,9 +133,8 @@ def add_commands(commands: Any) -> None:
                          help="missions shown on screen (default 30; 0: all)")
 
 
-def _check_out(path: Path | None) -> None:
-    if path is not None and path.suffix.lower() not in SUFFIXES:
-        raise bad_argument("--out", f"write to an .xlsx or .csv file, not {path.name!r}")
+def _check_out(inputs: list[Path | None], path: Path | None) -> None:
+    check_paths(inputs, {"--out": (path, SUFFIXES)})
 
 
 class TerminalProgress:
@@ -138,11 +161,11 @@ class TerminalProgress:
             self.stream.write(f"{self.label}: {done}/{total} points, {elapsed:.1f} s\n")
 
 
-def run_sweep(args: argparse.Namespace) -> int:
-    _check_out(args.out)
+def _checked_vary(texts: list[str], settings: list[str]) -> dict[str, list[object]]:
+    """The ``--vary`` arguments, every value checked as a lever (with the ``--set`` ones)."""
     vary: dict[str, list[object]] = {}
     problems: list[Problem] = []
-    for text in args.vary:
+    for text in texts:
         try:
             key, values = parse_vary(text)
         except InvalidInput as invalid:
@@ -153,19 +176,40 @@ def run_sweep(args: argparse.Namespace) -> int:
         vary[key] = values
     if problems:
         raise InvalidInput(problems)
-    settings = parse_sets(args.set)
+    axes_of(Levers().with_settings(parse_sets(settings), origin="--set"), vary)
+    return vary
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    _, vary, settings, _ = check_all(  # every argument checked, all problems at once, before any work
+        lambda: _check_out([args.workbook], args.out),
+        lambda: _checked_vary(args.vary, args.set),
+        lambda: checked_sets(args.set),
+        lambda: _check_dask(args.dask) if args.dask else None,
+    )
+    assert isinstance(vary, dict) and isinstance(settings, dict)
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
     print_problems(portfolio.warnings)
     result = sweep(portfolio, levers, vary, workers=args.workers, dask=args.dask, progress=TerminalProgress())
-    print(sweep_text(result))
+    say(sweep_text(result))
     if args.out:
-        print(f"Sweep written to {write_sweep(result, args.out)}")
+        say(f"Sweep written to {write_sweep(result, args.out)}")
     if result.failed:
-        print(f"optimiser: {result.failed} of {len(result.table)} sweep points failed (status 'failed' "
-              "in the table)", file=sys.stderr)
+        say(f"optimiser: {result.failed} of {len(result.table)} sweep points failed (status 'failed' "
+            "in the table)", sys.stderr)
         return EXIT_FAILURE
     return EXIT_DONE
+
+
+def _check_dask(address: str) -> None:
+    """A Dask address the sweep may use (TLS, or plain TCP on this machine), before any work."""
+    try:
+        dask_security(address)
+    except ImportError:
+        raise bad_argument("--dask", DASK_MISSING) from None
+    except ValueError as reason:
+        raise bad_argument("--dask", str(reason)) from None
 
 
 def _side(path: Path, settings: dict[str, str]) -> Any:
@@ -189,8 +233,15 @@ def _explanation(plan: Any) -> list[str]:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    _check_out(args.out)
-    settings, settings_b = parse_sets(args.set), parse_sets(args.set_b)
+    def limit() -> None:
+        if args.limit < 0:
+            raise bad_argument("--limit", f"{args.limit} is below 0; give how many missions to show (0: all)")
+
+    _, _, settings, settings_b = check_all(  # every argument checked, all problems at once
+        lambda: _check_out([args.a, args.b], args.out), limit,
+        lambda: checked_sets(args.set), lambda: checked_sets(args.set_b, origin="--set-b"),
+    )
+    assert isinstance(settings, dict) and isinstance(settings_b, dict)
     b_path = args.b
     if b_path is None:
         if not settings_b:
@@ -207,15 +258,15 @@ def run_compare(args: argparse.Namespace) -> int:
     plan_a = _side(args.a, settings)
     plan_b = _side(b_path, {**settings, **settings_b})
     comparison = compare_plans(plan_a, plan_b, labels=(label_a, label_b))
-    print(comparison_text(comparison, limit=args.limit or None))
+    say(comparison_text(comparison, limit=args.limit or None))
     if args.out:
-        print(f"Comparison written to {write_comparison(comparison, args.out)}")
+        say(f"Comparison written to {write_comparison(comparison, args.out)}")
     if not comparison.both_planned:
         for label, plan, status in zip(comparison.labels, (plan_a, plan_b), comparison.statuses, strict=True):
             if status not in ("optimal", "feasible"):
-                print(f"{label}: no plan is possible ({status}).")
+                say(f"{label}: no plan is possible ({status}).")
                 for line in _explanation(plan):
                     if line:
-                        print(f"  {line}")
+                        say(f"  {line}")
         return EXIT_NO_PLAN
     return EXIT_DONE

@@ -14,6 +14,7 @@ their change: coverage first, then cost, then resources.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,12 +34,15 @@ MONEY_TOLERANCE = 0.005  # half a cent
 # What happened to a mission, from A to B.
 DROPPED, ADDED, REDUCED, INCREASED = "dropped", "added", "reduced", "increased"
 COST_CHANGED, RESOURCES_CHANGED, UNCHANGED = "cost changed", "resources changed", "unchanged"
+NO_PLAN_A, NO_PLAN_B, NO_PLANS = "A has no plan", "B has no plan", "neither has a plan"
+PLANNED = ("optimal", "feasible", "relaxed")
 
 PlanLike = Plan | Mapping[str, Any] | str | os.PathLike[str]
 
 MISSION_COLUMNS = ["mission_id", "name", "priority", "coverage_a", "coverage_b", "coverage_change",
                    "cost_a", "cost_b", "cost_change", "resources_change", "change"]
 RESOURCE_COLUMNS = ["mission_id", "resource_id", "units_a", "units_b", "change"]
+LEVER_COLUMNS = ["lever", "a", "b"]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -54,7 +58,9 @@ class Comparison:
         ``cost_b``, ``cost_change`` (money, all periods), ``resources_change``
         (e.g. ``"INF -4, VEH +2"``: units per period, largest first) and ``change``:
         "dropped" (covered in A, not in B), "added", "reduced", "increased",
-        "cost changed", "resources changed" or "unchanged".
+        "cost changed", "resources changed" or "unchanged"; when a plan could not be
+        made, every mission reads "A has no plan", "B has no plan" or "neither has a
+        plan" (nothing was dropped: there is nothing to compare).
     resources : one row per (mission, resource) whose units differ, largest change
         first: ``mission_id``, ``resource_id``, ``units_a``, ``units_b``, ``change``
         (units per period, mean over the mission's active periods).
@@ -63,6 +69,13 @@ class Comparison:
         columns ``a``, ``b`` and ``change`` (numbers only).
     labels : names of plan A and plan B, for tables and reports.
     currency : the money label (B's).
+    statuses : the two plans' statuses.
+    currencies : A's and B's money labels. When they differ, the money changes
+        (``cost_change`` and the headline's) are NaN: amounts in two currencies are not
+        converted, so their differences mean nothing.
+    levers : one row per lever whose setting differs between the two runs: ``lever``,
+        ``a``, ``b`` (as ``--set`` would write them); ``None`` when a result does not
+        record its levers.
     """
 
     missions: pd.DataFrame
@@ -71,6 +84,8 @@ class Comparison:
     labels: tuple[str, str]
     currency: str
     statuses: tuple[str, str]
+    currencies: tuple[str, str] = ("", "")
+    levers: pd.DataFrame | None = None
 
     @property
     def changed(self) -> pd.DataFrame:
@@ -80,6 +95,10 @@ class Comparison:
     @property
     def both_planned(self) -> bool:
         return all(status in ("optimal", "feasible") for status in self.statuses)
+
+    @property
+    def same_currency(self) -> bool:
+        return self.currencies[0] == self.currencies[1] or not all(self.currencies)
 
     def figure(self, name: str) -> tuple[Any, Any, Any]:
         """``(a, b, change)`` of a headline figure, e.g. ``figure("value")``."""
@@ -116,7 +135,41 @@ def load_result(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("missions"), list):
         raise _invalid(target, f"is not a {FORMAT_NAME} (no list of missions); write one with "
                                "optimiser solve WORKBOOK --json RESULT.json")
+    reason = _malformed(data)
+    if reason:
+        raise _invalid(target, f"is not a readable {FORMAT_NAME}: {reason}")
     return data
+
+
+def _malformed(result: Mapping[str, Any]) -> str | None:
+    """What is wrong with a result's shape, or ``None``: each mission a record with an id,
+    numbers where numbers go, resources as {resource: units}."""
+    for key in ("value", "value_share", "total_cost", "money_available"):
+        if result.get(key) is not None and not _is_number(result.get(key)):
+            return f"{key} is not a number"
+    for key in ("currency", "status"):
+        if result.get(key) is not None and not isinstance(result.get(key), str):
+            return f"{key} is not a text"
+    if result.get("levers") is not None and not isinstance(result.get("levers"), dict):
+        return "levers is not a table of settings"
+    for number, record in enumerate(result.get("missions") or [], start=1):
+        if not isinstance(record, dict):
+            return f"mission record {number} is not a record"
+        if record.get("mission_id") in (None, ""):
+            return f"mission record {number} has no mission_id"
+        for key in ("coverage", "cost"):
+            if record.get(key) is not None and not _is_number(record.get(key)):
+                return f"mission record {number} has a {key} that is not a number"
+        resources = record.get("resources")
+        if resources is not None and (
+            not isinstance(resources, dict) or not all(u is None or _is_number(u) for u in resources.values())
+        ):
+            return f"mission record {number} has resources that are not {{resource: units}}"
+    return None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _invalid(path: Path, message: str) -> InvalidInput:
@@ -129,6 +182,9 @@ def _as_result(plan: PlanLike) -> dict[str, Any]:
     if isinstance(plan, Mapping):
         if not isinstance(plan.get("missions"), list):
             raise InvalidInput([Problem(Severity.ERROR, "result", "not a plan result: no list of missions")])
+        reason = _malformed(plan)
+        if reason:
+            raise InvalidInput([Problem(Severity.ERROR, "result", f"not a readable plan result: {reason}")])
         return dict(plan)
     return load_result(plan)
 
@@ -194,11 +250,18 @@ def compare_plans(a: PlanLike, b: PlanLike, labels: tuple[str, str] | None = Non
     units_moved = resources["change"].abs().groupby(resources["mission_id"]).sum()
     resources_moved = table["mission_id"].map(units_moved).fillna(0.0)
 
+    statuses = (str(result_a.get("status", "")), str(result_b.get("status", "")))
+    currencies = (str(result_a.get("currency") or ""), str(result_b.get("currency") or ""))
+    if currencies[0] and currencies[1] and currencies[0] != currencies[1]:
+        table["cost_change"] = np.nan  # two currencies: their difference means nothing
     table["change"] = [
         _what_changed(ca, cb, cost, units)
         for ca, cb, cost, units in zip(table["coverage_a"], table["coverage_b"], table["cost_change"],
                                        resources_moved, strict=True)
     ]
+    missing = [status not in PLANNED for status in statuses]
+    if any(missing):
+        table["change"] = NO_PLANS if all(missing) else NO_PLAN_A if missing[0] else NO_PLAN_B
     size = pd.DataFrame({
         "coverage": table["coverage_change"].abs().round(9),
         "cost": table["cost_change"].abs().round(2),
@@ -207,14 +270,31 @@ def compare_plans(a: PlanLike, b: PlanLike, labels: tuple[str, str] | None = Non
     order = size.sort_values(["coverage", "cost", "units"], ascending=False, kind="stable").index
     table = table.loc[order, MISSION_COLUMNS].reset_index(drop=True)
 
+    headline = _headline(result_a, result_b, table)
+    if currencies[0] and currencies[1] and currencies[0] != currencies[1]:
+        money = headline["figure"].isin(["total_cost", "money_available"])
+        headline.loc[money, "change"] = np.nan
     return Comparison(
         missions=table,
         resources=resources,
-        headline=_headline(result_a, result_b, table),
+        headline=headline,
         labels=(str(labels[0]), str(labels[1])),
-        currency=str(result_b.get("currency") or result_a.get("currency") or "USD"),
-        statuses=(str(result_a.get("status", "")), str(result_b.get("status", ""))),
+        currency=currencies[1] or currencies[0] or "USD",
+        statuses=statuses,
+        currencies=currencies,
+        levers=_lever_changes(result_a, result_b),
     )
+
+
+def _lever_changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> pd.DataFrame | None:
+    """The levers set differently in the two runs (from each result's ``levers``)."""
+    levers_a, levers_b = dict(a.get("levers") or {}), dict(b.get("levers") or {})
+    if not levers_a or not levers_b:
+        return None
+    rows = [(key, str(levers_a.get(key, "")), str(levers_b.get(key, "")))
+            for key in dict.fromkeys([*levers_a, *levers_b])
+            if str(levers_a.get(key, "")) != str(levers_b.get(key, ""))]
+    return pd.DataFrame(rows, columns=LEVER_COLUMNS)
 
 
 def _per_mission(result: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.Series]:
@@ -252,7 +332,7 @@ def _what_changed(coverage_a: float, coverage_b: float, cost_change: float, unit
         return REDUCED
     if coverage_b > coverage_a + TOLERANCE:
         return INCREASED
-    if abs(cost_change) > MONEY_TOLERANCE:
+    if not math.isnan(cost_change) and abs(cost_change) > MONEY_TOLERANCE:
         return COST_CHANGED
     if units_moved > TOLERANCE:
         return RESOURCES_CHANGED

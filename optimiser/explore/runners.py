@@ -14,9 +14,17 @@ calling thread, so a page may draw a progress bar from it).
   interpreter, without re-running the ``__main__`` script as such pools otherwise do:
   a Streamlit page (whose script is ``__main__`` while it runs) is not re-executed in
   every worker, and a five-line script needs no ``if __name__ == "__main__":``.
-- A Dask cluster (``dask="tcp://scheduler:8786"``, or a ``distributed.Client``): the
+- A Dask cluster (``dask="tls://scheduler:8786"``, or a ``distributed.Client``): the
   portfolio is scattered to every worker once, each task carries its levers. The
   workers need mission-optimiser installed (``pip install 'mission-optimiser[dask]'``).
+  What travels: the whole portfolio (every mission, zone, resource and amount) and the
+  plans, pickled; whoever can reach a scheduler that does not check certificates can
+  read them and run code on its workers. A ``tls://`` address is connected to with
+  Dask's own TLS security (certificates from Dask's configuration,
+  ``distributed.comm.tls.*``, required: encryption and the scheduler's certificate
+  checked); a plain ``tcp://`` address to another machine is refused unless
+  :data:`ALLOW_PLAIN_TCP` is set (``OPTIMISER_DASK_ALLOW_TCP=1``): use it only on a
+  network that no one else can reach.
 """
 
 from __future__ import annotations
@@ -130,6 +138,55 @@ def _plan_on_dask(portfolio: Portfolio, index: int, levers: Levers) -> PointOutc
     return plan_point(portfolio, levers, index)
 
 
+ALLOW_PLAIN_TCP = "OPTIMISER_DASK_ALLOW_TCP"
+"""Environment variable that, set to 1, lets a sweep use a plain ``tcp://`` scheduler on
+another machine (unencrypted, unauthenticated: a private network only)."""
+_LOOPBACK = ("127.", "localhost", "[::1]", "::1")
+
+
+def dask_security(address: str) -> Any:
+    """The :class:`distributed.security.Security` to reach ``address`` with, or ``None``.
+
+    ``tls://``: Dask's TLS settings from its configuration (``distributed.comm.tls.ca-file``,
+    ``.client.cert``, ``.client.key``; in ``~/.config/dask/*.yaml`` or
+    ``DASK_DISTRIBUTED__COMM__TLS__*``), encryption required. ``tcp://`` (or no scheme)
+    to this machine: none. ``tcp://`` to another machine: refused unless
+    ``OPTIMISER_DASK_ALLOW_TCP=1``; ``inproc://``: none.
+
+    Raises
+    ------
+    ValueError
+        naming what is missing: the TLS certificates, or the permission for plain TCP.
+    """
+    from distributed.security import Security
+
+    scheme, _, rest = address.partition("://")
+    if not rest:
+        scheme, rest = "tcp", address
+    scheme = scheme.lower()
+    if scheme == "tls":
+        security = Security(require_encryption=True)
+        if not (getattr(security, "tls_ca_file", None) and getattr(security, "tls_client_cert", None)):
+            raise ValueError(
+                f"{address}: a tls:// cluster needs Dask's TLS certificates: set "
+                "distributed.comm.tls.ca-file, distributed.comm.tls.client.cert and "
+                "distributed.comm.tls.client.key in Dask's configuration (e.g. "
+                "DASK_DISTRIBUTED__COMM__TLS__CA_FILE=/path/ca.pem)"
+            )
+        return security
+    if scheme == "tcp":
+        if not rest.startswith(_LOOPBACK) and os.environ.get(ALLOW_PLAIN_TCP) != "1":
+            raise ValueError(
+                f"{address}: plain tcp:// sends the whole portfolio unencrypted to a scheduler anyone "
+                "on the network can use to run code; use a tls:// address with Dask's TLS certificates, "
+                f"or set {ALLOW_PLAIN_TCP}=1 on a private network"
+            )
+        return None
+    if scheme == "inproc":
+        return None
+    raise ValueError(f"{address}: give a tls:// (or, on this machine, tcp://) Dask scheduler address")
+
+
 def _on_dask(portfolio: Portfolio, scenarios: Sequence[Levers], dask: Any,
              report: Progress) -> tuple[list[PointOutcome], str]:
     try:
@@ -138,7 +195,7 @@ def _on_dask(portfolio: Portfolio, scenarios: Sequence[Levers], dask: Any,
     except ImportError:
         raise RuntimeError(DASK_MISSING) from None
     own = not isinstance(dask, Client)
-    client = Client(dask) if own else dask
+    client = Client(dask, security=dask_security(str(dask))) if own else dask
     try:
         shared = client.scatter(portfolio, broadcast=True, hash=False)
         futures = [client.submit(_plan_on_dask, shared, index, levers, pure=False)

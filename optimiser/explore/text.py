@@ -1,4 +1,8 @@
-"""Sweeps and comparisons as plain-text tables for the terminal."""
+"""Sweeps and comparisons as plain-text tables for the terminal.
+
+The text returned is already safe to print: workbook text in it (mission names, ids,
+file names) has its control characters escaped (:func:`optimiser.safe_text.printable`).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ import math
 
 import pandas as pd
 
-from optimiser.explore.compare import Comparison
+from optimiser.explore.compare import PLANNED, Comparison
 from optimiser.explore.sweep import MILLION, SweepResult, setting_text
+from optimiser.safe_text import printable
 
 
 def _cell(value: object, kind: str = "") -> str:
@@ -71,7 +76,7 @@ def sweep_text(result: SweepResult, dropped_width: int = 60) -> str:
     if result.failed:
         first = result.table.loc[result.table["status"] == "failed", "message"].iloc[0]
         lines += ["", f"{result.failed} point(s) failed: {first}"]
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def comparison_text(comparison: Comparison, limit: int | None = 30) -> str:
@@ -79,6 +84,17 @@ def comparison_text(comparison: Comparison, limit: int | None = 30) -> str:
     a, b = comparison.labels
     currency = comparison.currency
     lines = [f"{b} against {a}", ""]
+    if not comparison.same_currency:
+        currency_a, currency_b = comparison.currencies
+        lines += [f"A is in {currency_a} and B in {currency_b}: amounts are not converted, so money "
+                  "changes are not shown (each plan's own figures are).", ""]
+        currency = f"{currency_a} / {currency_b}"
+    if comparison.levers is not None and len(comparison.levers):
+        changes = "; ".join(f"{lever} {value_a or '(blank)'} -> {value_b or '(blank)'}"
+                            for lever, value_a, value_b in comparison.levers.itertuples(index=False))
+        lines += [f"Levers that differ (A -> B): {changes}", ""]
+    elif comparison.levers is not None:
+        lines += ["Levers: the same in both runs.", ""]
     kinds = {"value": "value", "value_share": "share", "total_cost": "money", "money_available": "money",
              "missions_covered": "count", "missions_fully_covered": "count"}
     header = ["", f"A: {a}", f"B: {b}", "change"]
@@ -99,6 +115,12 @@ def comparison_text(comparison: Comparison, limit: int | None = 30) -> str:
         rows.append([label, *cells])
     lines += render(header, rows, {1, 2, 3})
 
+    missing = [label for label, status in zip((f"A ({a})", f"B ({b})"), comparison.statuses, strict=True)
+               if status not in PLANNED]
+    if missing:
+        lines += ["", f"{' and '.join(missing)} {'have' if len(missing) > 1 else 'has'} no plan: there is no "
+                      "mission-by-mission change to show."]
+        return printable("\n".join(lines))
     changed = comparison.changed
     lines += ["", f"{len(changed)} of {len(comparison.missions)} missions changed"
                   + (", largest change first:" if len(changed) else ".")]
@@ -114,4 +136,4 @@ def comparison_text(comparison: Comparison, limit: int | None = 30) -> str:
         lines += render(header, rows, {2, 3, 4, 5, 6})
         if len(shown) < len(changed):
             lines.append(f"... and {len(changed) - len(shown)} more (all of them in --out).")
-    return "\n".join(lines)
+    return printable("\n".join(lines))
