@@ -15,6 +15,7 @@ import pandas as pd
 from optimiser.levers import Levers
 from optimiser.portfolio import Portfolio
 from optimiser.problems import InvalidInput, Problem, Severity
+from optimiser.schema import TIMELINE_DEFAULTS
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,7 +68,7 @@ def apply_levers(portfolio: Portfolio, levers: Levers | None = None) -> Scenario
     levers = portfolio.levers if levers is None else levers
     _check_item_ids(portfolio, levers)
 
-    missions = mission_levers(portfolio.missions, levers)
+    missions = mission_levers(with_timeline_columns(portfolio.missions), levers)
     zones = portfolio.zones.copy()
     for zone_id, cap in levers.zone_cap.items():
         zones.loc[zone_id, "personnel_cap"] = float("nan") if cap is None else float(cap)
@@ -155,6 +156,21 @@ def _new_warnings(portfolio: Portfolio, levers: Levers, missions: pd.DataFrame) 
             )
         )
     return warnings
+
+
+def with_timeline_columns(missions: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a Missions table with every plans-over-time column (SPEC 3.1), the
+    defaults filled in where a table was built without them."""
+    missions = missions.copy()
+    for column, default in TIMELINE_DEFAULTS.items():
+        if column not in missions.columns:
+            missions[column] = default
+    missions["continuity"] = missions["continuity"].astype(bool)
+    missions["running_now"] = missions["running_now"].astype(bool)
+    missions["min_run"] = missions["min_run"].astype("int64")
+    for column in ("startup_cost", "closure_cost", "max_step"):
+        missions[column] = missions[column].astype(float)
+    return missions
 
 
 def _check_item_ids(portfolio: Portfolio, levers: Levers) -> None:
