@@ -179,6 +179,13 @@ def demo_tables() -> dict[str, pd.DataFrame]:
                 "running_cost": running,
                 "start_period": None,
                 "end_period": None,
+                # plans over time (SPEC 3.1): blank, the defaults; one period, so no rule applies
+                "continuity": None,
+                "min_run": None,
+                "running_now": None,
+                "startup_cost": None,
+                "closure_cost": None,
+                "max_step": None,
             }
             for mid, name, zone, kind, priority, weight, must, minimum, running in MISSIONS
         ]
