@@ -469,9 +469,9 @@ class _Validator:
         low = mission["min_coverage"]
         ruled = (
             (mission["continuity"] and n_periods >= 2)
-            or (mission["min_run"] or 1) > 1
-            or (mission["startup_cost"] or 0) > 0
-            or (mission["closure_cost"] or 0) > 0
+            or _number(mission["min_run"] or 1) > 1
+            or _number(mission["startup_cost"] or 0) > 0
+            or _number(mission["closure_cost"] or 0) > 0
             or mission["max_step"] is not None
         )
         if (
@@ -483,7 +483,7 @@ class _Validator:
         ):
             self.warn(
                 table,
-                f"must-fund mission {mission['mission_id']} has min_coverage {float(low):.1%}, but where "
+                f"must-fund mission {mission['mission_id']} has min_coverage {_number(low):.1%}, but where "
                 "continuity, min_run, start-up or closure costs or max_step apply a mission runs at 1% "
                 "or more: its floor is 1%",
                 row.number,
