@@ -11,7 +11,15 @@ Decisions, per active (mission, period) "cell":
 - ``coverage[m, p]`` in [0, max_coverage]: the share of the mission's requirements met;
 - ``excess[m, p]`` in [0, 0.5]: the coverage beyond one half, which is worth less
   when ``diminishing_returns`` is on (g(c) = 4/3 c - 2/3 excess, excess >= c - 1/2);
-- ``running[m, p]`` binary, only for missions with an on/off minimum;
+- ``running[m, p]`` binary, for missions with an on/off minimum and for every active
+  period of a mission under a rule of plans over time (SPEC 3.1: continuity over two or
+  more periods, min_run above 1, a start-up or closure cost, a max_step), where a running
+  mission covers at least 1% (and its minimum);
+- ``start[m, p]``, ``stop[m, p]`` continuous in [0, 1], for those missions where a rule
+  reads them; exact wherever the running decisions are whole (:meth:`_Builder._timeline_rows`:
+  starts and stops, continuity, min_run, max_step, one family each). Start-up and closure
+  money enter the mission-period's cost row, so it is paid by eligible sources and counted
+  in budget-share policies;
 - ``units[m, r, p]`` whole units of an integer resource (only where the quantity is
   above zero). A continuous resource has no variable: its units are exactly
   ``quantity * coverage`` (buying more never helps), which keeps relaxed plans small;
