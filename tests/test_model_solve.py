@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import highspy
 import pytest
 from builders import make_portfolio
@@ -178,6 +180,9 @@ def test_a_time_limit_stops_the_search_with_a_plan_and_its_gap():
     # a national-sized integer plan takes seconds to prove; without must-fund floors and
     # policies, doing nothing is a plan, so a plan is in hand however early the stop
     portfolio = generated(missions=150, zones=30, resources=16, periods=4, sources=5, seed=1, policies=False)
+    # nothing running now: stopping costs no closure, so doing nothing stays a plan
+    missions = portfolio.missions.assign(running_now=False, closure_cost=0.0)
+    portfolio = dataclasses.replace(portfolio, missions=missions)
     levers = portfolio.levers.changed(
         time_limit_s=0.3, must_fund={m: False for m in portfolio.missions.index}
     )
