@@ -407,3 +407,19 @@ def test_the_stretched_plan_keeps_the_rules():
     # Q1, then full coverage from Q2's money
     runs = coverage(stretched, "A")
     assert runs[0] >= 0.01 and runs[1:] == [1.0, 1.0]
+
+
+def test_a_cancelled_mission_running_now_pays_its_closure_cost():
+    # cancel.A: coverage 0 in every period; running now, it stops in Q1 and pays 3,000 there
+    portfolio = make_portfolio(
+        missions=COLUMNS + "\nA,Z1,1,no,0,,,yes,1,yes,0,3000,",
+        zones=ZONES,
+        resources=staff(),
+        requirements=needs("A"),
+        funding=money(10000, 10000, 10000),
+        periods=quarters(3),
+        settings="key,value\ndiminishing_returns,no",
+    )
+    plan = optimise(portfolio, portfolio.levers.with_settings({"cancel.A": "yes"}))
+    assert coverage(plan, "A") == [0.0, 0.0, 0.0]
+    assert cost(plan, "A") == [3000.0, 0.0, 0.0] and plan.total_cost == pytest.approx(3000.0)
