@@ -48,6 +48,7 @@ class Levers:
     solver: SolverName = SolverName.HIGHS
     time_limit_s: float = 60.0
     mip_gap: float = 0.005
+    continuity: bool = True  # no: no mission is held to one unbroken stretch (SPEC 3.1)
     max_change: float | None = None  # most a coverage may move from the Baseline sheet
     change_penalty: float = 0.0  # value given up per unit of coverage moved from the Baseline
     source_scale: Mapping[str, float] = field(default_factory=dict)
@@ -91,6 +92,7 @@ class Levers:
             "solver": str(self.solver),
             "time_limit_s": _fmt(self.time_limit_s),
             "mip_gap": _fmt(self.mip_gap),
+            "continuity": "yes" if self.continuity else "no",
             "max_change": "" if self.max_change is None else _fmt(self.max_change),
             "change_penalty": _fmt(self.change_penalty),
         }
@@ -187,7 +189,7 @@ def _parse_setting(key: str, value: object) -> object:
         return _choice(PriorityMode, text)
     if key == "solver":
         return _choice(SolverName, text)
-    if key in ("diminishing_returns", "integer"):
+    if key in ("diminishing_returns", "integer", "continuity"):
         return parse_bool(value)
     raise KeyError(key)
 

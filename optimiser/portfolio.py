@@ -36,7 +36,11 @@ class Portfolio:
         ``weight`` float, ``must_fund`` bool, ``min_coverage`` float,
         ``max_coverage`` float, ``running_cost`` float (money per period at full
         coverage), ``start_period`` str, ``end_period`` str (blanks filled with the
-        first and last period).
+        first and last period); the plans-over-time columns of SPEC 3.1:
+        ``continuity`` bool, ``min_run`` int (>= 1), ``running_now`` bool,
+        ``startup_cost`` float, ``closure_cost`` float (money), ``max_step`` float
+        (0-1; NaN: no limit). A table built without them is read with the defaults of
+        :data:`optimiser.schema.TIMELINE_DEFAULTS`.
     zones : DataFrame indexed by ``zone_id``: ``name``, ``region``, ``risk`` str,
         ``personnel_cap`` float (NaN: no cap), ``hazard_multiplier`` float.
     resources : DataFrame indexed by ``resource_id``: ``name``, ``kind``

@@ -15,6 +15,7 @@ import pandas as pd
 from optimiser.levers import Levers
 from optimiser.portfolio import Portfolio
 from optimiser.problems import InvalidInput, Problem, Severity
+from optimiser.schema import TIMELINE_DEFAULTS
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +62,7 @@ def apply_levers(portfolio: Portfolio, levers: Levers | None = None) -> Scenario
     levers = portfolio.levers if levers is None else levers
     _check_item_ids(portfolio, levers)
 
-    missions = portfolio.missions.copy()
+    missions = with_timeline_columns(portfolio.missions)
     for mission_id, flag in levers.must_fund.items():
         missions.loc[mission_id, "must_fund"] = bool(flag)
     for mission_id, tier in levers.priority.items():
@@ -78,6 +79,21 @@ def apply_levers(portfolio: Portfolio, levers: Levers | None = None) -> Scenario
         budget=_budget(portfolio, levers),
         active=_active(portfolio),
     )
+
+
+def with_timeline_columns(missions: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a Missions table with every plans-over-time column (SPEC 3.1), the
+    defaults filled in where a table was built without them."""
+    missions = missions.copy()
+    for column, default in TIMELINE_DEFAULTS.items():
+        if column not in missions.columns:
+            missions[column] = default
+    missions["continuity"] = missions["continuity"].astype(bool)
+    missions["running_now"] = missions["running_now"].astype(bool)
+    missions["min_run"] = missions["min_run"].astype("int64")
+    for column in ("startup_cost", "closure_cost", "max_step"):
+        missions[column] = missions[column].astype(float)
+    return missions
 
 
 def _check_item_ids(portfolio: Portfolio, levers: Levers) -> None:

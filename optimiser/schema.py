@@ -134,8 +134,56 @@ MISSIONS = Sheet(
         ),
         Column("start_period", Kind.ID, "First active period (a Periods id; default: the first)."),
         Column("end_period", Kind.ID, "Last active period (a Periods id; default: the last)."),
+        Column(
+            "continuity",
+            Kind.BOOL,
+            "yes: within its active periods it runs in one unbroken stretch; once stopped it "
+            "does not restart.",
+            default=True,
+        ),
+        Column(
+            "min_run",
+            Kind.INTEGER,
+            "Once started, it runs at least this many consecutive periods (fewer only where "
+            "end_period comes first).",
+            default=1,
+            minimum=1,
+        ),
+        Column("running_now", Kind.BOOL, "yes: it is deployed today, before the first period.", default=False),
+        Column(
+            "startup_cost",
+            Kind.NUMBER,
+            "Money spent in the period it starts (deployment, set-up).",
+            default=0.0,
+            minimum=0.0,
+        ),
+        Column(
+            "closure_cost",
+            Kind.NUMBER,
+            "Money spent in the first period it no longer runs, when it stops before its "
+            "end_period (repatriation, closing down).",
+            default=0.0,
+            minimum=0.0,
+        ),
+        Column(
+            "max_step",
+            Kind.SHARE,
+            "Most its coverage may change between two consecutive periods in which it runs, "
+            "e.g. 25% (blank: no limit).",
+        ),
     ),
 )
+
+# The Missions columns of SPEC section 3.1 (plans over time) and their defaults once
+# validated: ``max_step`` NaN means no limit.
+TIMELINE_DEFAULTS: dict[str, object] = {
+    "continuity": True,
+    "min_run": 1,
+    "running_now": False,
+    "startup_cost": 0.0,
+    "closure_cost": 0.0,
+    "max_step": float("nan"),
+}
 
 ZONES = Sheet(
     name="zones",
@@ -340,6 +388,12 @@ SETTING_KEYS: dict[str, Setting] = {
         Setting("solver", "highs", "highs or cbc."),
         Setting("time_limit_s", "60", "Solver time limit in seconds."),
         Setting("mip_gap", "0.005", "Relative optimality gap accepted for integer plans."),
+        Setting(
+            "continuity",
+            "yes",
+            "no: no mission is held to one unbroken stretch (start-up and closure costs, min_run "
+            "and max_step still apply).",
+        ),
         Setting(
             "max_change",
             "",

@@ -919,6 +919,8 @@ def _parse_whole(column: Column, value: object) -> int:
     except ValueError:
         raise ValueError(f"is not {span}") from None
     if (low is not None and number < low) or (high is not None and number > high):
+        if high is None:
+            raise ValueError(f"is below {low:g}; use a whole number of {low:g} or more")
         raise ValueError(f"is outside {low:g}–{high:g}; use {span}")
     return number
 

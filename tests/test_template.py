@@ -57,6 +57,8 @@ def test_drop_down_lists(template):
     assert _drop_downs(book["Missions"]) == {
         "priority": ["1", "2", "3", "4", "5"],
         "must_fund": ["yes", "no"],
+        "continuity": ["yes", "no"],
+        "running_now": ["yes", "no"],
     }
     assert _drop_downs(book["Zones"]) == {"risk": ["low", "medium", "high", "extreme"]}
     assert _drop_downs(book["Resources"]) == {"kind": ["personnel", "equipment"], "integer": ["yes", "no"]}

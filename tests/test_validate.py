@@ -465,7 +465,9 @@ def test_only_the_five_required_sheets_are_needed_and_defaults_fill_the_rest():
     assert portfolio.periods.loc["P1", "name"] == "P1"
     missions = portfolio.missions
     assert list(missions.index) == ["M3", "M1"]  # workbook order
-    assert missions.loc["M3"].to_dict() == {
+    m3 = missions.loc["M3"].to_dict()
+    assert math.isnan(m3.pop("max_step"))  # no limit
+    assert m3 == {
         "name": "M3",
         "zone_id": "Z1",
         "type": "other",
@@ -477,6 +479,11 @@ def test_only_the_five_required_sheets_are_needed_and_defaults_fill_the_rest():
         "running_cost": 0.0,
         "start_period": "P1",
         "end_period": "P1",
+        "continuity": True,
+        "min_run": 1,
+        "running_now": False,
+        "startup_cost": 0.0,
+        "closure_cost": 0.0,
     }
     zone = portfolio.zones.loc["Z1"]
     assert (zone["name"], zone["region"], zone["risk"], zone["hazard_multiplier"]) == (
