@@ -65,6 +65,7 @@ HALF = 0.5  # coverage at which diminishing returns set in
 FIRST_HALF_SLOPE = 4.0 / 3.0  # value per unit of coverage up to one half
 SECOND_HALF_SLOPE = 2.0 / 3.0  # value per unit of coverage beyond one half
 _ROUND = 1e-6  # tolerance when rounding quantity * coverage to whole units
+RUNNING_FLOOR = 0.01  # where a rule of plans over time applies, a mission below 1% is not running
 
 Cell = tuple[str, str]  # (mission_id, period_id)
 
@@ -149,6 +150,33 @@ class MissionModel:
         default_factory=dict
     )
     moved: pulp.LpAffineExpression = field(default_factory=pulp.LpAffineExpression)
+    starts: dict[Cell, pulp.LpVariable] = field(default_factory=dict)
+    stops: dict[Cell, pulp.LpVariable] = field(default_factory=dict)
+    timeline_rows: dict[str, dict] = field(default_factory=dict)
+
+    def fixed_running(self, decisions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The columns and values that fix the running decisions (one per
+        :attr:`running`, in its order, 0 or 1) and the starts and stops they imply:
+        what :meth:`~optimiser.solvers.Engine.fix_running` takes."""
+        cells = self.cells
+        run_col = cells["running_column"].to_numpy(np.int64)
+        on = np.zeros(len(cells))
+        on[run_col >= 0] = np.round(np.asarray(decisions, dtype=float))
+        starts, stops = starts_and_stops(cells, on)
+        start_col = cells["start_column"].to_numpy(np.int64)
+        stop_col = cells["stop_column"].to_numpy(np.int64)
+        has_start, has_stop = start_col >= 0, stop_col >= 0
+        columns = np.concatenate([run_col[run_col >= 0], start_col[has_start], stop_col[has_stop]])
+        values = np.concatenate([on[run_col >= 0], starts[has_start], stops[has_stop]])
+        return columns, values
+
+    @property
+    def running_columns(self) -> np.ndarray:
+        """The running decisions' columns and their starts' and stops' (what
+        :meth:`fixed_running` fixes and :meth:`~optimiser.solvers.Engine.free_running` frees)."""
+        cells = self.cells
+        columns = [cells[c].to_numpy(np.int64) for c in ("running_column", "start_column", "stop_column")]
+        return np.concatenate([c[c >= 0] for c in columns])
 
     def add_variable(
         self, name: str, low: float | None = 0.0, up: float | None = None, cat: str = pulp.LpContinuous
@@ -173,6 +201,74 @@ class MissionModel:
             f"MissionModel({len(self.variables)} variables, {len(self.problem.constraints())} constraints, "
             f"{len(self.cells)} mission-periods, money unit {self.money_unit:g})"
         )
+
+
+def starts_and_stops(cells: pd.DataFrame, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each mission starts and stops (SPEC 3.1), one 0/1 per row of ``cells`` (a
+    model's :attr:`MissionModel.cells`: by mission, periods in order, with
+    ``previous`` and ``running_now``), from whether it runs there (``runs``, 0/1 or
+    coverage above 0). A start: it runs and did not in the period before (before the
+    first active period: ``running_now``); a stop: it does not run and did before."""
+    on = (np.asarray(runs, dtype=float) > 1e-9).astype(float)
+    previous = cells["previous"].to_numpy(np.int64)
+    before = np.where(previous >= 0, on[np.maximum(previous, 0)], cells["running_now"].to_numpy(bool))
+    return np.maximum(on - before, 0.0), np.maximum(before - on, 0.0)
+
+
+def keep_rules(cells: pd.DataFrame, on: np.ndarray, lean: np.ndarray) -> np.ndarray:
+    """Running decisions (0/1 per row of ``cells``) nearest to ``on`` that keep continuity
+    and min_run (SPEC 3.1), for rounding a relaxation: per mission held to either rule,
+    the pattern that agrees with ``on`` in the most periods (ties: the one running where
+    ``lean``, in [0, 1], is highest), running wherever a must-fund floor above 0 says so.
+    Rows of other missions are ``on`` as given."""
+    on = (np.asarray(on, dtype=float) > 0.5).astype(float)
+    continuity = cells["continuity"].to_numpy(bool)
+    min_run = cells["min_run"].to_numpy(np.int64)
+    ruled = np.flatnonzero(cells["timeline"].to_numpy(bool) & (continuity | (min_run > 1)))
+    if not len(ruled):
+        return on
+    forced = (cells["must_fund"].to_numpy(bool) & (cells["min_coverage"].to_numpy(float) > 0))
+    score = np.where(on > 0.5, 1.0, -1.0) + 1e-3 * np.clip(np.asarray(lean, dtype=float), 0.0, 1.0)
+    mission = cells["mission_id"].to_numpy()
+    running_now = cells["running_now"].to_numpy(bool)
+    out = on.copy()
+    bounds = np.flatnonzero(np.r_[True, mission[ruled][1:] != mission[ruled][:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        k = ruled[a:b]
+        out[k] = _best_pattern(
+            score[k], forced[k], bool(continuity[k[0]]), int(min_run[k[0]]), bool(running_now[k[0]])
+        )
+    return out
+
+
+def _best_pattern(score, forced, continuity: bool, min_run: int, running_now: bool) -> np.ndarray:
+    """The 0/1 pattern over a mission's active periods with the highest total ``score``
+    of its running periods, running wherever ``forced``, that keeps continuity (one
+    stretch; none after a stop) and min_run (a run started here lasts min_run periods,
+    or to the end). States: (phase, periods run so far in this run, capped at
+    min_run); phase 0 not yet run, 1 running, 2 stopped."""
+    start = (1, min_run) if running_now else (0, 0)  # a run going before the first: exempt
+    best: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {start: (0.0, ())}
+    for s, must in zip(score.tolist(), forced.tolist(), strict=True):
+        nxt: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {}
+
+        def offer(state, total, path):
+            if state not in nxt or total > nxt[state][0]:
+                nxt[state] = (total, path)
+
+        for (phase, ran), (total, path) in best.items():
+            # run in this period
+            if phase == 1:
+                offer((1, min(ran + 1, min_run)), total + s, (*path, 1))
+            elif phase == 0 or not continuity:
+                offer((1, 1), total + s, (*path, 1))
+            # do not run
+            if not must and not (phase == 1 and ran < min_run):
+                offer((2 if phase else 0, 0), total, (*path, 0))
+        best = nxt
+    if not best:  # forced on where min_run or continuity cannot allow it: run throughout
+        return np.ones(len(score))
+    return np.array(max(best.values())[1], dtype=float)
 
 
 def value_of_coverage(coverage: np.ndarray | float, diminishing_returns: bool) -> np.ndarray:
@@ -254,7 +350,41 @@ class _Builder:
         )
         for column in ("running_cost", "min_coverage", "max_coverage"):
             cells[column] = cells[column].astype(float)
+        self._timeline_columns(cells, info)
         return cells
+
+    def _timeline_columns(self, cells: pd.DataFrame, info: pd.DataFrame) -> None:
+        """The rules of plans over time (SPEC 3.1) per mission-period: ``running_now``,
+        ``min_run``, ``startup_cost``, ``closure_cost``, ``max_step`` (NaN: none),
+        ``continuity`` (it applies: the mission's column, the setting, and two or more
+        active periods), ``timeline`` (some rule applies, so the mission has a running
+        decision in every active period), ``previous`` (the mission's cell in the active
+        period before, -1 for the first) and ``running_floor`` (the least coverage of a
+        running mission-period: its on/off minimum, and at least 1% where a rule applies)."""
+        mission = cells["mission_id"].to_numpy()
+        n = len(cells)
+        first = np.ones(n, dtype=bool)
+        first[1:] = mission[1:] != mission[:-1]  # cells are by mission, periods in order
+        previous = np.where(first, -1, np.arange(n) - 1)
+        periods = pd.Series(mission).map(pd.Series(mission).value_counts()).to_numpy()
+        cells["running_now"] = info["running_now"].to_numpy().astype(bool)
+        cells["min_run"] = info["min_run"].to_numpy().astype(np.int64)
+        cells["startup_cost"] = info["startup_cost"].to_numpy().astype(float)
+        cells["closure_cost"] = info["closure_cost"].to_numpy().astype(float)
+        cells["max_step"] = info["max_step"].to_numpy().astype(float)
+        continuity = info["continuity"].to_numpy().astype(bool) & bool(self.levers.continuity) & (periods >= 2)
+        cells["continuity"] = continuity
+        timeline = (
+            continuity
+            | (cells["min_run"].to_numpy() > 1)
+            | (cells["startup_cost"].to_numpy() > 0)
+            | (cells["closure_cost"].to_numpy() > 0)
+            | np.isfinite(cells["max_step"].to_numpy())
+        )
+        cells["timeline"] = timeline
+        cells["previous"] = previous
+        low, high = cells["min_coverage"].to_numpy(float), cells["max_coverage"].to_numpy(float)
+        cells["running_floor"] = np.where(timeline, np.minimum(np.maximum(low, RUNNING_FLOOR), high), low)
 
     def _needs(self, cells: pd.DataFrame) -> pd.DataFrame:
         resources = self.portfolio.resources
@@ -370,16 +500,42 @@ class _Builder:
             pulp.LpContinuous,
         )
 
-        # Running: a mission with an on/off minimum is either off or at least at its minimum.
-        is_on_off = np.flatnonzero(~must_fund & (min_cov > 0) & (max_cov > 0))
+        # Running: a mission with an on/off minimum is either off or at least at its minimum;
+        # so is every mission-period where a rule of plans over time applies (SPEC 3.1),
+        # its minimum at least 1%.
+        timeline = cells["timeline"].to_numpy(bool)
+        run_floor = cells["running_floor"].to_numpy(float)
+        is_on_off = np.flatnonzero((~must_fund & (min_cov > 0) & (max_cov > 0)) | timeline)
         running = self._new(
             [f"running_{k}" for k in is_on_off], [0] * len(is_on_off), [1] * len(is_on_off), pulp.LpInteger
+        )
+        # Starts and stops: continuous, exact where the running decisions are whole (SPEC
+        # 3.1; see _timeline_rows). A start where a rule reads it; a stop where it costs
+        # money or exempts a step. None where it is 0 whatever the plan: a start in the
+        # first active period of a mission running now, a stop there of one that is not.
+        running_now = cells["running_now"].to_numpy(bool)
+        previous = cells["previous"].to_numpy(np.int64)
+        has_step = np.isfinite(cells["max_step"].to_numpy(float))
+        startup_cost = cells["startup_cost"].to_numpy(float)
+        closure_cost = cells["closure_cost"].to_numpy(float)
+        begins = (previous < 0) & running_now
+        ends = (previous < 0) & ~running_now
+        needs_start = cells["continuity"].to_numpy(bool) | (cells["min_run"].to_numpy() > 1)
+        has_start = np.flatnonzero(timeline & ~begins & (needs_start | (startup_cost > 0) | has_step))
+        has_stop = np.flatnonzero(timeline & ~ends & ((closure_cost > 0) | has_step))
+        starts = self._new(
+            [f"start_{k}" for k in has_start], [0.0] * len(has_start), [1.0] * len(has_start), pulp.LpContinuous
+        )
+        stops = self._new(
+            [f"stop_{k}" for k in has_stop], [0.0] * len(has_stop), [1.0] * len(has_stop), pulp.LpContinuous
         )
         # each mission-period's columns, for the solver layer's array work (-1: none)
         cells["coverage_column"] = cov_col
         for column, where, made in (
             ("excess_column", has_excess, excess),
             ("running_column", is_on_off, running),
+            ("start_column", has_start, starts),
+            ("stop_column", has_stop, stops),
         ):
             at = np.full(n_cells, -1, dtype=np.int64)
             at[where] = [v.index for v in made]
@@ -408,7 +564,11 @@ class _Builder:
         unit_cost = needs["unit_cost"].to_numpy(float)
         full_cost = np.bincount(need_cell, weights=unit_cost * quantity, minlength=n_cells)
         running_cost = cells["running_cost"].to_numpy(float)
-        can_cost = np.flatnonzero((full_cost + running_cost) * max_cov > 0)
+        start_col = cells["start_column"].to_numpy(np.int64)
+        stop_col = cells["stop_column"].to_numpy(np.int64)
+        pays_start = (start_col >= 0) & (startup_cost > 0)
+        pays_stop = (stop_col >= 0) & (closure_cost > 0)
+        can_cost = np.flatnonzero(((full_cost + running_cost) * max_cov > 0) | pays_start | pays_stop)
         flows = self._flows(cells, can_cost)
         flow_vars = self._new(
             [f"flow_{i}" for i in range(len(flows))],
@@ -457,7 +617,7 @@ class _Builder:
                 self._block(
                     np.concatenate([rows, rows]),
                     np.concatenate([cov_col[is_on_off], run_col]),
-                    np.concatenate([np.ones(len(rows)), -min_cov[is_on_off]]),
+                    np.concatenate([np.ones(len(rows)), -run_floor[is_on_off]]),
                     len(rows),
                 ),
                 pulp.LpConstraintGE,
@@ -479,11 +639,11 @@ class _Builder:
             # resource (a rounded-up cut that the plain rows only imply fractionally).
             run_of_cell = np.full(n_cells, -1, dtype=np.int64)
             run_of_cell[is_on_off] = run_col
-            least = np.ceil(quantity * min_cov[need_cell] - _ROUND)
+            least = np.ceil(quantity * run_floor[need_cell] - _ROUND)
             cut = np.flatnonzero(
                 (unit_col >= 0)
                 & (run_of_cell[need_cell] >= 0)
-                & (least > quantity * min_cov[need_cell] + _ROUND)
+                & (least > quantity * run_floor[need_cell] + _ROUND)
             )
             if len(cut):
                 rows = np.arange(len(cut))
@@ -498,6 +658,9 @@ class _Builder:
                     pulp.LpConstraintGE,
                     [0.0] * len(rows),
                 )
+
+        # Plans over time: starts, stops, continuity, min_run, max_step (SPEC 3.1).
+        timeline_rows = self._timeline_rows(cells, cov_col)
 
         # Whole units: what coverage a whole number of units can buy (valid for every plan
         # in whole units; the relaxation is then a far tighter bound).
@@ -516,14 +679,27 @@ class _Builder:
         cost_rows = np.full(n_cells, -1, dtype=np.int64)
         cost_rows[can_cost] = np.arange(len(can_cost))
         pay = active_need[cost_rows[need_cell[active_need]] >= 0]
+        # Start-up and closure money is part of the cost of the period it falls in.
+        start_pay = np.flatnonzero(pays_start)
+        stop_pay = np.flatnonzero(pays_stop)
         family = self._block(
-            np.concatenate([cost_rows[flow_cell], cost_rows[need_cell[pay]], cost_rows[can_cost]]),
-            np.concatenate([flow_col, term_col[pay], cov_col[can_cost]]),
+            np.concatenate(
+                [
+                    cost_rows[flow_cell],
+                    cost_rows[need_cell[pay]],
+                    cost_rows[can_cost],
+                    cost_rows[start_pay],
+                    cost_rows[stop_pay],
+                ]
+            ),
+            np.concatenate([flow_col, term_col[pay], cov_col[can_cost], start_col[start_pay], stop_col[stop_pay]]),
             np.concatenate(
                 [
                     np.ones(len(flow_col)),
                     -unit_cost[pay] * term_coef[pay] / money_unit,
                     -running_cost[can_cost] / money_unit,
+                    -startup_cost[start_pay] / money_unit,
+                    -closure_cost[stop_pay] / money_unit,
                 ]
             ),
             len(can_cost),
@@ -587,6 +763,9 @@ class _Builder:
             coverage=dict(zip(keys, coverage, strict=True)),
             excess={keys[k]: v for k, v in zip(has_excess, excess, strict=True)},
             running={keys[k]: v for k, v in zip(is_on_off, running, strict=True)},
+            starts={keys[k]: v for k, v in zip(has_start, starts, strict=True)},
+            stops={keys[k]: v for k, v in zip(has_stop, stops, strict=True)},
+            timeline_rows=timeline_rows,
             units=dict(zip(unit_keys, units, strict=True)),
             flow=dict(zip(flow_keys, flow_vars, strict=True)),
             capacity=capacity,
@@ -604,6 +783,128 @@ class _Builder:
         )
         log.debug("built %r", model)
         return model
+
+    # -- plans over time -----------------------------------------------------------------
+
+    def _timeline_rows(self, cells: pd.DataFrame, cov_col: np.ndarray) -> dict[str, dict]:
+        """The rules of SPEC 3.1, one family each, for the missions they apply to.
+
+        ``run[p]`` is the running decision of a mission-period (binary), ``run`` before the
+        first active period is ``running_now`` (a number); ``start[p]`` and ``stop[p]`` are
+        continuous in [0, 1]. With whole running decisions the rows below make a start
+        exactly "runs in p and not in the period before" wherever it could gain anything
+        from being larger, and so a stop; the stages fix both with the decisions.
+
+        Returns the rules' rows by family: ``continuity`` by (mission,), ``min_run`` by
+        (mission, period started, period held), ``step_up`` and ``step_down`` by
+        (mission, period).
+        """
+        mission = cells["mission_id"].to_numpy()
+        period = cells["period_id"].to_numpy()
+        run_col = cells["running_column"].to_numpy(np.int64)
+        start_col = cells["start_column"].to_numpy(np.int64)
+        stop_col = cells["stop_column"].to_numpy(np.int64)
+        previous = cells["previous"].to_numpy(np.int64)
+        running_now = cells["running_now"].to_numpy(bool).astype(float)
+        made: dict[str, dict] = {}
+
+        def pairs(rows: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int) -> _Block:
+            keep = [(rows[w], c[w], v[w]) for w, c, v in parts]
+            return self._block(
+                np.concatenate([k[0] for k in keep]),
+                np.concatenate([k[1] for k in keep]),
+                np.concatenate([k[2] for k in keep]),
+                n,
+            )
+
+        # A start: it runs in this period and did not in the one before (or running_now).
+        k = np.flatnonzero(start_col >= 0)
+        if len(k):
+            rows, has_prev = np.arange(len(k)), previous[k] >= 0
+            every = np.ones(len(k), dtype=bool)
+            family = pairs(
+                rows,
+                [
+                    (every, start_col[k], np.ones(len(k))),
+                    (every, run_col[k], -np.ones(len(k))),
+                    (has_prev, run_col[np.maximum(previous[k], 0)], np.ones(len(k))),
+                ],
+                len(k),
+            )
+            rhs = np.where(has_prev, 0.0, -running_now[k])
+            self._add_rows("starts", family, pulp.LpConstraintGE, rhs.tolist())
+
+        # A stop: it ran in the period before (or is running now) and does not in this one.
+        k = np.flatnonzero(stop_col >= 0)
+        if len(k):
+            rows, has_prev = np.arange(len(k)), previous[k] >= 0
+            every = np.ones(len(k), dtype=bool)
+            family = pairs(
+                rows,
+                [
+                    (every, stop_col[k], np.ones(len(k))),
+                    (every, run_col[k], np.ones(len(k))),
+                    (has_prev, run_col[np.maximum(previous[k], 0)], -np.ones(len(k))),
+                ],
+                len(k),
+            )
+            rhs = np.where(has_prev, 0.0, running_now[k])
+            self._add_rows("stops", family, pulp.LpConstraintGE, rhs.tolist())
+
+        # Continuity: one unbroken stretch, so at most one start (none when running now).
+        k = np.flatnonzero(cells["continuity"].to_numpy(bool) & (start_col >= 0))
+        if len(k):
+            ids, row = np.unique(mission[k], return_inverse=True)
+            family = self._block(row, start_col[k], np.ones(len(k)), len(ids))
+            first_now = pd.Series(running_now, index=mission).groupby(level=0).first()
+            rhs = 1.0 - first_now.reindex(ids).to_numpy(float)
+            built = self._add_rows("continuity", family, pulp.LpConstraintLE, rhs.tolist())
+            made["continuity"] = {(m,): r for m, r in zip(ids.tolist(), built, strict=True)}
+
+        # min_run: a mission that starts in p runs in p and its next min_run - 1 active periods.
+        min_run = cells["min_run"].to_numpy(np.int64)
+        k = np.flatnonzero((start_col >= 0) & (min_run > 1))
+        if len(k):
+            held = [(a, a + j) for a in k.tolist() for j in range(1, int(min_run[a]))]
+            held = [(a, b) for a, b in held if b < len(cells) and mission[b] == mission[a]]
+            if held:
+                a, b = np.array(held, dtype=np.int64).T
+                rows = np.arange(len(a))
+                family = self._block(
+                    np.concatenate([rows, rows]),
+                    np.concatenate([start_col[a], run_col[b]]),
+                    np.concatenate([np.ones(len(a)), -np.ones(len(a))]),
+                    len(a),
+                )
+                built = self._add_rows("min_run", family, pulp.LpConstraintLE, [0.0] * len(a))
+                made["min_run"] = {
+                    (mission[i], period[i], period[j]): r
+                    for i, j, r in zip(a.tolist(), b.tolist(), built, strict=True)
+                }
+
+        # max_step: between two consecutive running periods coverage moves by at most
+        # max_step, up or down; a start or a stop is exempt (coverage is at most 1). The
+        # start (stop) must then be a real one: none while it ran before (runs now).
+        step = cells["max_step"].to_numpy(float)
+        k = np.flatnonzero(np.isfinite(step) & (previous >= 0))
+        if len(k):
+            rows, before = np.arange(len(k)), previous[k]
+            one = np.ones(len(k))
+            for name, sign, exempt in (("step_up", 1.0, start_col), ("step_down", -1.0, stop_col)):
+                family = self._block(
+                    np.concatenate([rows, rows, rows]),
+                    np.concatenate([cov_col[k], cov_col[before], exempt[k]]),
+                    np.concatenate([sign * one, -sign * one, -one]),
+                    len(k),
+                )
+                built = self._add_rows(name, family, pulp.LpConstraintLE, step[k].tolist())
+                made[name] = {(mission[i], period[i]): r for i, r in zip(k.tolist(), built, strict=True)}
+            for name, exempt, other in (("real_start", start_col, run_col[before]), ("real_stop", stop_col, run_col[k])):
+                family = self._block(
+                    np.concatenate([rows, rows]), np.concatenate([exempt[k], other]), np.concatenate([one, one]), len(k)
+                )
+                self._add_rows(name, family, pulp.LpConstraintLE, [1.0] * len(k))
+        return made
 
     # -- stability against today's plan -------------------------------------------------
 

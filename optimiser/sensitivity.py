@@ -108,9 +108,8 @@ def price_ranges(plan: Plan) -> pd.DataFrame:
     coverage = plan.missions.set_index(["mission_id", "period_id"])["coverage"]
     keys = list(model.running)
     if keys:
-        columns = np.array([model.running[k].index for k in keys], dtype=np.int64)
         decisions = np.array([float(coverage.get(k, 0.0) > 1e-9) for k in keys])
-        engine.fix_running(columns, decisions)
+        engine.fix_running(*model.fixed_running(decisions))  # and the starts and stops they imply
     ranging = engine.ranging("ranging", model.value, True, max(float(levers.time_limit_s), 1.0))
     if ranging is None or ranging.state is not StageState.OPTIMAL:
         log.warning("ranging LP ended %s", None if ranging is None else ranging.state)

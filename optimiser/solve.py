@@ -85,6 +85,9 @@ def start_values(model: MissionModel, plan: Plan) -> np.ndarray:
         x[variable.index] = max(coverage.get(key, 0.0) - 0.5, 0.0)
     for key, variable in model.running.items():
         x[variable.index] = 1.0 if coverage.get(key, 0.0) > 1e-9 else 0.0
+    runs = np.array([x[v.index] for v in model.running.values()])
+    columns, values = model.fixed_running(runs)  # the starts and stops they imply
+    x[columns] = values
     given = plan.allocation.set_index(["mission_id", "resource_id", "period_id"])["units"].to_dict()
     for triple, variable in model.units.items():
         x[variable.index] = given.get(triple, 0.0)

@@ -71,7 +71,7 @@ import numpy as np
 import pulp
 
 from optimiser.levers import PriorityMode
-from optimiser.model import HALF, MissionModel
+from optimiser.model import HALF, MissionModel, keep_rules
 from optimiser.solvers import (
     MIN_RUN_S,
     Engine,
@@ -124,7 +124,10 @@ class Stages:
         on_off = np.flatnonzero(run_of_cell >= 0)
         self.running_cols = run_of_cell[on_off]
         self.running_cov = coverage[on_off]
-        self.running_min = cells["min_coverage"].to_numpy(float)[on_off]
+        self.running_min = cells["running_floor"].to_numpy(float)[on_off]
+        self.running_cells = on_off
+        # the running decisions with the starts and stops they imply (plans over time)
+        self.running_fixable = model.running_columns
         self.cell_running = run_of_cell
         has_excess = np.flatnonzero(excess >= 0)
         self.excess_cols, self.excess_cover = excess[has_excess], coverage[has_excess]
@@ -214,7 +217,7 @@ class Stages:
         clock = time.perf_counter()
         fallback = self.incumbent if self.incumbent is not None else np.zeros(len(self.model.variables))
         if self.engine.running_fixed:  # an earlier tier's decisions: decide again
-            self.engine.free_running(self.running_cols)
+            self.engine.free_running(self.running_fixable)
         relaxed = self._run(f"{name}-bound", objective, True, limit, None, relaxed=True)
         if relaxed.state is StageState.INFEASIBLE:
             return relaxed  # the relaxation has no plan: neither has the model
@@ -225,7 +228,13 @@ class Stages:
             )
         coverage = relaxed.values[self.running_cov]
         decisions = (coverage >= self.running_min - 1e-6).astype(float)
-        self.engine.fix_running(self.running_cols, decisions)
+        # plans over time: the rounded pattern keeps continuity and min_run (SPEC 3.1)
+        cells = self.model.cells
+        on, lean = np.zeros(len(cells)), np.zeros(len(cells))
+        on[self.running_cells] = decisions
+        lean[self.running_cells] = coverage / np.maximum(cells["max_coverage"].to_numpy(float)[self.running_cells], 1e-9)
+        decisions = keep_rules(cells, on, lean)[self.running_cells]
+        self.engine.fix_running(*self.model.fixed_running(decisions))
         fixed = self._run(
             name,
             objective,
@@ -241,7 +250,7 @@ class Stages:
                 if self.levers.priority_mode == PriorityMode.WEIGHTED:
                     self.duals = self.engine.duals()  # continuous, on/off fixed: the duals LP itself
                 return fixed
-        self.engine.free_running(self.running_cols)
+        self.engine.free_running(self.running_fixable)
         start = fixed.values if fixed.state is StageState.OPTIMAL else fallback
         limit = max(limit - (time.perf_counter() - clock), MIN_RUN_S)
         return self._run(name, objective, True, limit, start)
@@ -373,7 +382,7 @@ class Stages:
         """Spend the least money for the value reached, keeping the on/off decisions."""
         model = self.model
         if len(self.running_cols) and not self.engine.running_fixed:
-            self.engine.fix_running(self.running_cols, np.round(self.incumbent[self.running_cols]))
+            self.engine.fix_running(*self.model.fixed_running(np.round(self.incumbent[self.running_cols])))
         cost = model.spending + TIDY_COST * model.tidy_units if len(model.tidy_units) else model.spending
         searched = sum(s.seconds for s in self.stages)
         if model.units:

@@ -26,7 +26,7 @@ import pandas as pd
 import pulp
 
 from optimiser.levers import PriorityMode
-from optimiser.model import MissionModel, value_of_coverage
+from optimiser.model import MissionModel, starts_and_stops, value_of_coverage
 from optimiser.plan import Plan, SolverInfo, Status
 from optimiser.prices import SENSITIVITY_COLUMNS, shadow_price_table
 from optimiser.stages import Stages
@@ -239,6 +239,9 @@ class Tables:
             )
             + cells["running_cost"].to_numpy(float) * self.coverage
         )
+        # start-up and closure money, in the period it falls (SPEC 3.1)
+        starts, stops = starts_and_stops(cells, self.coverage)
+        cost = cost + cells["startup_cost"].to_numpy(float) * starts + cells["closure_cost"].to_numpy(float) * stops
         value = cells["worth"].to_numpy(float) * value_of_coverage(self.coverage, levers.diminishing_returns)
         frame = pd.DataFrame(
             {
