@@ -46,6 +46,7 @@ about 0.35 s, and loads into HiGHS in 0.05 s.
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import math
 from collections.abc import Iterator, Sequence
@@ -227,13 +228,13 @@ def keep_rules(cells: pd.DataFrame, on: np.ndarray, lean: np.ndarray) -> np.ndar
     ruled = np.flatnonzero(cells["timeline"].to_numpy(bool) & (continuity | (min_run > 1)))
     if not len(ruled):
         return on
-    forced = (cells["must_fund"].to_numpy(bool) & (cells["min_coverage"].to_numpy(float) > 0))
+    forced = cells["must_fund"].to_numpy(bool) & (cells["min_coverage"].to_numpy(float) > 0)
     score = np.where(on > 0.5, 1.0, -1.0) + 1e-3 * np.clip(np.asarray(lean, dtype=float), 0.0, 1.0)
     mission = cells["mission_id"].to_numpy()
     running_now = cells["running_now"].to_numpy(bool)
     out = on.copy()
     bounds = np.flatnonzero(np.r_[True, mission[ruled][1:] != mission[ruled][:-1], True])
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         k = ruled[a:b]
         out[k] = _best_pattern(
             score[k], forced[k], bool(continuity[k[0]]), int(min_run[k[0]]), bool(running_now[k[0]])
@@ -250,22 +251,20 @@ def _best_pattern(score, forced, continuity: bool, min_run: int, running_now: bo
     start = (1, min_run) if running_now else (0, 0)  # a run going before the first: exempt
     best: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {start: (0.0, ())}
     for s, must in zip(score.tolist(), forced.tolist(), strict=True):
-        nxt: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {}
-
-        def offer(state, total, path):
-            if state not in nxt or total > nxt[state][0]:
-                nxt[state] = (total, path)
-
+        offers: list[tuple[tuple[int, int], float, tuple[int, ...]]] = []
         for (phase, ran), (total, path) in best.items():
             # run in this period
             if phase == 1:
-                offer((1, min(ran + 1, min_run)), total + s, (*path, 1))
+                offers.append(((1, min(ran + 1, min_run)), total + s, (*path, 1)))
             elif phase == 0 or not continuity:
-                offer((1, 1), total + s, (*path, 1))
+                offers.append(((1, 1), total + s, (*path, 1)))
             # do not run
             if not must and not (phase == 1 and ran < min_run):
-                offer((2 if phase else 0, 0), total, (*path, 0))
-        best = nxt
+                offers.append(((2 if phase else 0, 0), total, (*path, 0)))
+        best = {}
+        for state, total, path in offers:
+            if state not in best or total > best[state][0]:
+                best[state] = (total, path)
     if not best:  # forced on where min_run or continuity cannot allow it: run throughout
         return np.ones(len(score))
     return np.array(max(best.values())[1], dtype=float)
@@ -372,7 +371,9 @@ class _Builder:
         cells["startup_cost"] = info["startup_cost"].to_numpy().astype(float)
         cells["closure_cost"] = info["closure_cost"].to_numpy().astype(float)
         cells["max_step"] = info["max_step"].to_numpy().astype(float)
-        continuity = info["continuity"].to_numpy().astype(bool) & bool(self.levers.continuity) & (periods >= 2)
+        continuity = (
+            info["continuity"].to_numpy().astype(bool) & bool(self.levers.continuity) & (periods >= 2)
+        )
         cells["continuity"] = continuity
         timeline = (
             continuity
@@ -524,7 +525,10 @@ class _Builder:
         has_start = np.flatnonzero(timeline & ~begins & (needs_start | (startup_cost > 0) | has_step))
         has_stop = np.flatnonzero(timeline & ~ends & ((closure_cost > 0) | has_step))
         starts = self._new(
-            [f"start_{k}" for k in has_start], [0.0] * len(has_start), [1.0] * len(has_start), pulp.LpContinuous
+            [f"start_{k}" for k in has_start],
+            [0.0] * len(has_start),
+            [1.0] * len(has_start),
+            pulp.LpContinuous,
         )
         stops = self._new(
             [f"stop_{k}" for k in has_stop], [0.0] * len(has_stop), [1.0] * len(has_stop), pulp.LpContinuous
@@ -692,7 +696,9 @@ class _Builder:
                     cost_rows[stop_pay],
                 ]
             ),
-            np.concatenate([flow_col, term_col[pay], cov_col[can_cost], start_col[start_pay], stop_col[stop_pay]]),
+            np.concatenate(
+                [flow_col, term_col[pay], cov_col[can_cost], start_col[start_pay], stop_col[stop_pay]]
+            ),
             np.concatenate(
                 [
                     np.ones(len(flow_col)),
@@ -899,9 +905,15 @@ class _Builder:
                 )
                 built = self._add_rows(name, family, pulp.LpConstraintLE, step[k].tolist())
                 made[name] = {(mission[i], period[i]): r for i, r in zip(k.tolist(), built, strict=True)}
-            for name, exempt, other in (("real_start", start_col, run_col[before]), ("real_stop", stop_col, run_col[k])):
+            for name, exempt, other in (
+                ("real_start", start_col, run_col[before]),
+                ("real_stop", stop_col, run_col[k]),
+            ):
                 family = self._block(
-                    np.concatenate([rows, rows]), np.concatenate([exempt[k], other]), np.concatenate([one, one]), len(k)
+                    np.concatenate([rows, rows]),
+                    np.concatenate([exempt[k], other]),
+                    np.concatenate([one, one]),
+                    len(k),
                 )
                 self._add_rows(name, family, pulp.LpConstraintLE, [1.0] * len(k))
         return made

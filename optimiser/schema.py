@@ -149,7 +149,9 @@ MISSIONS = Sheet(
             default=1,
             minimum=1,
         ),
-        Column("running_now", Kind.BOOL, "yes: it is deployed today, before the first period.", default=False),
+        Column(
+            "running_now", Kind.BOOL, "yes: it is deployed today, before the first period.", default=False
+        ),
         Column(
             "startup_cost",
             Kind.NUMBER,

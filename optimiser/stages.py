@@ -136,6 +136,7 @@ class Stages:
         self.unit_cols = column[whole]
         self.unit_cell = needs["cell"].to_numpy(np.int64)[whole]
         self.unit_running = run_of_cell[self.unit_cell]  # the on/off column of its mission-period
+        self.unit_quantity = needs["quantity"].to_numpy(float)[whole]
         # every continuous column that belongs to one mission-period (coverage, excess,
         # money flows), with its mission-period: the rounded plan keeps those of
         # mission-periods the relaxation left whole
@@ -226,14 +227,7 @@ class Stages:
             return self._run(
                 name, objective, True, max(limit - (time.perf_counter() - clock), MIN_RUN_S), start
             )
-        coverage = relaxed.values[self.running_cov]
-        decisions = (coverage >= self.running_min - 1e-6).astype(float)
-        # plans over time: the rounded pattern keeps continuity and min_run (SPEC 3.1)
-        cells = self.model.cells
-        on, lean = np.zeros(len(cells)), np.zeros(len(cells))
-        on[self.running_cells] = decisions
-        lean[self.running_cells] = coverage / np.maximum(cells["max_coverage"].to_numpy(float)[self.running_cells], 1e-9)
-        decisions = keep_rules(cells, on, lean)[self.running_cells]
+        decisions = self._rounded_runs(relaxed.values)  # plans over time: keeps the rules
         self.engine.fix_running(*self.model.fixed_running(decisions))
         fixed = self._run(
             name,
@@ -342,6 +336,8 @@ class Stages:
             if undecided.any():
                 free = np.isin(columns, self.unit_cols[undecided])
                 low[free], high[free] = engine.lower[columns][free], engine.upper[columns][free]
+            low_all, high_all = low.copy(), high.copy()
+            settled = self._round_timeline(relaxed.values, columns, low, high)
             high = np.maximum(high, low)
             # mission-periods the relaxation left whole (every unit count whole, on or
             # off) keep their coverage and money: the search is only over the others
@@ -351,11 +347,27 @@ class Stages:
             on_off = np.flatnonzero(self.cell_running >= 0)
             running = relaxed.values[self.cell_running[on_off]]
             whole_cell[on_off[np.abs(running - np.round(running)) > 1e-6]] = False
+            # plans over time: a mission under a rule keeps the relaxation's coverage and
+            # money only when every one of its mission-periods may (continuity ties them)
+            whole_cell[settled] = True
+            whole_cell[self.unit_cell[np.isin(self.unit_cols, columns[fractional])]] = False
+            mission = self.model.cells["mission_id"].to_numpy()
+            timeline = self.model.cells["timeline"].to_numpy(bool)
+            loose = np.unique(mission[timeline & ~whole_cell])
+            whole_cell[timeline & np.isin(mission, loose)] = False
             kept = np.unique(self.owned_col[whole_cell[self.owned_cell]])
             narrowed = [(columns, low, high), (kept, relaxed.values[kept], relaxed.values[kept])]
             accepted = restricted(f"{name}-round", narrowed, None, gap=min(_ROUND_GAP, self.gap_target))
             if accepted is not None:
                 return accepted
+            if len(settled) or self.model.cells["timeline"].any():
+                # plans over time: again, any running period of a stretch may go off
+                low, high = low_all.copy(), high_all.copy()
+                self._round_timeline(relaxed.values, columns, low, high, trim=False)
+                narrowed = [(columns, np.minimum(low, high), high), narrowed[1]]
+                accepted = restricted(f"{name}-round2", narrowed, start, gap=min(_ROUND_GAP, self.gap_target))
+                if accepted is not None:
+                    return accepted
             if start is not None and evaluate(objective, start) < accept:
                 # a neighbourhood of the plan in hand (RINS): whole numbers where it and
                 # the relaxation agree stay, the others range between the two
@@ -377,6 +389,91 @@ class Stages:
             if result.state is StageState.STOPPED and result.gap <= self.gap_target:
                 result.state = StageState.OPTIMAL
         return done(result)
+
+    def _rounded_runs(self, values: np.ndarray) -> np.ndarray:
+        """Plans over time: the running decisions (one per :attr:`running_cells`) rounded
+        from a relaxation's plan, on where its coverage reached the running floor, then
+        moved to the nearest pattern that keeps continuity and min_run."""
+        cells = self.model.cells
+        coverage = values[self.running_cov]
+        on, lean = np.zeros(len(cells)), np.zeros(len(cells))
+        on[self.running_cells] = coverage >= self.running_min - 1e-6
+        top = np.maximum(cells["max_coverage"].to_numpy(float)[self.running_cells], 1e-9)
+        lean[self.running_cells] = coverage / top
+        return keep_rules(cells, on, lean)[self.running_cells]
+
+    def _round_timeline(self, values, columns, low, high, trim: bool = True) -> np.ndarray:
+        """Plans over time, in the rounded plan's search: the running decisions of missions
+        under a rule of SPEC 3.1 are fixed at the relaxation's pattern rounded to keep the
+        rules (a relaxation runs them fractionally; left free they make the search slow):
+        with ``trim`` each stretch may only lose its first or last periods, else any
+        period (the fallback). Units of a mission-period kept on span the floor and
+        ceiling of the relaxation's (at least what running takes), of one the relaxation
+        did not run at its floor are free, of one off none (narrows ``low``/``high``).
+        Returns the mission-periods whose relaxed coverage and money still hold with their
+        decision fixed (on at or above the running floor, or off at 0, and any start-up or
+        closure money already whole), which the search may keep as they are."""
+        model = self.model
+        timeline = model.cells["timeline"].to_numpy(bool)[self.running_cells]
+        if not timeline.any():
+            return np.zeros(0, dtype=np.int64)
+        decisions = self._rounded_runs(values)
+        runs = self.running_cols[timeline]
+        coverage = values[self.running_cov[timeline]]
+        on = decisions[timeline] > 0.5
+        at = np.searchsorted(columns, runs)  # engine.integer is ascending
+        # runs as rounded; with ``trim`` only the ends of each stretch may go off, else
+        # any (continuity then keeps what runs one stretch)
+        low[at], high[at] = decisions[timeline], decisions[timeline]
+        if trim:
+            cells_all = model.cells
+            on_all = np.zeros(len(cells_all))
+            on_all[self.running_cells] = decisions
+            prev = cells_all["previous"].to_numpy(np.int64)
+            nxt = np.full(len(cells_all), -1)
+            nxt[prev[prev >= 0]] = np.flatnonzero(prev >= 0)
+            before = np.where(prev >= 0, on_all[np.maximum(prev, 0)], 0.0)
+            after = np.where(nxt >= 0, on_all[np.maximum(nxt, 0)], 0.0)
+            end = ((before < 0.5) | (after < 0.5))[self.running_cells][timeline]
+            low[at] = np.where(end, 0.0, decisions[timeline])
+        else:
+            low[at] = 0.0
+        holds = np.where(on, coverage >= self.running_min[timeline] - 1e-6, coverage <= 1e-9)
+        # units: on where the relaxation's coverage holds, its floors and ceilings; on where
+        # it does not, free; off, none
+        cells = self.running_cells[timeline]
+        x = values[columns]
+        # a relaxation running a mission-period fractionally may give it fewer whole units
+        # than running it takes (a battalion at 1% needs 2 of 150): at least those
+        least = np.zeros(len(columns))
+        need_at = np.searchsorted(columns, self.unit_cols)
+        least[need_at] = np.ceil(
+            self.unit_quantity * model.cells["running_floor"].to_numpy(float)[self.unit_cell] - 1e-6
+        )
+        short = self.unit_cell[x[need_at] < least[need_at] - 1e-6]
+        holds &= ~np.isin(cells, short)
+        for chosen, lower, upper in (
+            (on & holds, np.floor(x + 1e-6), np.maximum(np.ceil(x - 1e-6), least)),
+            (on & ~holds, self.engine.lower[columns], self.engine.upper[columns]),
+            (~on, self.engine.lower[columns], self.engine.lower[columns]),
+        ):
+            free = np.isin(columns, self.unit_cols[np.isin(self.unit_cell, cells[chosen])])
+            low[free] = np.maximum(lower[free], self.engine.lower[columns][free])
+            high[free] = np.minimum(upper[free], self.engine.upper[columns][free])
+        fixed_cols, fixed_values = model.fixed_running(decisions)
+        money_col = np.concatenate(
+            [model.cells[c].to_numpy(np.int64) for c in ("start_column", "stop_column")]
+        )
+        money_cell = np.concatenate([np.arange(len(model.cells))] * 2)
+        pays = np.concatenate([model.cells[c].to_numpy(float) > 0 for c in ("startup_cost", "closure_cost")])
+        implied = dict(zip(fixed_cols.tolist(), fixed_values.tolist(), strict=True))
+        moved = [
+            cell
+            for column, cell, paid in zip(money_col.tolist(), money_cell.tolist(), pays.tolist(), strict=True)
+            if column >= 0 and paid and abs(values[column] - implied[column]) > 1e-6
+        ]
+        whole = self.running_cells[timeline][holds]
+        return np.setdiff1d(whole, np.asarray(moved, dtype=np.int64))
 
     def _cost(self) -> None:
         """Spend the least money for the value reached, keeping the on/off decisions."""

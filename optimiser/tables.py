@@ -241,7 +241,11 @@ class Tables:
         )
         # start-up and closure money, in the period it falls (SPEC 3.1)
         starts, stops = starts_and_stops(cells, self.coverage)
-        cost = cost + cells["startup_cost"].to_numpy(float) * starts + cells["closure_cost"].to_numpy(float) * stops
+        cost = (
+            cost
+            + cells["startup_cost"].to_numpy(float) * starts
+            + cells["closure_cost"].to_numpy(float) * stops
+        )
         value = cells["worth"].to_numpy(float) * value_of_coverage(self.coverage, levers.diminishing_returns)
         frame = pd.DataFrame(
             {

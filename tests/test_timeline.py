@@ -56,7 +56,9 @@ def quarters(n: int) -> str:
     return "\n".join(QUARTERS.strip().splitlines()[: n + 1])
 
 
-def plan_of(missions: str, funding: str, n: int, extra: str = "", integer: str = "no", requirements=None) -> Plan:
+def plan_of(
+    missions: str, funding: str, n: int, extra: str = "", integer: str = "no", requirements=None
+) -> Plan:
     settings_rows = "key,value\ndiminishing_returns,no\n" + extra
     ids = [line.split(",")[0].strip() for line in missions.strip().splitlines()]
     portfolio = make_portfolio(
@@ -126,7 +128,9 @@ def test_min_run_keeps_a_mission_on_through_a_lean_quarter():
     plan = plan_of(free, money(10000, 2000, 10000), 3, requirements=requirements)
     assert coverage(plan, "A") == [1.0, 0.0, 1.0] and coverage(plan, "B") == [1.0]
     assert plan.value == pytest.approx(32.0)
-    held = plan_of(free.replace(",no,1,no,", ",no,3,no,", 1), money(10000, 2000, 10000), 3, requirements=requirements)
+    held = plan_of(
+        free.replace(",no,1,no,", ",no,3,no,", 1), money(10000, 2000, 10000), 3, requirements=requirements
+    )
     assert coverage(held, "A") == [1.0, 0.01, 1.0]
     assert coverage(held, "B") == [0.95]
     assert held.value == pytest.approx(31.28)
