@@ -59,6 +59,7 @@ import pandas as pd
 import pulp
 
 from optimiser.scenario import Scenario
+from optimiser.schema import RUNNING_FLOOR
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,6 @@ HALF = 0.5  # coverage at which diminishing returns set in
 FIRST_HALF_SLOPE = 4.0 / 3.0  # value per unit of coverage up to one half
 SECOND_HALF_SLOPE = 2.0 / 3.0  # value per unit of coverage beyond one half
 _ROUND = 1e-6  # tolerance when rounding quantity * coverage to whole units
-RUNNING_FLOOR = 0.01  # where a rule of plans over time applies, a mission below 1% is not running
 
 Cell = tuple[str, str]  # (mission_id, period_id)
 

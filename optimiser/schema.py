@@ -176,6 +176,9 @@ MISSIONS = Sheet(
     ),
 )
 
+# Where a rule of plans over time applies, a mission below 1% coverage is not running.
+RUNNING_FLOOR = 0.01
+
 # The Missions columns of SPEC section 3.1 (plans over time) and their defaults once
 # validated: ``max_step`` NaN means no limit.
 TIMELINE_DEFAULTS: dict[str, object] = {

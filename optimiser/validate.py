@@ -16,7 +16,10 @@ The rules, by sheet:
   start and end periods must exist; start must not come after end; min_coverage must
   not exceed max_coverage. Warnings: a mission with no requirements and no running
   cost (it costs nothing); a must-fund mission whose min_coverage is 0 (it is
-  guaranteed nothing).
+  guaranteed nothing). Plans over time (SPEC 3.1): min_run a whole number of 1 or more,
+  max_step a share, start-up and closure costs not negative; warnings: a mission running
+  now whose start_period is not the first period, a must-fund floor below the 1% a
+  running mission needs where a rule applies.
 - Requirements and Availability: the mission, resource and period must exist; a pair
   appears once.
 - Funding: the period must exist; a (source, period) has one amount (a row with a
@@ -48,6 +51,7 @@ from optimiser.read import MESSAGE_CHARS, RawSheet, RawWorkbook, plain_text
 from optimiser.schema import (
     DEFAULT_PERIOD,
     ITEM_LEVERS,
+    RUNNING_FLOOR,
     SETTING_KEYS,
     SHEETS,
     Column,
@@ -415,6 +419,7 @@ class _Validator:
                     "min_coverage",
                     row.raw.get("min_coverage"),
                 )
+            self.check_timeline(table, row, period_ids, len(periods))
             if mission["must_fund"] and row.ok("must_fund", "min_coverage") and low == 0:
                 column = "min_coverage" if table.has("min_coverage") else "must_fund"
                 self.warn(
@@ -426,6 +431,53 @@ class _Validator:
                     row.raw.get(column),
                 )
         return missions
+
+    def check_timeline(self, table: _Table, row: _Row, period_ids: list[str], n_periods: int) -> None:
+        """Plans over time (SPEC 3.1): a mission running now whose start_period is not the
+        first period is a warning (it runs today, then waits for its start); a must-fund
+        floor below 1% where a rule applies is raised to 1% (a warning)."""
+        mission = row.values
+        start = mission["start_period"]
+        if (
+            mission["running_now"]
+            and row.ok("running_now", "start_period")
+            and start in period_ids
+            and start != period_ids[0]
+        ):
+            self.warn(
+                table,
+                f"mission {mission['mission_id']} is running now but its start_period is {start}, "
+                f"not the first period {period_ids[0]}: it is taken to run on from today into {start} "
+                "(with continuity it may not stop before and restart); set start_period blank or "
+                "running_now no",
+                row.number,
+                "running_now",
+                row.raw.get("running_now"),
+            )
+        low = mission["min_coverage"]
+        ruled = (
+            (mission["continuity"] and n_periods >= 2)
+            or (mission["min_run"] or 1) > 1
+            or (mission["startup_cost"] or 0) > 0
+            or (mission["closure_cost"] or 0) > 0
+            or mission["max_step"] is not None
+        )
+        if (
+            mission["must_fund"]
+            and row.ok("min_coverage", "continuity", "min_run", "startup_cost", "closure_cost", "max_step")
+            and low is not None
+            and 0 < _number(low) < RUNNING_FLOOR
+            and ruled
+        ):
+            self.warn(
+                table,
+                f"must-fund mission {mission['mission_id']} has min_coverage {float(low):.1%}, but where "
+                "continuity, min_run, start-up or closure costs or max_step apply a mission runs at 1% "
+                "or more: its floor is 1%",
+                row.number,
+                "min_coverage",
+                row.raw.get("min_coverage"),
+            )
 
     def check_requirements(
         self,
