@@ -436,6 +436,74 @@ class _Words:
         others = float(frame.loc[~frame["must_fund"], amount].sum())
         return [(str(m), float(x)) for m, x in must.items()], others
 
+    def _others(self, frame: pd.DataFrame, amount: str, period_id: str, show) -> tuple[str, str]:
+        """What the missions that are not must-fund use here, in the planner's words: those
+        the rules of plans over time hold (SPEC 3.1: min_run, running now with continuity,
+        a closure to pay) by name, the rest as kept running by policies or max_change; and
+        the rules that hold them, in words ("" when none)."""
+        rest = frame[~frame["must_fund"]]
+        used = rest.groupby("mission_id", sort=False)[amount].sum()
+        used = used[used > 1e-9].sort_values(ascending=False, kind="stable")
+        held, reasons, other = [], [], 0.0
+        for mission_id, value in used.items():
+            reason = self._held_by_time(str(mission_id), period_id)
+            if reason:
+                held.append(f"{mission_id} ({show(float(value))})")
+                reasons.append(reason)
+            else:
+                other += float(value)
+        if len(held) == 1 and other <= 1e-6:
+            held = [held[0].split(" (")[0]]  # one mission: no figure
+        parts = held + (
+            [f"missions kept running by policies or max_change ({show(other)})"] if other > 1e-6 else []
+        )
+        return wording.listing(parts), "; ".join(reasons)
+
+    def _held_by_time(self, mission_id: str, period_id: str) -> str:
+        """Why a mission runs (or pays) in a period under SPEC 3.1, or "" when no rule says so."""
+        cells = self.plan.cells
+        mine = cells[cells["mission_id"] == mission_id]
+        if not len(mine) or not bool(mine["timeline"].iloc[0]):
+            return ""
+        periods = mine["period_id"].tolist()
+        runs = (mine["coverage"].to_numpy(float) > 1e-9).tolist()
+        if period_id not in periods:
+            return ""
+        at = periods.index(period_id)
+        first = mine.iloc[0]
+        before = [bool(first["running_now"]), *runs]
+        money = self.currency
+        if not runs[at] and before[at] and float(first["closure_cost"]) > 0:
+            cost = wording.money(float(first["closure_cost"]), money)
+            return f"{mission_id} stops in {self._period(period_id)} and pays its closure cost of {cost}"
+        min_run = int(first["min_run"])
+        for s in range(at, -1, -1):
+            if runs[s] and not before[s]:
+                if min_run > 1 and at < s + min_run:
+                    return (
+                        f"{mission_id} runs from {self._period(periods[s])} and must run {min_run} "
+                        "periods (min_run)"
+                    )
+                break
+            if not runs[s]:
+                break
+        if all(runs[: at + 1]) and bool(first["running_now"]):
+            closure = float(first["closure_cost"])
+            if bool(first["continuity"]) and closure > 0:
+                cost = wording.money(closure, money)
+                return (
+                    f"{mission_id} is running now: stopping would cost its closure of {cost}, and once "
+                    "stopped it may not restart (continuity)"
+                )
+            if bool(first["continuity"]):
+                return f"{mission_id} is running now and, once stopped, may not restart (continuity)"
+            if float(first["closure_cost"]) > 0:
+                cost = wording.money(float(first["closure_cost"]), money)
+                return f"{mission_id} is running now and stopping would cost its closure of {cost}"
+        if bool(first["continuity"]) and runs[at] and any(runs[at + 1 :]) and not all(runs[:at]):
+            return f"{mission_id} runs on to a later period and may not stop and restart (continuity)"
+        return ""
+
     def capacity(self, slack: _Slack, shortfall: float) -> dict:
         resource_id, period_id = slack.key
         resources = self.portfolio.resources
@@ -452,10 +520,11 @@ class _Words:
         users = needs[(needs["resource_id"] == resource_id) & (needs["period_id"] == period_id)]
         parts, others = self._users(users, "units")
         subject, ids = self._who(parts, wording.number)
+        because = ""
         if others > 1e-6:
-            extra = f"missions kept running by policies or max_change ({wording.number(others)})"
+            extra, because = self._others(users, "units", period_id, wording.number)
             subject = f"{subject} and {extra}" if parts else extra[0].upper() + extra[1:]
-        verb = "needs" if len(parts) == 1 and others <= 1e-6 else "need"
+        verb = "needs" if len(parts) + (others > 1e-6) == 1 and " (" not in subject else "need"
         qualifiers = []
         kind = str(resources.at[resource_id, "kind"])
         scale = self.levers.personnel_scale if kind == "personnel" else self.levers.equipment_scale
@@ -474,6 +543,8 @@ class _Words:
             f"{have} available{(' ' + ' '.join(qualifiers)) if qualifiers else ''} "
             f"(short {wording.number(shortfall)})"
         )
+        if because:  # plans over time: the rules that hold them (SPEC 3.1)
+            sentence += f": {because}"
         return self._row("capacity", resource_id, period_id, needed, usable, shortfall, unit, ids, sentence)
 
     def budget(self, slack: _Slack, shortfall_units: float) -> dict:
@@ -491,10 +562,11 @@ class _Words:
             return wording.money(amount, self.currency)
 
         subject, ids = self._who(parts, money)
+        because = ""
         if others > 1e-6:
-            extra = f"missions kept running by policies or max_change ({money(others)})"
+            extra, because = self._others(drawn, "money", period_id, money)
             subject = f"{subject} and {extra}" if parts else extra[0].upper() + extra[1:]
-        verb = "needs" if len(parts) == 1 and others <= 1e-6 else "need"
+        verb = "needs" if len(parts) + (others > 1e-6) == 1 and " (" not in subject else "need"
         eligible = self.model.flows.groupby(["mission_id", "period_id"]).size()
         shared = any(eligible.get((m, period_id), 1) > 1 for m in ids)
         source = str(self.portfolio.sources.at[source_id, "name"])
@@ -505,6 +577,8 @@ class _Words:
             f"{' (the other funds they may use are spent)' if shared else ''}; "
             f"it holds {money(amount)}{scaled} (short {money(shortfall)})"
         )
+        if because:  # plans over time: the rules that hold them (SPEC 3.1)
+            sentence += f": {because}"
         return self._row(
             "budget", source_id, period_id, needed, amount, shortfall, self.currency, ids, sentence
         )
@@ -518,16 +592,19 @@ class _Words:
         ]
         parts, others = self._users(people, "units")
         subject, ids = self._who(parts, wording.number)
+        because = ""
         if others > 1e-6:
-            extra = f"missions kept running by policies or max_change ({wording.number(others)})"
+            extra, because = self._others(people, "units", period_id, wording.number)
             subject = f"{subject} and {extra}" if parts else extra[0].upper() + extra[1:]
-        verb = "needs" if len(parts) == 1 and others <= 1e-6 else "need"
+        verb = "needs" if len(parts) + (others > 1e-6) == 1 and " (" not in subject else "need"
         needed = cap + shortfall
         zone = str(self.portfolio.zones.at[zone_id, "name"])
         sentence = (
             f"{subject} {verb} {wording.number(needed)} personnel in {zone} in {self._period(period_id)}; "
             f"the zone's cap is {wording.number(cap)} (short {wording.number(shortfall)})"
         )
+        if because:  # plans over time: the rules that hold them (SPEC 3.1)
+            sentence += f": {because}"
         return self._row("zone_cap", zone_id, period_id, needed, cap, shortfall, "person", ids, sentence)
 
     def policy(self, slack: _Slack, amount: float) -> dict:

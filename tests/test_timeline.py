@@ -14,6 +14,7 @@ from builders import make_portfolio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from optimiser.diagnose import relax_commitments
 from optimiser.entry import optimise
 from optimiser.model import build_model, keep_rules
 from optimiser.plan import Plan, Status
@@ -375,3 +376,34 @@ def test_no_plan_restarts_a_mission_that_has_continuity_and_every_rule_holds(cas
                 assert cover[i] >= 0.01 - 1e-9
             if i and runs[i] and runs[i - 1] and m["max_step"] == m["max_step"]:
                 assert abs(cover[i] - cover[i - 1]) <= m["max_step"] + 1e-6
+
+
+# -- diagnosis: the rules in the planner's words ------------------------------------------------
+
+
+def test_the_diagnosis_names_the_rule_that_keeps_a_mission_running():
+    # Running now, closure 3,000, and Q1 has no money at all: stopping costs the closure in
+    # Q1, and running costs at least its 1% floor (100) there; neither can be paid.
+    plan = plan_of("A,Z1,1,no,0,,,yes,1,yes,0,3000,", money(0, 10000, 10000), 3)
+    assert plan.status is Status.INFEASIBLE
+    sentence = plan.diagnosis[0]
+    assert sentence.startswith("A needs USD 100 from CORE in 2027-Q1; it holds USD 0 (short USD 100)")
+    assert "A is running now: stopping would cost its closure of USD 3,000" in sentence
+    assert "may not restart (continuity)" in sentence
+
+
+def test_the_stretched_plan_keeps_the_rules():
+    portfolio = make_portfolio(
+        missions=COLUMNS + "\nA,Z1,1,no,0,,,yes,1,yes,0,3000,",
+        zones=ZONES,
+        resources=staff(),
+        requirements=needs("A"),
+        funding=money(0, 10000, 10000),
+        periods=quarters(3),
+        settings="key,value\ndiminishing_returns,no",
+    )
+    stretched = relax_commitments(portfolio)
+    # the money short in Q1 is lent; A keeps running (no stop and restart): 1% or more in
+    # Q1, then full coverage from Q2's money
+    runs = coverage(stretched, "A")
+    assert runs[0] >= 0.01 and runs[1:] == [1.0, 1.0]
