@@ -20,7 +20,7 @@ LAYERS = [
     {"optimiser.version", "optimiser.problems", "optimiser.schema", "optimiser.values"},
     {"optimiser.wording"},
     {"optimiser.read", "optimiser.read_sandbox", "optimiser.levers", "optimiser.portfolio"},
-    {"optimiser.validate", "optimiser.scenario", "optimiser.template", "optimiser.plan"},
+    {"optimiser.validate", "optimiser.scenario", "optimiser.template", "optimiser.plan", "optimiser.runs"},
     {"optimiser.model"},
     {"optimiser.solvers", "optimiser.solvers.base", "optimiser.solvers.highs", "optimiser.solvers.cbc"},
     {"optimiser.stages"},

@@ -21,7 +21,7 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts only ui/ on the 
 import streamlit as st  # noqa: E402
 
 from optimiser import Plan  # noqa: E402
-from ui import controls, state, views  # noqa: E402
+from ui import controls, state, timeline, views  # noqa: E402
 from ui.summaries import mission_coverage  # noqa: E402
 from ui.tradeoffs import render_tradeoffs  # noqa: E402
 
@@ -127,7 +127,7 @@ def main() -> None:
 
     head = st.container()
     # Only the open tab is drawn (on_change="rerun"): the page stays quick as it grows.
-    plan_tab, binds_tab, missions_tab, tables_tab, compare_tab, tradeoffs_tab = st.tabs(
+    plan_tab, timeline_tab, binds_tab, missions_tab, tables_tab, compare_tab, tradeoffs_tab = st.tabs(
         [*views.TABS, "Trade-offs"], key=views.VIEW, on_change="rerun"
     )
     if missions_tab.open:
@@ -167,6 +167,9 @@ def main() -> None:
     if plan_tab.open:
         with plan_tab:
             views.chart_section(plan, coverage)
+    if timeline_tab.open:
+        with timeline_tab:
+            timeline.timeline_section(plan)
     if binds_tab.open:
         with binds_tab:
             views.binding_section(plan, state.ranges(book, plan))

@@ -45,7 +45,7 @@ RELAX_COMMITMENTS = "relax_commitments"  # the toggle under an impossible scenar
 RELAXED_NOTE = "relaxed_plan_note"  # container: what the plan with stretched commitments breaks
 BINDING_TABLE = "binding_table"  # container: shadow prices with their ranges
 VIEW = "view"  # the tabs
-TABS = ("Plan", "What binds", "Missions", "Tables", "Compare scenarios")
+TABS = ("Plan", "Timeline", "What binds", "Missions", "Tables", "Compare scenarios")
 
 
 def table(frame: pd.DataFrame, key: str, **options: object) -> None:
@@ -297,7 +297,8 @@ TABLES: dict[str, str] = {
 
 
 SHARE_COLUMNS = ("coverage", "lowest_coverage")
-MONEY_COLUMNS = ("cost", "money", "amount", "used_money", "shortfall_cost", "unit_cost")
+MONEY_COLUMNS = ("cost", "money", "amount", "used_money", "shortfall_cost", "unit_cost", "startup_cost",
+                 "closure_cost")
 UNIT_COLUMNS = ("needed", "units", "used", "available", "reserve", "usable", "allocated", "shortfall",
                 "personnel", "cap")
 

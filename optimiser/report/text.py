@@ -15,6 +15,7 @@ from optimiser.report.derived import (
     tier_coverage,
     under_covered,
 )
+from optimiser.report.timeline import change_lines
 
 BINDING_SHOWN = 3
 UNDER_COVERED_SHOWN = 5
@@ -24,7 +25,8 @@ def summary_text(plan: Plan) -> str:
     """A few lines a planner can read in a terminal.
 
     Status, value and its share of the most possible, money spent and available,
-    coverage by priority tier, the three constraints that hold the value back most
+    coverage by priority tier, the missions that start or stop and when (with their
+    start-up and closure money), the three constraints that hold the value back most
     (their sentences), and the most important under-covered missions. For an
     infeasible plan: the message and the diagnosis.
 
@@ -76,6 +78,8 @@ def summary_text(plan: Plan) -> str:
             f"{tier.partly} partly, {tier.uncovered} not covered; "
             f"mean coverage {_percent(tier.mean_coverage)}"
         )
+
+    lines += change_lines(plan, names_of(plan))
 
     binding = ranked_sensitivity(plan).head(BINDING_SHOWN)
     if len(binding):
