@@ -280,7 +280,7 @@ def test_fixture_numbers_are_the_hand_computed_ones(plan: Plan) -> None:
 
 def test_report_sheets_come_in_the_planners_order(report: openpyxl.Workbook) -> None:
     assert report.sheetnames == [
-        "Summary", "Allocation", "Funding", "Resources", "Zones", "Unmet", "Sensitivity",
+        "Summary", "Allocation", "Timeline", "Funding", "Resources", "Zones", "Unmet", "Sensitivity",
         "Input Missions", "Input Zones", "Input Resources", "Input Requirements", "Input Funding",
         "Input Periods", "Input Availability", "Input Policies",
     ]
