@@ -345,8 +345,8 @@ def test_the_timeline_tab_shows_names_and_markers_as_plain_text():
     assert '"field": "marker"' in charts[0].proto.spec  # the markers are the text layer
     drawn = pa.ipc.open_stream(charts[0].proto.datasets[0].data.data).read_pandas()
     shown = list(dict.fromkeys(drawn["label"]))  # names, not ids, most important first
-    assert shown == [NEW_NAME, "Liaison office", "Training team", "Border monitors"]
-    marks = {(r.label, r.period_id): r.marker for r in drawn.itertuples() if r.marker}
+    assert shown == [f"{NEW_NAME} · P1", "Liaison office · P2", "Training team · P2", "Border monitors · P3"]
+    marks = {(r.label.split(" · ")[0], r.period_id): r.marker for r in drawn.itertuples() if r.marker}
     assert marks == {(NEW_NAME, "P3"): "▲", ("Training team", "P1"): "▲", ("Border monitors", "P2"): "▼"}
     changes = at.get_by_key(timeline.CHANGES).dataframe[0].value
     assert changes[["period", "mission", "change", "money"]].values.tolist() == [

@@ -30,14 +30,15 @@ CHART = "timeline_chart"  # container of the heat map
 CHANGES = "timeline_changes"  # container of the starts and stops table
 SORTS = ("priority", "name", "workbook order")
 MAX_ROWS = 400  # more missions than this: the heat map shows the first, the table all changes
-NOT_ACTIVE = "not active"
+NOT_RUNNING = "#f4cccc"  # an active period at 0%: light red, apart from the greens of running
 
 
 def timeline_frame(plan: Plan, sort: str = "priority", changed_only: bool = False) -> pd.DataFrame:
     """One row per active mission-period, for the heat map.
 
     Columns ``mission_id``, ``label`` (the mission's name, with its id where two share a
-    name), ``priority``, ``period_id``, ``coverage``, ``marker`` ("▲", "▼" or ""),
+    name, and its priority: "Border monitors · P3"), ``priority``, ``period_id``,
+    ``coverage``, ``marker`` ("▲", "▼" or ""),
     ``change`` ("starts", "stops" or ""), ``startup_cost``, ``closure_cost`` and ``row``
     (the mission's place in the chosen order: ``sort`` is "priority", "name" or
     "workbook order"). With ``changed_only``, only the missions that start or stop
@@ -61,7 +62,8 @@ def timeline_frame(plan: Plan, sort: str = "priority", changed_only: bool = Fals
                        zip(frame["starts"], frame["stops"], strict=True)]
     name = {m: names.mission(m) for m in dict.fromkeys(frame["mission_id"])}
     repeated = pd.Series(name).duplicated(keep=False)
-    label = {m: f"{n} ({m})" if repeated[m] else n for m, n in name.items()}
+    tier = frame.drop_duplicates("mission_id").set_index("mission_id")["priority"]
+    label = {m: (f"{n} ({m})" if repeated[m] else n) + _tier(tier.get(m)) for m, n in name.items()}
     frame["label"] = frame["mission_id"].map(label)
     if changed_only:
         moved = changes(plan, names)
@@ -78,7 +80,11 @@ def timeline_frame(plan: Plan, sort: str = "priority", changed_only: bool = Fals
     return frame[columns].reset_index(drop=True)
 
 
-def heat_map(frame: pd.DataFrame, periods: list[str], currency: str) -> alt.LayerChart:
+def _tier(priority: object) -> str:
+    return "" if priority is None or pd.isna(priority) else f" · P{int(priority)}"  # type: ignore[call-overload]
+
+
+def heat_map(frame: pd.DataFrame, periods: list[str], currency: str) -> alt.LayerChart | alt.FacetChart:
     """Mission x period coverage (white to dark green; blank where not active) with the
     start and stop markers written in the cells."""
     labels = list(dict.fromkeys(frame.sort_values("row", kind="mergesort")["label"]))
@@ -92,14 +98,14 @@ def heat_map(frame: pd.DataFrame, periods: list[str], currency: str) -> alt.Laye
         alt.Tooltip("closure_cost:Q", format=",.0f", title=f"closure cost ({currency})"),
     ]
     base = alt.Chart(frame).encode(x=x, y=y, tooltip=tooltip)
+    running = alt.Color("coverage:Q", title="coverage", scale=alt.Scale(domain=[0, 1], scheme="greens"),
+                        legend=alt.Legend(format="%"))
     cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
-        color=alt.Color("coverage:Q", title="coverage", scale=alt.Scale(domain=[0, 1], scheme="greens"),
-                        legend=alt.Legend(format="%")),
+        color=alt.condition(alt.datum.coverage <= 0, alt.value(NOT_RUNNING), running),
     )
-    marks = base.mark_text(fontSize=13, fontWeight="bold").encode(
+    marks = base.mark_text(fontSize=15, fontWeight="bold").encode(  # light on dark cells, dark on light
         text="marker:N",
-        color=alt.Color("change:N", scale=alt.Scale(domain=[START, STOP, ""],
-                                                    range=["#08519c", "#c00000", "#000000"]), legend=None),
+        color=alt.condition(alt.datum.coverage >= 0.5, alt.value("white"), alt.value("#1a1a1a")),
     )
     return alt.layer(cells, marks).properties(
         title=f"Coverage by mission and period ({START_MARK} starts, {STOP_MARK} stops)",
@@ -135,18 +141,19 @@ def timeline_section(plan: Plan) -> None:
     periods = list(names_of(plan).periods)
     with st.container(key=CHART):
         if frame.empty:
-            st.info("No mission to show." if not changed_only else "No mission starts or stops after the "
-                    "first period.")
+            st.info("No mission to show." if not changed_only else "No mission stops, and none starts "
+                    "after the first period or with a start-up cost.")
         else:
             shown = frame[frame["row"] < MAX_ROWS]
             st.altair_chart(heat_map(shown, periods, currency), width="stretch")
             if len(shown) < len(frame):
                 st.caption(f"The first {MAX_ROWS} of {frame['mission_id'].nunique()} missions are drawn; "
                            "the table below lists every start and stop.")
-    st.caption(f"Coverage per period: white 0% (not running) to dark green 100%; a blank cell: the mission "
-               f"is not active then. {START_MARK} starts: runs and did not in the period before (the "
-               f"period before the first: running now or not), and pays its start-up cost then. "
-               f"{STOP_MARK} stops: no longer runs, and pays its closure cost then.")
+    st.caption(f"Coverage per period: light to dark green as it rises to 100%; light red: 0%, not "
+               f"running; a blank cell: the mission is not active then. P1 to P5: priority. "
+               f"{START_MARK} starts: runs and did not in the period before (the period before the "
+               f"first: running now or not), and pays its start-up cost then. {STOP_MARK} stops: no "
+               f"longer runs, and pays its closure cost then.")
     st.markdown("#### Starts and stops, period by period")
     moved = change_table(plan)
     with st.container(key=CHANGES):

@@ -32,6 +32,7 @@ START_FONT = Font(bold=True, color="1E7B34")
 STOP_FONT = Font(bold=True, color="C00000")
 LOW, MIDDLE, HIGH = "F8696B", "FFEB84", "63BE7B"  # Excel's red-yellow-green scale
 MARKER_WIDTH = 10.0
+HEADER_HEIGHT = 30.0  # points: two lines of header text
 MISSION_HEADER = ["Mission ID", "Mission", "Priority", "Zone", "Type", "Running now"]
 
 
@@ -55,6 +56,7 @@ def timeline_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
     header += ["Starts", "Stops", f"Start-up cost ({currency})", f"Closure cost ({currency})"]
     left = len(MISSION_HEADER)
     out.header(1, 1, header)
+    ws.row_dimensions[1].height = HEADER_HEIGHT  # two lines: "2027-Q1 start / stop"
     row = 1
     for m in first.itertuples():
         row += 1
@@ -134,6 +136,7 @@ def timeline_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
         totals=["Total", None, None, None, None, None, None, None, float(moved["money"].sum()), None]
         if rows else None,
     )
+    ws.row_dimensions[row].height = HEADER_HEIGHT
     for i, c in enumerate(moved.itertuples(), start=row + 1):
         ws.cell(row=i, column=6).font = START_FONT if c.change == START else STOP_FONT
     if not rows:
