@@ -47,24 +47,25 @@ def run_changes(missions: pd.DataFrame, info: pd.DataFrame, period_ids: list[str
                               ("startup_cost", float), ("closure_cost", float)):
             frame[column] = pd.Series(dtype=dtype)
         return frame
-    mission_ids = frame["mission_id"].astype(str).to_numpy()
+    codes, mission_ids = pd.factorize(frame["mission_id"].astype(str))  # each mission as a number
     coverage = pd.to_numeric(frame["coverage"], errors="coerce").fillna(0.0).to_numpy(float)
     runs = coverage > RUN_TOLERANCE
     rank = pd.Index(list(period_ids)).get_indexer(frame["period_id"])
-    order = np.lexsort((rank, mission_ids))  # by mission, then planning order
-    ids = mission_ids[order]
-    first = np.ones(n, dtype=bool)
+    order = np.lexsort((rank, codes))  # by mission, then planning order
+    ids = codes[order]
+    first = np.ones(n, dtype=bool)  # the mission's first active period
     first[1:] = ids[1:] != ids[:-1]
-    running_now = _mission_column(info, "running_now", mission_ids, False).astype(bool)[order]
-    before = np.empty(n, dtype=bool)  # ran in the mission's period before (or today)
-    before[1:] = runs[order][:-1]
-    before[first] = running_now[first]
+    row = info.index.astype(str).get_indexer(mission_ids)  # each mission's row of the Missions table
+    running_now = _mission_column(info, "running_now", row, False).astype(bool)[codes]
     sorted_runs = runs[order]
+    before = np.empty(n, dtype=bool)  # ran in the mission's period before (or today)
+    before[1:] = sorted_runs[:-1]
+    before[first] = running_now[order][first]
     starts, stops = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
     starts[order] = sorted_runs & ~before
     stops[order] = ~sorted_runs & before
-    startup = _mission_column(info, "startup_cost", mission_ids, 0.0).astype(float)
-    closure = _mission_column(info, "closure_cost", mission_ids, 0.0).astype(float)
+    startup = _mission_column(info, "startup_cost", row, 0.0).astype(float)[codes]
+    closure = _mission_column(info, "closure_cost", row, 0.0).astype(float)[codes]
     frame["runs"] = runs
     frame["starts"] = starts
     frame["stops"] = stops
@@ -73,10 +74,12 @@ def run_changes(missions: pd.DataFrame, info: pd.DataFrame, period_ids: list[str
     return frame
 
 
-def _mission_column(info: pd.DataFrame, column: str, mission_ids: np.ndarray, default: object) -> np.ndarray:
-    """One Missions column per row of ``mission_ids``; ``default`` where missing or blank."""
+def _mission_column(info: pd.DataFrame, column: str, row: np.ndarray, default: object) -> np.ndarray:
+    """One Missions column for each mission at ``row`` of ``info`` (-1: not there);
+    ``default`` where the column, the mission or the value is missing."""
     if column not in info.columns:
-        return np.full(len(mission_ids), default)
-    values = info[column].reindex(mission_ids)
-    values = values.where(values.notna(), default).infer_objects()
-    return values.to_numpy()
+        return np.full(len(row), default)
+    values = info[column].to_numpy(object)
+    taken = [values[r] if r >= 0 else None for r in row]
+    return np.array([default if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
+                     for v in taken])

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from optimiser import Plan
-from optimiser.report.derived import names_of
+from optimiser.report.derived import Names, names_of
 from optimiser.report.timeline import (
     CHANGE_LABELS,
     START,
@@ -33,7 +33,9 @@ MAX_ROWS = 400  # more missions than this: the heat map shows the first, the tab
 NOT_RUNNING = "#f4cccc"  # an active period at 0%: light red, apart from the greens of running
 
 
-def timeline_frame(plan: Plan, sort: str = "priority", changed_only: bool = False) -> pd.DataFrame:
+def timeline_frame(
+    plan: Plan, sort: str = "priority", changed_only: bool = False, names: Names | None = None
+) -> pd.DataFrame:
     """One row per active mission-period, for the heat map.
 
     Columns ``mission_id``, ``label`` (the mission's name, with its id where two share a
@@ -44,7 +46,7 @@ def timeline_frame(plan: Plan, sort: str = "priority", changed_only: bool = Fals
     "workbook order"). With ``changed_only``, only the missions that start or stop
     after the plan's first period, or stop at all, or pay a start-up cost.
     """
-    names = names_of(plan)
+    names = names or names_of(plan)
     missions = mission_periods(plan)
     columns = ["mission_id", "label", "priority", "period_id", "coverage", "marker", "change", "startup_cost",
                "closure_cost", "row"]
@@ -113,10 +115,10 @@ def heat_map(frame: pd.DataFrame, periods: list[str], currency: str) -> alt.Laye
     )
 
 
-def change_table(plan: Plan) -> pd.DataFrame:
+def change_table(plan: Plan, names: Names | None = None) -> pd.DataFrame:
     """Every start and stop, in planning order: period, mission name, priority, what
     changes, coverage before and after, and the money."""
-    moved = changes(plan, names_of(plan))
+    moved = changes(plan, names or names_of(plan))
     return pd.DataFrame({
         "period": moved["period_id"],
         "mission": moved["name"],
@@ -137,8 +139,9 @@ def timeline_section(plan: Plan) -> None:
     changed_only = right.toggle("Only missions that start or stop", key=CHANGED_ONLY,
                                 help="Leaves out missions that run throughout, and those that only "
                                 "start in the first period at no start-up cost.")
-    frame = timeline_frame(plan, str(sort), bool(changed_only))
-    periods = list(names_of(plan).periods)
+    names = names_of(plan)
+    frame = timeline_frame(plan, str(sort), bool(changed_only), names)
+    periods = list(names.periods)
     with st.container(key=CHART):
         if frame.empty:
             st.info("No mission to show." if not changed_only else "No mission stops, and none starts "
@@ -155,7 +158,7 @@ def timeline_section(plan: Plan) -> None:
                f"first: running now or not), and pays its start-up cost then. {STOP_MARK} stops: no "
                f"longer runs, and pays its closure cost then.")
     st.markdown("#### Starts and stops, period by period")
-    moved = change_table(plan)
+    moved = change_table(plan, names)
     with st.container(key=CHANGES):
         if moved.empty:
             st.info("No mission starts or stops in this plan.")

@@ -79,7 +79,8 @@ def summary_text(plan: Plan) -> str:
             f"mean coverage {_percent(tier.mean_coverage)}"
         )
 
-    lines += change_lines(plan, names_of(plan))
+    names = names_of(plan)
+    lines += change_lines(plan, names)
 
     binding = ranked_sensitivity(plan).head(BINDING_SHOWN)
     if len(binding):
@@ -88,7 +89,6 @@ def summary_text(plan: Plan) -> str:
 
     short = under_covered(plan)
     if len(short):
-        names = names_of(plan)
         unmet = columns(plan.unmet, UNMET_COLUMNS)
         lines.append(f"Under-covered missions ({len(short)}), most important first:")
         for mission in short.head(UNDER_COVERED_SHOWN).itertuples():
