@@ -389,4 +389,3 @@ class Tables:
             }
         )
         return self._workbook_order(frame, ["mission_id", "period_id", "resource_id"])
-

@@ -1,6 +1,6 @@
-"""Plans over time, the outputs (SPEC 3.1 and 5): per mission-period runs, starts, stops
-and their start-up and closure money; the report's Timeline sheet, the JSON fields, the
-terminal summary and the page's Timeline tab.
+"""Plans over time, the outputs (SPEC 3.1 and 5; the model's rules are in test_timeline.py):
+per mission-period runs, starts, stops and their start-up and closure money; the report's
+Timeline sheet, the JSON fields, the terminal summary and the page's Timeline tab.
 
 The hand-made portfolio has three periods and four missions whose plan is forced
 whatever the model's rules: OLD (running now, closure cost 500) loses its border posts
@@ -148,6 +148,14 @@ def test_the_plans_missions_say_when_each_mission_starts_and_stops(plan: Plan):
     got = by_cell(plan.missions)
     assert got == EXPECTED
     assert list(plan.missions.columns[-5:]) == ["runs", "starts", "stops", "startup_cost", "closure_cost"]
+
+
+def test_the_start_up_and_closure_money_is_the_cost_of_its_period(plan: Plan):
+    # people and posts cost nothing here: each mission-period's cost is its start or stop money
+    costs = {(r.mission_id, r.period_id): r.cost for r in plan.missions.itertuples()}
+    money = {key: startup + closure for key, (_, _, _, _, startup, closure) in EXPECTED.items()}
+    assert costs == pytest.approx(money)
+    assert plan.total_cost == pytest.approx(2500.0)
 
 
 def test_a_one_period_workbook_without_the_new_columns_starts_what_it_runs_at_no_cost():
