@@ -21,8 +21,9 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts only ui/ on the 
 import streamlit as st  # noqa: E402
 
 from optimiser import Plan  # noqa: E402
-from ui import controls, state, timeline, views  # noqa: E402
+from ui import controls, state, views  # noqa: E402
 from ui.summaries import mission_coverage  # noqa: E402
+from ui.timeline import timeline_section  # noqa: E402
 from ui.tradeoffs import render_tradeoffs  # noqa: E402
 
 
@@ -169,7 +170,7 @@ def main() -> None:
             views.chart_section(plan, coverage)
     if timeline_tab.open:
         with timeline_tab:
-            timeline.timeline_section(plan)
+            timeline_section(plan)
     if binds_tab.open:
         with binds_tab:
             views.binding_section(plan, state.ranges(book, plan))
