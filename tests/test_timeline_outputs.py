@@ -366,3 +366,6 @@ def test_the_timeline_tab_shows_names_and_markers_as_plain_text():
     at.radio(key=timeline.SORT).set_value("workbook order").run()
     at.toggle(key=timeline.CHANGED_ONLY).set_value(True).run()
     assert not at.exception, at.exception
+    chart = at.get_by_key(timeline.CHART).get("vega_lite_chart")[0]
+    drawn = pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_pandas()
+    assert list(dict.fromkeys(drawn["label"])) == ["Border monitors · P3", f"{NEW_NAME} · P1"]
