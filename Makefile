@@ -13,10 +13,14 @@ OUT    := out
 run: report page  ## solve the national sample, write its report, open the what-if page
 
 $(STAMP): pyproject.toml
+	@echo "[1/3] Creating the virtual environment in $(VENV) (first run only)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "[2/3] Updating pip"
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[ui,dev]'
+	@echo "[3/3] Installing the optimiser with the page and test tools (about 2 minutes; pip names each package)"
+	$(BIN)/python -m pip install --progress-bar off -e '.[ui,dev]'
 	touch $(STAMP)
+	@echo "Installed. Next: make report, make page, make test"
 
 report: $(STAMP)  ## scripted run: the national sample's report, JSON and summary
 	mkdir -p $(OUT)

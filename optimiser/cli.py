@@ -27,8 +27,12 @@ from optimiser.commandline import (
 from optimiser.diagnose import relax_commitments
 from optimiser.explore.commands import add_commands, run_compare, run_sweep
 from optimiser.problems import InvalidInput
+from optimiser.scenario_commands import add_commands as add_scenario_commands
+from optimiser.scenario_commands import add_save_options, open_store_for_save, run_scenarios, save_run
+from optimiser.schema import ITEM_LEVERS, SETTING_KEYS
 from optimiser.sensitivity import explain, explanation_text
 from optimiser.version import __version__
+from optimiser.wording import counted
 
 DESCRIPTION = """\
 Allocate people, equipment and money to a portfolio of missions.
@@ -46,10 +50,23 @@ examples:
   optimiser solve my_portfolio.xlsx --set budget_scale=0.9 --set integer=no
   optimiser sweep my_portfolio.xlsx --vary budget_scale=0.5:1.5:21 --out curve.xlsx
   optimiser compare baseline.json cut.json --out changes.xlsx
+  optimiser solve my_portfolio.xlsx --set budget_scale=0.8 --save "cut 20%"
+  optimiser scenarios compare baseline "cut 20%"
 
 exit codes: 0 a plan was made, 1 no plan is possible, 2 invalid input or
 arguments, 3 anything else (a bug or a solver failure).
 """
+
+
+def levers_help() -> str:
+    """Every lever ``--set`` takes, from the schema (so that the list cannot drift)."""
+    lines = ["levers for --set KEY=VALUE (default in brackets):"]
+    for key, setting in SETTING_KEYS.items():
+        default = f" [{setting.default}]" if setting.default else ""
+        lines.append(f"  {key}{default}: {setting.help}")
+    lines.append("per item, KEY.<id>=VALUE:")
+    lines += [f"  {prefix}.<id>: {meaning}" for prefix, meaning in ITEM_LEVERS.items()]
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,11 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "write the reports asked for. Settings in the workbook are the scenario; "
         "--set changes a lever for this run only.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="levers for --set: currency, budget_scale, personnel_scale, equipment_scale,\n"
-        "reserve_share, priority_weights (e.g. 1:16,2:8,3:4,4:2,5:1), priority_mode\n"
-        "(weighted|strict), diminishing_returns (yes|no), integer (yes|no), solver\n"
-        "(highs|cbc), time_limit_s, mip_gap, and per item: source_scale.<source>=0.8,\n"
-        "zone_cap.<zone>=400, must_fund.<mission>=yes, priority.<mission>=2",
+        epilog=levers_help(),
     )
     solve.add_argument("workbook", type=Path, help="the portfolio workbook or CSV folder")
     solve.add_argument("--out", type=Path, metavar="REPORT.xlsx", help="write the report workbook here")
@@ -99,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print what binds (ten ranked sentences), how far each binding limit can move, and for "
         "integer plans what 10%% more of the top resources and sources adds, measured by solving again",
     )
+    add_save_options(solve)
 
     validate = commands.add_parser(
         "validate",
@@ -116,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     template.add_argument("out", type=Path, metavar="OUT.xlsx", help="where to write the template")
     add_commands(commands)  # sweep, compare
+    add_scenario_commands(commands)  # scenarios list|show|compare|delete
     return parser
 
 
@@ -133,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "template": _template,
             "sweep": run_sweep,
             "compare": run_compare,
+            "scenarios": run_scenarios,
         }
         return commands[args.command](args)
     except InvalidInput as invalid:
@@ -152,19 +168,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _solve(args: argparse.Namespace) -> int:
     settings = parse_sets(args.set)
+    store = open_store_for_save(args)  # a bad --store fails before the solve
     portfolio = load_portfolio(args.workbook)
     levers = portfolio.levers.with_settings(settings, origin="--set")
     print_problems(portfolio.warnings)
     plan = relax_commitments(portfolio, levers) if args.relax_commitments else optimise(portfolio, levers)
     if args.explain and plan.has_plan:
         plan = explain(portfolio, levers, plan=plan)
-    print(summary_text(plan))
+    print(summary_text(plan, report_written=bool(args.out)))
+    if not plan.has_plan and not args.relax_commitments:
+        print("To see the plan with these commitments stretched by the least needed, run again with "
+              "--relax-commitments.")
     if args.explain and plan.has_plan:
         print(explanation_text(plan))
     if args.out:
         print(f"Report written to {write_report(plan, args.out)}")
     if args.json:
         print(f"JSON result written to {write_json(plan, args.json)}")
+    if store is not None:
+        print(save_run(store, args, plan, portfolio))
     kept = plan.has_plan and plan.status is not Status.RELAXED
     return EXIT_PLAN if kept else EXIT_NO_PLAN
 
@@ -172,7 +194,8 @@ def _solve(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     portfolio = load_portfolio(args.workbook)
     print_problems(portfolio.warnings)
-    print(f"{args.workbook}: no problems found; {len(portfolio.warnings)} warning(s). {portfolio!r}")
+    print(f"{args.workbook}: no problems found; {counted(len(portfolio.warnings), 'warning')}. "
+          f"{portfolio.describe()}.")
     return EXIT_PLAN
 
 

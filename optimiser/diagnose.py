@@ -159,7 +159,7 @@ def diagnose(scenario: Scenario, time_limit_s: float | None = None) -> Diagnosis
     )
     message = (
         "No plan keeps every commitment (must-fund floors, zone caps, policies): "
-        f"{smallest} that makes one possible stretches {limits}, listed below."
+        f"{smallest} that makes one possible stretches {limits}, grouped below by the commitment they hold."
     )
     log.info("diagnosis: %d relaxation(s) in %.2fs", count, seconds)
     return Diagnosis(False, relaxations, seconds, proven, message, scenario)
@@ -427,7 +427,7 @@ class _Words:
         ids = tuple(m for m, _ in parts)
         if len(parts) == 1:
             return f"Must-fund {ids[0]}", ids
-        return "Must-fund " + wording.listing([f"{m} ({show(x)})" for m, x in parts]), ids
+        return "Must-fund " + wording.listing([f"{m} ({show(x)})" for m, x in parts], most=len(parts)), ids
 
     def _users(self, frame: pd.DataFrame, amount: str) -> tuple[list[tuple[str, float]], float]:
         """Must-fund users (mission, amount), largest first, and what other missions use."""

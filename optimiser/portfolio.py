@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from optimiser import wording
 from optimiser.levers import Levers
 from optimiser.problems import Problem
 
@@ -88,6 +89,14 @@ class Portfolio:
     @property
     def period_ids(self) -> list[str]:
         return list(self.periods.index)
+
+    def describe(self) -> str:
+        """The portfolio in a planner's words (for captions and the terminal): ``"150
+        missions in 30 zones, 16 resources, 5 funding sources, 4 periods (January–March 2027
+        to October–December 2027), from national_portfolio.xlsx"``."""
+        names = self.periods["name"] if "name" in self.periods else pd.Series(self.period_ids)
+        return wording.portfolio_summary(len(self.missions), len(self.zones), len(self.resources),
+                                         len(self.sources), [str(n) for n in names], self.source.path)
 
     def __repr__(self) -> str:
         return (

@@ -389,7 +389,7 @@ SETTING_KEYS: dict[str, Setting] = {
         Setting("priority_weights", "1:16,2:8,3:4,4:2,5:1", "Worth of one unit of value per tier."),
         Setting("priority_mode", "weighted", "weighted or strict."),
         Setting("diminishing_returns", "yes", "yes: the first half of coverage is worth twice the second."),
-        Setting("integer", "yes", "no: every resource is continuous (a relaxed, faster plan)."),
+        Setting("integer", "yes", "no: every resource may be allocated in fractions (a faster plan)."),
         Setting("solver", "highs", "highs or cbc."),
         Setting("time_limit_s", "60", "Solver time limit in seconds."),
         Setting("mip_gap", "0.005", "Relative optimality gap accepted for integer plans."),

@@ -2,11 +2,8 @@
 
 Three answers to "what would more of something buy?", from the cheapest to the surest:
 
-- :func:`shadow_price_table` (every plan's ``sensitivity``): each positive shadow price
-  as a sentence, ranked by the value of a natural step: one more unit of a resource, one
-  more person allowed in a zone, or a round sum of money (USD 1m for budgets of USD 10m
-  and more). A resource's sentence also prices it per round sum of its own cost, so that
-  people, equipment and money can be compared.
+- every plan's ``sensitivity``: each positive shadow price as a sentence
+  (:func:`optimiser.prices.shadow_price_table`, made with the plan's tables);
 - :func:`price_ranges`: how far each availability, budget or cap can move before its
   shadow price changes (HiGHS ranging on the continuous model with the plan's on/off
   decisions fixed: the model the shadow prices come from).

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from optimiser import wording
 from optimiser.levers import PriorityMode
 from optimiser.model import MissionModel, starts_and_stops, value_of_coverage
 from optimiser.plan import Plan, SolverInfo, Status
@@ -142,10 +143,7 @@ def make_plan(model: MissionModel, run: Stages, info: SolverInfo, started: float
     total_cost = float(missions["cost"].sum())
     message = _message(status, value, max_value, gap, total_cost, money_available, levers.currency)
     if run.cost_capped and run.cost_stage is not None:
-        message += (
-            f" Money was minimised for {run.cost_stage.seconds:.1f} s: within "
-            f"{run.cost_stage.gap or 0:.1%} of the least for this value."
-        )
+        message += " " + wording.money_note(run.cost_stage.seconds, run.cost_stage.gap or 0.0)
     plan = Plan(
         status=status,
         value=value,
@@ -178,15 +176,7 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 
 
 def _message(status, value, max_value, gap, cost, available, currency) -> str:
-    share = f" ({value / max_value:.0%})" if max_value > 0 else ""
-    spend = f"spends {currency} {cost:,.0f} of {available:,.0f}"
-    if status is Status.OPTIMAL:
-        within = f" (within {gap:.2%} of the best possible)" if gap > 5e-5 else ""
-        return f"Optimal plan: value {value:,.1f} of {max_value:,.1f} possible{share}{within}; {spend}."
-    return (
-        f"Time limit reached: the best plan found has value {value:,.1f} of {max_value:,.1f} "
-        f"possible{share}, within {gap:.1%} of the best possible; {spend}."
-    )
+    return wording.plan_headline(status is Status.OPTIMAL, value, max_value, gap, cost, available, currency)
 
 
 class Tables:

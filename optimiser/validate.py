@@ -230,6 +230,9 @@ class _Validator:
         zones = self.check_zones(tables["zones"])
         resources = self.check_resources(tables["resources"])
         missions = self.check_missions(tables["missions"], zones, periods)
+        for name, noun in (("zones", "zone"), ("resources", "resource"), ("requirements", "requirement"),
+                           ("funding", "funding source and period")):
+            self.check_not_empty(tables[name], noun)
         requirements = self.check_requirements(tables["requirements"], missions, resources)
         self.warn_costless_missions(tables["missions"], missions, requirements)
         sources, funding = self.check_funding(tables["funding"], periods, missions, zones)
@@ -361,6 +364,12 @@ class _Validator:
             if resource["available"] is None:
                 resource["available"] = math.nan
         return resources
+
+    def check_not_empty(self, table: _Table, noun: str) -> None:
+        """A required sheet with headers but no rows (the empty template, say)."""
+        if table.sheet is not None and not table.rows:
+            self.error(table, f"has no rows; add one row per {noun} below the headers "
+                              f"(row {table.sheet.header_row})")
 
     def check_missions(
         self, table: _Table, zones: list[dict[str, object]] | None, periods: list[dict[str, object]]

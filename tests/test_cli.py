@@ -52,7 +52,9 @@ def test_set_overrides_a_lever_for_the_run(tmp_path):
 def test_impossible_commitments_exit_1_with_the_status(tmp_path, capsys):
     folder = write_folder(tmp_path / "portfolio")
     assert main(["solve", str(folder), "--set", "personnel_scale=0.5"]) == 1
-    assert "infeasible" in capsys.readouterr().out.lower()
+    out = capsys.readouterr().out
+    assert "infeasible" in out.lower()
+    assert "run again with --relax-commitments" in out  # the way to see a plan anyway
 
 
 def test_invalid_workbook_exits_2_naming_sheet_cell_and_column(tmp_path, capsys):
@@ -87,12 +89,12 @@ def test_a_missing_file_exits_2(tmp_path):
 
 
 def test_an_unexpected_failure_exits_3_with_one_line(tmp_path, capsys, monkeypatch):
-    import optimiser
+    from optimiser import cli
 
     def broken(*args, **kwargs):
         raise RuntimeError("solver crashed\nwith detail")
 
-    monkeypatch.setattr(optimiser, "optimise", broken)
+    monkeypatch.setattr(cli, "optimise", broken)
     assert main(["solve", str(write_folder(tmp_path / "portfolio"))]) == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["optimiser: failed: RuntimeError: solver crashed"]
@@ -107,3 +109,35 @@ def test_python_dash_m_runs_the_same_command_line():
     done = subprocess.run([sys.executable, "-m", "optimiser", "--help"], capture_output=True, text=True)
     assert done.returncode == 0
     assert "solve" in done.stdout and "validate" in done.stdout and "template" in done.stdout
+
+
+def test_the_summary_says_the_headline_once_in_the_planners_words(tmp_path, capsys):
+    folder = write_folder(tmp_path / "portfolio")
+    assert main(["solve", str(folder)]) == 0
+    out = capsys.readouterr().out
+    # 10 infantry at 100: M1 takes 6, M2 4 of its 8; USD 1,000 of 2,000 spent.
+    assert out.count("USD 1,000") == 1 and "1,000 USD" not in out
+    assert out.count("possible") == 1  # the value is stated once
+    assert "M2 M2 (priority 2): mean coverage 50.0%, USD 400 to close; lacks 4 INF per period at most" in out
+    assert "Unmet sheet" not in out  # no report was asked for
+
+
+def test_validate_names_every_empty_required_sheet_of_the_template(tmp_path, capsys):
+    assert main(["template", str(tmp_path / "blank.xlsx")]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(tmp_path / "blank.xlsx")]) == 2
+    out = capsys.readouterr().err
+    for sheet in ("Missions", "Zones", "Resources", "Requirements", "Funding"):
+        assert f"error: {sheet}: has no" in out, sheet
+
+
+def test_solve_help_lists_every_lever_of_the_schema(capsys):
+    from optimiser.schema import ITEM_LEVERS, SETTING_KEYS
+
+    with pytest.raises(SystemExit):
+        main(["solve", "--help"])
+    out = capsys.readouterr().out
+    for key in SETTING_KEYS:
+        assert f"  {key}" in out, key
+    for prefix in ITEM_LEVERS:
+        assert f"  {prefix}.<id>" in out, prefix

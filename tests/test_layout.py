@@ -17,10 +17,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "optimiser"
 # above. The solver engines are the only place solver objects are made; explaining and
 # exploring sit above solving.
 LAYERS = [
-    {"optimiser.version", "optimiser.problems", "optimiser.schema", "optimiser.values"},
+    {"optimiser.version", "optimiser.problems", "optimiser.schema", "optimiser.values", "optimiser.formats"},
     {"optimiser.wording"},
     {"optimiser.read", "optimiser.read_sandbox", "optimiser.levers", "optimiser.portfolio"},
     {"optimiser.validate", "optimiser.scenario", "optimiser.template", "optimiser.plan", "optimiser.runs"},
+    {"optimiser.coverage"},
     {"optimiser.model"},
     {"optimiser.solvers", "optimiser.solvers.base", "optimiser.solvers.highs", "optimiser.solvers.cbc"},
     {"optimiser.stages"},

@@ -330,7 +330,7 @@ def test_solver_info_and_message():
     assert plan.solver.name == "highs"
     assert plan.solver.stages == ("value", "cost", "duals")
     assert 0 < plan.solver.build_s <= plan.solver.total_s
-    assert plan.message == "Optimal plan: value 16.0 of 16.0 possible (100%); spends USD 0 of 1,000,000."
+    assert plan.message == "Optimal plan: value 16.0 of 16.0 possible (100%); spends USD 0 of USD 1,000,000."
     assert "status=optimal" in repr(plan)
 
 

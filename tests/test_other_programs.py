@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -157,3 +158,25 @@ def test_each_conversion_has_its_own_profile_and_leaves_no_office_running(conver
         if shutil.which("pgrep"):
             running = subprocess.run(["pgrep", "-f", profile.as_uri()], capture_output=True, text=True)
             assert running.stdout.strip() == "", f"soffice still running with {profile}"
+
+
+def test_the_reports_summary_prints_on_one_page_with_nothing_cut(soffice, tmp_path):
+    # The national sample's Summary as a minister's office prints it: LibreOffice's PDF.
+    from optimiser import load_portfolio
+    from optimiser.report import report_workbook
+
+    plan = optimise(load_portfolio(SAMPLE))
+    workbook = report_workbook(plan)
+    for sheet in workbook.worksheets[1:]:
+        workbook.remove(sheet)
+    source = tmp_path / "summary.xlsx"
+    workbook.save(source)
+    (pdf,) = convert(soffice, source, "pdf", tmp_path / "pdf")
+    data = pdf.read_bytes()
+    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) == 1
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext:  # poppler-utils: the page's text, to see that no figure prints as ###
+        text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert "###" not in text and "E-0" not in text
+        assert "Report written" in text and "Coverage by priority tier" in text

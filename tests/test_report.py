@@ -13,6 +13,7 @@ test. Hand-computed figures:
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import os
 import zipfile
@@ -280,7 +281,8 @@ def test_fixture_numbers_are_the_hand_computed_ones(plan: Plan) -> None:
 
 def test_report_sheets_come_in_the_planners_order(report: openpyxl.Workbook) -> None:
     assert report.sheetnames == [
-        "Summary", "Allocation", "Timeline", "Funding", "Resources", "Zones", "Unmet", "Sensitivity",
+        "Summary", "Allocation", "Timeline", "Units", "Funding", "Resources", "Zones", "Unmet", "Sensitivity",
+        "Charts",
         "Input Missions", "Input Zones", "Input Resources", "Input Requirements", "Input Funding",
         "Input Periods", "Input Availability", "Input Policies",
     ]
@@ -301,17 +303,19 @@ def test_allocation_cost_adds_up_to_the_plans_and_the_jsons_total_cost(
     assert sum(m["cost"] for m in result["missions"]) == pytest.approx(TOTAL_COST)
 
 
-def test_allocation_shows_units_of_each_resource_and_blank_where_not_needed(
+def test_units_sheet_shows_each_resource_each_mission_needs_one_row_each(
     report: openpyxl.Workbook,
 ) -> None:
-    rows = {(r["Mission ID"], r["Period"]): r for r in table(report["Allocation"])}
-    m4 = rows["M4", "P2"]
-    assert m4["Infantry (person)"] == 3
-    assert m4["Véhicule blindé (vehicle)"] == 1
+    allocation = {(r["Mission ID"], r["Period"]): r for r in table(report["Allocation"])}
+    m4 = allocation["M4", "P2"]
     assert m4["Coverage"] == pytest.approx(0.75)
     assert m4["Cost (EUR)"] == pytest.approx(3500.0)
-    assert rows["M2", "P1"]["Véhicule blindé (vehicle)"] is None  # M2 needs no vehicles
-    assert rows["M1", "P1"]["Must fund"] == "yes"
+    assert allocation["M1", "P1"]["Must fund"] == "yes"
+    units = {(r["Mission ID"], r["Period"], r["Resource"]): r for r in table(report["Units"])}
+    assert units["M4", "P2", "Infantry (person)"]["Allocated"] == 3
+    assert units["M4", "P2", "Véhicule blindé (vehicle)"]["Allocated"] == 1
+    assert ("M2", "P1", "Véhicule blindé (vehicle)") not in units  # M2 needs no vehicles
+    assert {c.number_format for c in cells_of(report["Units"], "Allocated")} == {"#,##0"}
 
 
 def test_money_and_percent_cells_are_formatted(report: openpyxl.Workbook) -> None:
@@ -335,13 +339,15 @@ def test_money_and_percent_cells_are_formatted(report: openpyxl.Workbook) -> Non
 
 def test_every_table_sheet_has_a_frozen_bold_header_and_filters(report: openpyxl.Workbook) -> None:
     for ws in report.worksheets[1:]:
+        if ws.title == "Charts":
+            continue  # two small tables under their charts
         assert ws.freeze_panes is not None and ws.freeze_panes != "A1", ws.title
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
         assert all(c.font.b for c in ws[1] if c.value is not None), ws.title
         assert all(ws.column_dimensions[c.column_letter].width >= 8 for c in ws[1] if c.value), ws.title
 
 
-def test_summary_has_native_bar_charts(plan: Plan, tmp_path: Path) -> None:
+def test_the_charts_sheet_has_native_bar_charts(plan: Plan, tmp_path: Path) -> None:
     path = write_report(plan, tmp_path / "plan.xlsx")
     with zipfile.ZipFile(path) as archive:
         charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
@@ -349,7 +355,8 @@ def test_summary_has_native_bar_charts(plan: Plan, tmp_path: Path) -> None:
     assert len(charts) == 2
     assert "<barChart>" in xml or "<c:barChart>" in xml
     assert "Mean coverage by priority tier" in xml
-    assert len(openpyxl.load_workbook(path)["Summary"]._charts) == 2
+    assert len(openpyxl.load_workbook(path)["Charts"]._charts) == 2
+    assert not openpyxl.load_workbook(path)["Summary"]._charts  # the Summary prints on one page
 
 
 def test_summary_states_result_tiers_levers_input_and_run(plan: Plan, report: openpyxl.Workbook) -> None:
@@ -366,11 +373,11 @@ def test_summary_states_result_tiers_levers_input_and_run(plan: Plan, report: op
     assert summary_value(ws, "priority_weights") == "1:16,2:8,3:4,4:2,5:1"
     tiers = {row[0]: row for row in ws.iter_rows(values_only=True) if str(row[0]).startswith("Priority ")}
     # Priority 2: M2 (100% then 0%) and M4 (50% then 75%): both partly covered, mean 56.25%.
-    assert tiers["Priority 2"][2:7] == (2, 0, 2, 0, pytest.approx(0.5625))
-    assert tiers["Priority 1"][2:7] == (1, 1, 0, 0, pytest.approx(1.0))
-    assert tiers["Priority 4"][2:7] == (1, 0, 0, 1, pytest.approx(0.0))
-    assert tiers["Priority 5"][2] == 0
-    assert tiers["Priority 2"][7] == pytest.approx(20.0)
+    assert tiers["Priority 2"][1:6] == (2, 0, 2, 0, pytest.approx(0.5625))
+    assert tiers["Priority 1"][1:6] == (1, 1, 0, 0, pytest.approx(1.0))
+    assert tiers["Priority 4"][1:6] == (1, 0, 0, 1, pytest.approx(0.0))
+    assert tiers["Priority 5"][1] == 0
+    assert tiers["Priority 2"][6] == pytest.approx(20.0)
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert any("extra column 'notes' ignored" in t for t in texts)
 
@@ -409,7 +416,7 @@ def test_unicode_names_survive_workbook_json_and_text(plan: Plan, report: openpy
     assert ARABIC in [c.value for c in cells_of(report["Allocation"], "Mission")]
     assert CYRILLIC in [c.value for c in cells_of(report["Zones"], "Zone")]
     assert ACCENTED in [c.value for c in cells_of(report["Funding"], "Source")]
-    assert "Véhicule blindé (vehicle)" in [c.value for c in report["Allocation"][1]]
+    assert "Véhicule blindé (vehicle)" in [c.value for c in cells_of(report["Units"], "Resource")]
     assert CYRILLIC in [c.value for c in cells_of(report["Input Zones"], "name")]
     raw = write_json(plan, tmp_path / "plan.json").read_bytes()
     assert ARABIC.encode("utf-8") in raw  # readable UTF-8, not \u escapes
@@ -459,13 +466,14 @@ def test_sensitivity_ranks_shadow_prices_with_their_sentences(report: openpyxl.W
         (1, "INF", "P1"), (2, "INF", "P2"), (3, "UN", "P1"), (4, "UN", "P2")]
     assert rows[0]["What it means"] == SENSITIVITY[1][5]
     assert rows[2]["Name"] == "Contributions de l'ONU"
-    small = cells_of(ws, "Shadow price")[2]
-    assert small.value == pytest.approx(0.0012) and "E" in small.number_format  # not shown as 0.001
+    # The value of a round sum of money, never a price per unit of money such as 1.2E-03.
+    assert [c.number_format for c in cells_of(ws, "Value added")] == ["#,##0.000"] * 4
+    assert all("E" not in c.number_format for row in ws.iter_rows() for c in row)
 
 
 def test_report_without_a_portfolio_has_no_input_sheets(plan: Plan, tmp_path: Path) -> None:
     path = write_report(dataclasses.replace(plan, portfolio=None), tmp_path / "plan.xlsx")
-    assert openpyxl.load_workbook(path).sheetnames[-1] == "Sensitivity"
+    assert openpyxl.load_workbook(path).sheetnames[-1] == "Charts"
 
 
 def test_an_input_table_without_rows_or_columns_still_gets_its_sheet(plan: Plan, tmp_path: Path) -> None:
@@ -632,11 +640,16 @@ def test_a_report_replaces_a_stale_file_whole(plan: Plan, tmp_path: Path) -> Non
 
 def test_text_summary_gives_the_key_numbers(plan: Plan) -> None:
     text = summary_text(plan)
-    assert "Status: optimal (gap 0.12%)" in text
-    assert "60.00 of 74.00 possible (81.1%)" in text
-    assert "25,400 EUR spent of 32,000 EUR available (79.4%)" in text
-    assert "P1: 1 mission - 1 fully, 0 partly, 0 not covered; mean coverage 100.0%" in text
-    assert "P2: 2 missions - 0 fully, 2 partly, 0 not covered; mean coverage 56.2%" in text
+    # The headline once, the currency always before the amount.
+    assert text.splitlines()[:2] == [
+        "Status: optimal",
+        "Optimal plan: value 60.0 of 74.0 possible (81.1%), proven within 0.12% of the best possible; "
+        "spends EUR 25,400 of EUR 32,000.",
+    ]
+    assert text.count("74.0") == 1 and "25,400 EUR" not in text
+    assert "Priority 1: 1 mission - 1 fully, 0 partly, 0 not covered; mean coverage 100.0%" in text
+    assert "Priority 2: 2 missions - 0 fully, 2 partly, 0 not covered; mean coverage 56.2%" in text
+    assert "One point of value = one period of a weight-1 mission fully covered" in text
     # The three largest shadow prices, by their sentences; the fourth is left out.
     assert SENSITIVITY[1][5] in text and SENSITIVITY[3][5] in text and SENSITIVITY[0][5] in text
     assert SENSITIVITY[2][5] not in text
@@ -647,4 +660,51 @@ def test_text_summary_gives_the_key_numbers(plan: Plan) -> None:
     m4 = next(i for i, line in enumerate(lines) if line.startswith("  - M4 "))
     m5 = next(i for i, line in enumerate(lines) if line.startswith("  - M5 "))
     assert m2 < m4 < m5
-    assert "mean coverage 62.5%, 3,000 EUR to close; lacks 2 Infantry" in lines[m4]
+    assert "mean coverage 62.5%, EUR 3,000 to close; lacks 2 Infantry" in lines[m4]
+
+
+# --- Printing --------------------------------------------------------------------------------
+
+
+def test_the_summary_prints_on_one_portrait_page_and_tables_landscape_one_page_wide(
+    report: openpyxl.Workbook,
+) -> None:
+    summary = report["Summary"]
+    assert summary.sheet_properties.pageSetUpPr.fitToPage
+    setup = summary.page_setup
+    assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("portrait", 1, 1)
+    assert summary.print_area is not None
+    for title in ("Allocation", "Units", "Unmet", "Input Missions"):
+        ws = report[title]
+        assert (ws.page_setup.orientation, ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (
+            "landscape", 1, 0), title
+        assert ws.print_title_rows == "$1:$1", title  # the header row on every printed page
+        assert ws.oddFooter.right.text == "Page &P of &N", title
+    assert report["Allocation"].max_column <= 10  # the units of each resource are on the Units sheet
+
+
+def test_report_written_is_a_date_in_a_column_wide_enough_to_print(report: openpyxl.Workbook) -> None:
+    ws = report["Summary"]
+    written = next(row[1] for row in ws.iter_rows(max_col=2) if row[0].value == "Report written")
+    assert isinstance(written.value, datetime.datetime)
+    assert ws.column_dimensions["B"].width >= len("2027-01-01 00:00:00") + 1  # never ###
+
+
+def test_lever_values_are_stored_as_numbers_where_they_are_numbers(report: openpyxl.Workbook) -> None:
+    ws = report["Summary"]
+    assert summary_value(ws, "budget_scale") == 1 and isinstance(summary_value(ws, "budget_scale"), int)
+    assert summary_value(ws, "mip_gap") == pytest.approx(0.005)
+    assert summary_value(ws, "priority_mode") == "weighted"
+
+
+def test_people_print_as_whole_numbers_and_money_per_million(report: openpyxl.Workbook) -> None:
+    assert {c.number_format for c in cells_of(report["Zones"], "Personnel")} == {"#,##0"}
+    assert {c.number_format for c in cells_of(report["Resources"], "Used")} == {"#,##0"}
+    funding = report["Funding"]
+    header = next(row for row in funding.iter_rows() if any(c.value == "Value of EUR 1m more" for c in row))
+    column = next(c.column for c in header if c.value == "Value of EUR 1m more")
+    prices = [funding.cell(row=r, column=column) for r in range(header[0].row + 1, funding.max_row + 1)]
+    prices = [c for c in prices if c.value is not None]
+    # EUR 0.0012 per EUR from the UN is 1,200 per EUR 1m, never 1.2E-03.
+    assert max(c.value for c in prices) == pytest.approx(1200.0)
+    assert all("E" not in c.number_format for c in prices)

@@ -144,9 +144,13 @@ def test_round_trip_template_filled_reads_back_what_was_written(template):
     assert portfolio.funding["amount"].tolist() == [100_000.0, 100_000.0, 20_000.0, 30_000.0]
 
 
-def test_empty_template_only_lacks_missions(template):
+def test_empty_template_lacks_the_rows_of_every_required_sheet_and_nothing_else(template):
     with pytest.raises(InvalidInput) as caught:
         validate(read_workbook(template))
     assert [str(p) for p in caught.value.problems] == [
-        "Missions: has no missions; add one row per mission below the headers (row 1)"
+        "Missions: has no missions; add one row per mission below the headers (row 1)",
+        "Zones: has no rows; add one row per zone below the headers (row 1)",
+        "Resources: has no rows; add one row per resource below the headers (row 1)",
+        "Requirements: has no rows; add one row per requirement below the headers (row 1)",
+        "Funding: has no rows; add one row per funding source and period below the headers (row 1)",
     ]

@@ -283,9 +283,9 @@ def test_the_summary_names_the_missions_that_start_or_stop_with_period_and_money
     at = text.index(next(line for line in text if line.startswith("Missions that start or stop")))
     currency = plan.levers.currency
     assert text[at:at + 4] == [
-        f"Missions that start or stop (1 start, 1 stop; 2,500 {currency} of start-up and closure costs):",
-        f"  - P2: OLD Border monitors (priority 3) stops (was 100%); closure cost 500 {currency}",
-        f"  - P3: NEW {NEW_NAME} (priority 1) starts at 100%; start-up cost 2,000 {currency}",
+        f"Missions that start or stop (1 start, 1 stop; {currency} 2,500 of start-up and closure costs):",
+        f"  - P2: OLD Border monitors (priority 3) stops (was 100.0%); closure cost {currency} 500",
+        f"  - P3: NEW {NEW_NAME} (priority 1) starts at 100.0%; start-up cost {currency} 2,000",
         "  1 new mission starts in the first period at no start-up cost.",
     ]
 

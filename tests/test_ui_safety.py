@@ -5,8 +5,9 @@
   protections on, no tracebacks shown to the browser;
 - uploads and downloads are handled in memory: nothing is written to a file;
 - two browser sessions (two AppTest sessions of the same process, sharing its caches
-  as a server's sessions do) never see each other's workbook, plan or scenarios, even
-  when their uploads have the same file name;
+  as a server's sessions do) never see each other's workbook or plan, nor the scenarios
+  saved for another workbook, even when their uploads have the same file name (the
+  scenarios of one workbook are shared by its users through the store: SPEC 7);
 - Unicode names (Arabic, Cyrillic, accents, decomposed accents) survive input, plan,
   report, JSON and page unchanged.
 """
@@ -30,7 +31,8 @@ from conftest_reading import VALID, sheets_from_tables
 from streamlit.testing.v1 import AppTest
 
 from optimiser.read import MAX_FILE_BYTES
-from ui import controls, state, views
+from optimiser.store import ScenarioStore
+from ui import controls, scenarios, state, views
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "ui" / "app.py")
@@ -175,7 +177,10 @@ def workbook_bytes(names: dict[str, str] | None = None, zone: str = "North", ext
 
 
 def saved_scenarios(at: AppTest) -> list[str]:
-    return list(at.session_state[state.SCENARIOS]) if state.SCENARIOS in at.session_state else []
+    """The scenarios the store keeps for the workbook on this session's screen (every
+    session using the same workbook sees them: SPEC 7)."""
+    book = at.session_state[state.CURRENT_BOOK]
+    return [s.name for s in ScenarioStore().list(scenarios.workbook_sha(book))]
 
 
 def csv_files(data: bytes) -> list[tuple[str, bytes]]:
@@ -254,8 +259,8 @@ def test_two_planners_never_see_each_others_workbook_plan_or_scenarios():
     first_data = workbook_bytes(names={"M1": "Secret mission of planner A"})
     second_data = workbook_bytes(names={"M1": "Planner B's own mission"})
     first = upload(AppTest.from_file(APP, default_timeout=TIMEOUT_S).run(), "portfolio.xlsx", first_data)
-    first.text_input(key=views.SCENARIO_NAME).set_value("A: cut budget")
-    first.button(key=views.SAVE_SCENARIO).click().run()
+    first.text_input(key=scenarios.SCENARIO_NAME).set_value("A: cut budget")
+    first.button(key=scenarios.SAVE_SCENARIO).click().run()
     assert "Secret mission of planner A" in missions_on_screen(first)
 
     second = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()  # another browser

@@ -7,11 +7,14 @@ capped at 50% coverage, gets none.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
 from optimiser import Levers, PriorityMode, Problem, Severity, optimise, price_ranges, validate
 from optimiser.read import read_tables
+from optimiser.wording import price_holds
 from ui import controls
 from ui.summaries import (
     FULL,
@@ -211,10 +214,27 @@ def test_binding_table_gives_each_price_the_range_it_holds_over(half_linguist_pl
     row = table.iloc[0]
     assert (row["constraint"], row["id"]) == ("resource", "LING")
     assert (row["shadow_price"], row["low"], row["high"], row["limit"]) == pytest.approx((4.0, 2.0, 4.0, 3.5))
-    assert row["holds"] == "from 2 to 4 (now 3.5; 0.5 more at most)"
+    assert row["holds"] == "the price holds while between 2 and 4 are usable (now 3.5)"
     assert binding_sentences(plan, ranges=price_ranges(plan)) == [
-        f"{row['sentence']}; the price holds while usable units are from 2 to 4 (now 3.5; 0.5 more at most)"
+        f"{row['sentence']}; the price holds while between 2 and 4 are usable (now 3.5)"
     ]
+
+
+@pytest.mark.parametrize(("low", "high", "now", "expected"), [
+    # 11.5 to 12.2 helicopters, 12 usable: one more (13) is past the range.
+    (11.5, 12.2, 12, "the price holds only while exactly 12 are usable (now 12), so one more whole unit "
+                     "goes past that range and adds at most this (optimiser solve --explain measures it "
+                     "by solving again)"),
+    (9.2, 14.7, 12, "the price holds while between 10 and 14 are usable (now 12)"),
+    (9.2, math.nan, 12, "the price holds while at least 10 are usable (now 12)"),
+])
+def test_a_whole_units_price_range_is_quoted_in_whole_units(low, high, now, expected) -> None:  # type: ignore[no-untyped-def]
+    assert price_holds("resource", low, high, now, "USD", whole=True) == expected
+
+
+def test_a_funds_price_range_is_in_money() -> None:
+    assert price_holds("budget", 1e6, 3.5e6, 2e6, "EUR", whole=True) == (
+        "the price holds while the fund is between EUR 1,000,000 and EUR 3,500,000 (now EUR 2,000,000)")
 
 
 def test_a_range_is_shown_only_for_the_price_it_belongs_to(half_linguist_plan) -> None:  # type: ignore[no-untyped-def]

@@ -70,7 +70,7 @@ def test_drawing_the_budget_curve_marks_the_scenario_and_the_next_million(portfo
     assert metric.value == "66,666.67"
     assert len(at.get_by_key(tradeoffs.CURVE).get("vega_lite_chart")) == 1
     drops = at.get_by_key(tradeoffs.DROPOUTS).dataframe[0].value
-    assert list(drops["mission"]) == ["M3", "M2", "M3", "M1", "M2", "M1"]  # as the budget falls from 1
+    assert list(drops["Mission ID"]) == ["M3", "M2", "M3", "M1", "M2", "M1"]  # as the budget falls from 1
     assert at.download_button(key=tradeoffs.DOWNLOAD_XLSX).label
 
 

@@ -21,8 +21,8 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts only ui/ on the 
 import streamlit as st  # noqa: E402
 
 from optimiser import Plan  # noqa: E402
-from ui import controls, state, views  # noqa: E402
-from ui.summaries import mission_coverage  # noqa: E402
+from ui import controls, scenarios, state, views  # noqa: E402
+from ui.summaries import mission_coverage, portfolio_caption  # noqa: E402
 from ui.timeline import timeline_section  # noqa: E402
 from ui.tradeoffs import render_tradeoffs  # noqa: E402
 
@@ -39,30 +39,15 @@ def _reset_levers() -> None:
 
 
 def _save_scenario() -> None:
-    """Save the levers the widgets hold now (a callback: it runs before the page does,
-    with every widget's new value, so it can also clear the name box)."""
-    book, saved = _book(), state.scenarios()
-    assert book.portfolio is not None
-    levers = controls.levers_from_widgets(book.portfolio, st.session_state)
-    name = str(st.session_state.get(views.SCENARIO_NAME) or "").strip() or f"Scenario {len(saved) + 1}"
-    replaced = name in saved
-    saved[name] = state.SavedScenario(name, levers, book.name, book.sha256)
-    st.session_state[views.SCENARIO_NAME] = ""
-    st.session_state[state.NOTICE] = f"{'Replaced' if replaced else 'Saved'} scenario '{name}'."
+    scenarios.save_current(_book())
 
 
 def _load_scenario() -> None:
-    book, saved = _book(), state.scenarios()
-    name = st.session_state.get(views.LOAD_CHOICE)
-    if name in saved and book.portfolio is not None:
-        controls.put_levers(book.portfolio, saved[name].levers, st.session_state)
-        st.session_state[state.NOTICE] = f"Loaded the levers of scenario '{name}'."
+    scenarios.load_chosen(_book())
 
 
 def _delete_scenario() -> None:
-    name = st.session_state.get(views.LOAD_CHOICE)
-    if name is not None and state.scenarios().pop(name, None) is not None:
-        st.session_state[state.NOTICE] = f"Deleted scenario '{name}'."
+    scenarios.delete_chosen(_book())
 
 
 def _read_workbook() -> state.Workbook:
@@ -114,7 +99,7 @@ def main() -> None:
         st.session_state.pop(state.LAST_GOOD, None)
         st.session_state.pop(state.PREVIOUS, None)
 
-    st.caption(f"{portfolio!r}")
+    st.caption(portfolio_caption(portfolio))
     views.warnings_note(book)
     notice = st.session_state.pop(state.NOTICE, None)
     if notice:
@@ -124,7 +109,8 @@ def main() -> None:
         st.header("Scenario levers")
         controls.lever_panel(portfolio, on_reset=_reset_levers)
         st.header("Scenarios")
-        views.save_form(_save_scenario, state.scenarios_for(book))
+        saved = scenarios.saved_for(book)  # from the store: every session's, kept across restarts
+        scenarios.save_form(book, saved, _save_scenario)
 
     head = st.container()
     # Only the open tab is drawn (on_change="rerun"): the page stays quick as it grows.
@@ -138,7 +124,6 @@ def main() -> None:
 
     levers = controls.levers_from_widgets(portfolio, st.session_state)
     st.session_state[state.CURRENT_LEVERS] = levers
-    saved = state.scenarios_for(book)
     key = state.lever_key(levers)
     with head, st.spinner("Planning…", show_time=True):
         solved = state.solve(book, levers)
@@ -162,8 +147,7 @@ def main() -> None:
             st.caption(plan.message)
         coverage = mission_coverage(plan)
         views.tier_table(plan, coverage)
-        scenario = next((s.name for s in saved.values() if state.lever_key(s.levers) == key), "")
-        views.downloads(plan, book, scenario)
+        views.downloads(plan, book, scenarios.name_of(plan.levers, saved))
 
     if plan_tab.open:
         with plan_tab:
@@ -183,7 +167,7 @@ def main() -> None:
             views.tables_section(plan)
     if compare_tab.open:
         with compare_tab:
-            views.compare_section(book, saved, on_load=_load_scenario, on_delete=_delete_scenario)
+            scenarios.store_section(book, saved, on_load=_load_scenario, on_delete=_delete_scenario)
     if tradeoffs_tab.open:
         with tradeoffs_tab:
             render_tradeoffs(portfolio, levers)

@@ -10,51 +10,83 @@ from optimiser import Plan
 from ui.summaries import COVERAGE_CLASSES, mission_coverage
 
 TIER_COLOURS = ["#08306b", "#2171b5", "#6baed6", "#bdd7e7", "#d9d9d9"]
-_TIER_SCALE = alt.Scale(domain=[1, 2, 3, 4, 5], range=TIER_COLOURS)
+TIERS = [f"Priority {tier}" for tier in range(1, 6)]
+_TIER_SCALE = alt.Scale(domain=TIERS, range=TIER_COLOURS)
 _COVERED_SCALE = alt.Scale(domain=list(COVERAGE_CLASSES), range=["#31a354", "#fdae6b", "#de2d26"])
 ALL_PERIODS = "All periods"
+_BINDING_SCALE = alt.Scale(domain=["all in use", "spare left"], range=["#de2d26", "#6baed6"])
 
 
-def coverage_by_mission(plan: Plan, coverage: pd.DataFrame | None = None) -> alt.Chart:
-    """Mean coverage of each mission over its active periods, grouped by priority tier."""
+MISSIONS_SHOWN = 40  # the bar chart of missions: the least covered, the rest in the Missions tab
+
+
+def _words(text: object) -> str:
+    """A mission type or kind as words: ``capacity_building`` -> ``capacity building``."""
+    return str(text).replace("_", " ")
+
+
+def _names(plan: Plan, table: str) -> dict[str, str]:
+    portfolio = plan.portfolio
+    if portfolio is None:
+        return {}
+    frame = getattr(portfolio, table)
+    return {str(k): str(v) for k, v in frame["name"].items()} if "name" in frame else {}
+
+
+def coverage_by_mission(plan: Plan, coverage: pd.DataFrame | None = None,
+                        most: int = MISSIONS_SHOWN) -> alt.Chart:
+    """Mean coverage of the ``most`` least covered missions over their active periods (all
+    of them when there are no more), most important first, coloured by priority tier."""
     table = (mission_coverage(plan) if coverage is None else coverage).copy()
-    table["label"] = table["mission_id"] + " · " + table["name"].astype(str)
+    total = len(table)
+    if total > most:
+        table = table.sort_values(["coverage", "priority"], kind="stable").head(most)
+        table = table.sort_values(["priority", "coverage"], kind="stable")
+    table["label"] = table["name"].astype(str)
     table["tier"] = "Priority " + table["priority"].astype(str)
+    table["mission type"] = table["type"].map(_words)
+    table["zone"] = table["zone_id"].astype(str).map(_names(plan, "zones")).fillna(table["zone_id"])
+    title = ("Coverage by mission, grouped by priority" if total <= most else
+             f"The {most} least covered of {total} missions (every mission in the Missions tab)")
     return (
-        alt.Chart(table, title="Coverage by mission, grouped by priority")
+        alt.Chart(table, title=title)
         .mark_bar()
         .encode(
             y=alt.Y("label:N", sort=list(table["label"]), title=None,
-                    axis=alt.Axis(labelLimit=320, labelOverlap=False)),
+                    axis=alt.Axis(labelLimit=360, labelOverlap=False)),
             x=alt.X("coverage:Q", title="coverage (mean over active periods)",
                     scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-            color=alt.Color("priority:O", scale=_TIER_SCALE, title="priority"),
+            color=alt.Color("tier:N", scale=_TIER_SCALE, title="Priority"),
             tooltip=[
-                "mission_id", "name", "zone_id", "type", "priority", "must_fund",
-                alt.Tooltip("coverage:Q", format=".0%"),
-                alt.Tooltip("lowest_coverage:Q", format=".0%", title="lowest period"),
-                alt.Tooltip("cost:Q", format=",.0f"), alt.Tooltip("value:Q", format=",.2f"), "covered",
+                alt.Tooltip("mission_id:N", title="mission ID"), alt.Tooltip("name:N", title="mission"),
+                "zone:N", "mission type:N", alt.Tooltip("tier:N", title="priority"),
+                alt.Tooltip("coverage:Q", format=".1%"),
+                alt.Tooltip("lowest_coverage:Q", format=".1%", title="lowest period"),
+                alt.Tooltip("cost:Q", format=",.0f", title=f"money ({plan.levers.currency})"),
+                alt.Tooltip("value:Q", format=",.1f"), alt.Tooltip("covered:N", title="covered"),
             ],
         )
-        .properties(height=alt.Step(20))
+        .properties(height=alt.Step(18))
     )
 
 
 def money_by_zone_and_type(plan: Plan) -> alt.Chart:
-    """Money spent in each zone, split by mission type."""
+    """Money spent in each zone (by name, every one labelled), split by mission type."""
     table = plan.missions.groupby(["zone_id", "type"], as_index=False)["cost"].sum()
     table = table[table["cost"] > 0]
+    table["zone"] = table["zone_id"].astype(str).map(_names(plan, "zones")).fillna(table["zone_id"])
+    table["mission type"] = table["type"].map(_words)
     currency = plan.levers.currency
     return (
         alt.Chart(table, title=f"Money by zone and mission type ({currency})")
         .mark_bar()
         .encode(
-            x=alt.X("zone_id:N", sort="-y", title="zone"),
-            y=alt.Y("sum(cost):Q", title=f"money spent ({currency})", axis=alt.Axis(format="~s")),
-            color=alt.Color("type:N", title="mission type"),
-            tooltip=["zone_id", "type", alt.Tooltip("cost:Q", format=",.0f", title="money")],
+            y=alt.Y("zone:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False)),
+            x=alt.X("sum(cost):Q", title=f"money spent ({currency})", axis=alt.Axis(format="~s")),
+            color=alt.Color("mission type:N", title="Mission type"),
+            tooltip=["zone:N", "mission type:N", alt.Tooltip("cost:Q", format=",.0f", title="money")],
         )
-        .properties(height=320)
+        .properties(height=alt.Step(16))
     )
 
 
@@ -63,46 +95,42 @@ def resource_periods(plan: Plan) -> list[str]:
 
 
 def resource_use(plan: Plan, period: str = ALL_PERIODS) -> alt.Chart:
-    """Units used, spare and held in reserve per resource, against what is available.
+    """Each resource's use as a share of what is usable (available less the reserve), so
+    that 16 helicopters and 34,000 infantry read on one scale; the figures in the tooltip.
 
-    With every period, the units are added up (person-periods); unlimited resources
-    show their use only.
+    With every period, the units are added up (person-periods); resources without a limit
+    are left out (nothing to be a share of).
     """
     table = plan.resources
     if period != ALL_PERIODS:
         table = table[table["period_id"] == period]
     table = table.groupby("resource_id", as_index=False, sort=False).agg(
-        kind=("kind", "first"), used=("used", "sum"), usable=("usable", "sum"),
-        reserve=("reserve", "sum"), available=("available", lambda s: s.sum(min_count=len(s))),
+        kind=("kind", "first"), used=("used", "sum"),
+        usable=("usable", lambda s: s.sum(min_count=len(s))),
+        available=("available", lambda s: s.sum(min_count=len(s))),
     )
-    table["spare"] = (table["usable"] - table["used"]).clip(lower=0)
-    parts = table.melt(id_vars=["resource_id", "kind", "available"], value_vars=["used", "spare", "reserve"],
-                       var_name="part", value_name="units").fillna({"units": 0.0})
-    order = {"used": 0, "spare": 1, "reserve": 2}
-    parts["order"] = parts["part"].map(order)
-    axis = "units" + (" (summed over periods)" if period == ALL_PERIODS else f" in {period}")
-    part_scale = alt.Scale(domain=list(order), range=["#2171b5", "#c6dbef", "#fd8d3c"])
-    bars = (
-        alt.Chart(parts)
+    table = table.dropna(subset=["usable"])
+    table = table[table["usable"] > 0]
+    table["share"] = (table["used"] / table["usable"]).clip(upper=1.0)
+    table["resource"] = table["resource_id"].astype(str).map(_names(plan, "resources")).fillna(
+        table["resource_id"])
+    table["kind"] = table["kind"].map(_words)
+    table["in use"] = [f"{used:,.0f} of {usable:,.0f} usable" for used, usable in
+                       zip(table["used"], table["usable"], strict=True)]
+    table["binding"] = ["all in use" if share >= 1 - 1e-6 else "spare left" for share in table["share"]]
+    where = "over every period" if period == ALL_PERIODS else f"in {period}"
+    return (
+        alt.Chart(table, title=f"Resource use as a share of what is usable {where}")
         .mark_bar()
         .encode(
-            y=alt.Y("resource_id:N", title=None),
-            x=alt.X("units:Q", stack="zero", title=axis),
-            color=alt.Color("part:N", scale=part_scale, title=None),
-            order=alt.Order("order:Q"),
-            tooltip=["resource_id", "kind", "part", alt.Tooltip("units:Q", format=",.1f"),
-                     alt.Tooltip("available:Q", format=",.1f")],
+            y=alt.Y("resource:N", sort="-x", title=None, axis=alt.Axis(labelLimit=300, labelOverlap=False)),
+            x=alt.X("share:Q", title="share of the usable units in use (after the reserve)",
+                    scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            color=alt.Color("binding:N", title=None, scale=_BINDING_SCALE),
+            tooltip=["resource:N", "kind:N", "in use:N", alt.Tooltip("share:Q", format=".1%", title="share"),
+                     alt.Tooltip("available:Q", format=",.0f", title="available before the reserve")],
         )
-    )
-    ticks = (
-        alt.Chart(table.dropna(subset=["available"]))
-        .mark_tick(color="black", thickness=2, size=18)
-        .encode(y="resource_id:N", x="available:Q",
-                tooltip=["resource_id", alt.Tooltip("available:Q", format=",.1f")])
-    )
-    return (bars + ticks).properties(
-        title="Resource use against availability and reserve (black tick: available)",
-        height=alt.Step(24),
+        .properties(height=alt.Step(22))
     )
 
 
@@ -112,22 +140,26 @@ def funding_flows(plan: Plan) -> alt.Chart:
                                on=["mission_id", "period_id"], how="left")
     flows = flows.fillna({"type": "other"}).groupby(["source_id", "type"], as_index=False)["money"].sum()
     amounts = plan.budgets.groupby("source_id", as_index=False)["amount"].sum()
+    sources = _names(plan, "sources")
+    flows["source"] = flows["source_id"].astype(str).map(sources).fillna(flows["source_id"])
+    flows["mission type"] = flows["type"].map(_words)
+    amounts["source"] = amounts["source_id"].astype(str).map(sources).fillna(amounts["source_id"])
     currency = plan.levers.currency
     bars = (
         alt.Chart(flows)
         .mark_bar()
         .encode(
-            y=alt.Y("source_id:N", title="funding source"),
+            y=alt.Y("source:N", title=None, axis=alt.Axis(labelLimit=260)),
             x=alt.X("money:Q", title=f"money ({currency})", axis=alt.Axis(format="~s")),
-            color=alt.Color("type:N", title="mission type"),
-            tooltip=["source_id", "type", alt.Tooltip("money:Q", format=",.0f")],
+            color=alt.Color("mission type:N", title="Mission type"),
+            tooltip=["source:N", "mission type:N", alt.Tooltip("money:Q", format=",.0f")],
         )
     )
     ticks = (
         alt.Chart(amounts)
         .mark_tick(color="black", thickness=2, size=18)
-        .encode(y="source_id:N", x="amount:Q",
-                tooltip=["source_id", alt.Tooltip("amount:Q", format=",.0f", title="available")])
+        .encode(y="source:N", x="amount:Q",
+                tooltip=["source:N", alt.Tooltip("amount:Q", format=",.0f", title="available")])
     )
     return (bars + ticks).properties(
         title="Funding source → mission type (black tick: money available)",
@@ -136,17 +168,20 @@ def funding_flows(plan: Plan) -> alt.Chart:
 
 
 def tier_coverage(counts: pd.DataFrame) -> alt.Chart:
-    """Missions fully / partly / not covered per tier, as one stacked bar per tier."""
+    """Missions fully / partly / not covered per tier, as one stacked bar per tier (all five
+    tiers on the axis, whole missions on the scale)."""
     long = counts.melt(id_vars=["priority"], value_vars=list(COVERAGE_CLASSES), var_name="covered",
                        value_name="missions")
+    long["tier"] = "Priority " + long["priority"].astype(int).astype(str)
     return (
         alt.Chart(long)
         .mark_bar()
         .encode(
-            y=alt.Y("priority:O", title="priority"),
+            y=alt.Y("tier:N", title=None, sort=TIERS, scale=alt.Scale(domain=TIERS),
+                    axis=alt.Axis(labelOverlap=False)),
             x=alt.X("missions:Q", stack="zero", title="missions", axis=alt.Axis(format="d", tickMinStep=1)),
             color=alt.Color("covered:N", scale=_COVERED_SCALE, title=None),
-            tooltip=["priority", "covered", "missions"],
+            tooltip=[alt.Tooltip("tier:N", title="priority"), "covered:N", "missions:Q"],
         )
-        .properties(height=150)
+        .properties(height=alt.Step(30))
     )

@@ -169,7 +169,7 @@ def lever_panel(portfolio: Portfolio, on_reset: Any) -> None:
     st.toggle("Diminishing returns", key=DIMINISHING,
               help="The first half of a mission's coverage is worth twice the second half.")
     st.toggle("Whole units (integer plan)", key=INTEGER,
-              help="Off: a relaxed plan with fractional units, solved much faster.")
+              help="Off: a plan with fractional units, solved much faster.")
 
     with st.expander("Priority weights"):
         st.caption("Worth of one unit of value in each tier (used in weighted mode).")
@@ -211,6 +211,11 @@ def lever_panel(portfolio: Portfolio, on_reset: Any) -> None:
     st.button("Reset levers to the workbook", key=RESET, on_click=on_reset, width="stretch")
 
 
+def _zone_names(portfolio: Portfolio) -> dict[str, str]:
+    names = portfolio.zones["name"] if "name" in portfolio.zones else pd.Series(dtype=object)
+    return {str(z): str(names.get(z, z)) for z in portfolio.missions["zone_id"].astype(str).unique()}
+
+
 def mission_editor(portfolio: Portfolio, state: MutableMapping[Any, Any]) -> None:
     """The editable table of missions: must-fund and priority per mission.
 
@@ -222,8 +227,8 @@ def mission_editor(portfolio: Portfolio, state: MutableMapping[Any, Any]) -> Non
         {
             "mission_id": missions.index.astype(str),
             "name": missions["name"].astype(str).to_numpy(),
-            "zone_id": missions["zone_id"].astype(str).to_numpy(),
-            "type": missions["type"].astype(str).to_numpy(),
+            "zone_id": missions["zone_id"].astype(str).map(_zone_names(portfolio)).to_numpy(),
+            "type": missions["type"].astype(str).str.replace("_", " ").to_numpy(),
             "priority": [int(edits["priority"].get(m, p)) for m, p in missions["priority"].items()],
             "must_fund": [bool(edits["must_fund"].get(m, f)) for m, f in missions["must_fund"].items()],
         }
@@ -235,12 +240,16 @@ def mission_editor(portfolio: Portfolio, state: MutableMapping[Any, Any]) -> Non
         num_rows="fixed",
         width="stretch",
         disabled=["mission_id", "name", "zone_id", "type"],
+        height=min(38 + 35 * len(table), 640),  # some 17 rows in view, the rest a scroll away
         column_config={
-            "mission_id": st.column_config.TextColumn("mission", width="small"),
-            "priority": st.column_config.NumberColumn("priority", min_value=1, max_value=5, step=1,
+            "mission_id": st.column_config.TextColumn("Mission ID", width="medium"),
+            "name": st.column_config.TextColumn("Mission", width="large"),
+            "zone_id": st.column_config.TextColumn("Zone"),
+            "type": st.column_config.TextColumn("Type"),
+            "priority": st.column_config.NumberColumn("Priority", min_value=1, max_value=5, step=1,
                                                       help="1 (highest) to 5"),
             "must_fund": st.column_config.CheckboxColumn(
-                "must fund", help="Coverage at least min_coverage in every period"),
+                "Must fund", help="Coverage at least its minimum (min_coverage) in every period"),
         },
     )
     priorities = {

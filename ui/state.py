@@ -3,8 +3,9 @@
 Nothing here is shared between sessions except Streamlit's caches, which hold copies
 keyed by content: a workbook's SHA-256 for reading, (SHA-256, levers) for solving, for
 the plan with the commitments stretched and for the price ranges.
-Each planner's levers, last good plan and saved scenarios live in their own
-``st.session_state``.
+Each planner's levers and last good plan live in their own ``st.session_state``; saved
+scenarios live in the scenario store (:mod:`ui.scenarios`), one file shared by every
+session and the command line.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ SAMPLE_NAME = "national_portfolio.xlsx"
 # session_state keys that are not widgets
 LAST_GOOD = "last_good_plan"  # the last plan that could be made: (lever_key, Plan)
 PREVIOUS = "previous_plan"  # the plan shown before the last lever change (for metric deltas)
-SCENARIOS = "scenarios"  # name -> SavedScenario
 LEVERS_FOR = "levers_for_workbook"  # SHA-256 of the workbook whose levers the widgets hold
 CURRENT_LEVERS = "current_levers"  # the Levers on screen, for the save button's callback
 CURRENT_BOOK = "current_book"  # the Workbook on screen
@@ -62,14 +62,6 @@ class Workbook(HasProblems):
     portfolio: Portfolio | None
     problems: tuple[Problem, ...] = ()
     failure: str = ""  # one line when reading failed for a reason other than the input
-
-
-@dataclass(frozen=True)
-class SavedScenario:
-    name: str
-    levers: Levers
-    workbook: str
-    sha256: str
 
 
 @dataclass(frozen=True)
@@ -231,14 +223,3 @@ def report_bytes(plan: Plan) -> bytes:
 def json_bytes(plan: Plan) -> bytes:
     """The JSON result of a plan (the same file as the command line's ``--json``), in memory."""
     return report.result_json(plan).encode("utf-8")
-
-
-# --------------------------------------------------------------------------- scenarios
-
-
-def scenarios() -> dict[str, SavedScenario]:
-    return st.session_state.setdefault(SCENARIOS, {})
-
-
-def scenarios_for(book: Workbook) -> dict[str, SavedScenario]:
-    return {name: s for name, s in scenarios().items() if s.sha256 == book.sha256}

@@ -14,14 +14,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from optimiser import Levers, Plan, Problem
-from optimiser.sensitivity import range_words
+from optimiser import Levers, Plan, Portfolio, Problem, formats, wording
+from optimiser.coverage import CLASS_WORDS, FULLY, NOT, lacking, mission_classes
+from optimiser.coverage import PARTLY as PARTLY_COVERED
+from optimiser.formats import Kind
 
-FULL = "fully covered"
-PARTLY = "partly covered"
-NONE = "not covered"
+FULL = CLASS_WORDS[FULLY]
+PARTLY = CLASS_WORDS[PARTLY_COVERED]
+NONE = CLASS_WORDS[NOT]
 COVERAGE_CLASSES = (FULL, PARTLY, NONE)
-_TOLERANCE = 1e-6
 
 
 # --------------------------------------------------------------------------- formatting
@@ -44,6 +45,152 @@ def number(amount: float | None, digits: int = 1) -> str:
     if abs(amount - round(amount)) < 1e-9:
         return f"{amount:,.0f}"
     return f"{amount:,.{digits}f}"
+
+
+def share_text(fraction: float | None) -> str:
+    """``42.5%``: one decimal, always (:func:`optimiser.formats.share`)."""
+    return formats.share(fraction)
+
+
+def plan_status(plan: Plan) -> str:
+    """The plan's status in a planner's words (``relaxed`` is the plan with the commitments
+    stretched, not one with fractional units)."""
+    return {"relaxed": "commitments stretched"}.get(str(plan.status), str(plan.status))
+
+
+def portfolio_caption(portfolio: Portfolio) -> str:
+    """``"150 missions in 30 zones, 16 resources, 5 funding sources, 4 periods (...)"``."""
+    return portfolio.describe()
+
+
+# --------------------------------------------------------------------------- tables for planners
+
+# A plan table's column: its header in a planner's words and its kind (how it is shown).
+COLUMN_WORDS: dict[str, tuple[str, Kind | None]] = {
+    "mission_id": ("Mission ID", None),
+    "name": ("Mission", None),
+    "zone_id": ("Zone", None),
+    "region": ("Region", None),
+    "type": ("Type", None),
+    "priority": ("Priority", Kind.COUNT),
+    "must_fund": ("Must fund", None),
+    "period_id": ("Period", None),
+    "coverage": ("Coverage", Kind.SHARE),
+    "lowest_coverage": ("Lowest period", Kind.SHARE),
+    "value": ("Value", Kind.VALUE),
+    "cost": ("Cost ({currency})", Kind.MONEY),
+    "resource_id": ("Resource", None),
+    "kind": ("Kind", None),
+    "needed": ("Needed at full coverage", Kind.UNITS),
+    "units": ("Units", Kind.UNITS),
+    "unit_cost": ("Unit cost ({currency})", Kind.MONEY),
+    "source_id": ("Funding source", None),
+    "money": ("Money ({currency})", Kind.MONEY),
+    "used": ("Used", Kind.UNITS),
+    "available": ("Available", Kind.UNITS),
+    "reserve": ("Reserve", Kind.UNITS),
+    "usable": ("Usable", Kind.UNITS),
+    "amount": ("Amount ({currency})", Kind.MONEY),
+    "personnel": ("Personnel", Kind.PEOPLE),
+    "cap": ("Personnel cap", Kind.PEOPLE),
+    "allocated": ("Allocated", Kind.UNITS),
+    "shortfall": ("Shortfall", Kind.UNITS),
+    "shortfall_cost": ("Money to close it ({currency})", Kind.MONEY),
+    "constraint": ("Limit", None),
+    "id": ("ID", None),
+    "sentence": ("What it means", None),
+    "unit": ("Per", None),
+    "gain": ("Value added per step", Kind.PER_UNIT),
+    "covered": ("Covered", None),
+    "lacks": ("Still lacks (per period, at most)", None),
+    "runs": ("Runs", None),
+    "starts": ("Starts", None),
+    "stops": ("Stops", None),
+    "startup_cost": ("Start-up cost ({currency})", Kind.MONEY),
+    "closure_cost": ("Closure cost ({currency})", Kind.MONEY),
+}
+CONSTRAINT_WORDS = {"resource": "Resource", "budget": "Funding source", "zone_cap": "Zone personnel cap"}
+# Shadow prices per unit, by table: what one more unit is.
+PRICE_WORDS = {"resources": "Value of one more unit", "zones": "Value of one more person allowed"}
+
+
+def _names(plan: Plan) -> dict[str, dict[str, str]]:
+    portfolio = plan.portfolio
+    if portfolio is None:
+        return {}
+
+    def names(frame: pd.DataFrame) -> dict[str, str]:
+        return {str(k): str(v) for k, v in frame["name"].items()} if "name" in frame else {}
+
+    return {
+        "zone_id": names(portfolio.zones),
+        "resource_id": names(portfolio.resources),
+        "source_id": names(portfolio.sources),
+        "period_id": names(portfolio.periods),
+    }
+
+
+def for_planners(frame: pd.DataFrame, plan: Plan, table: str = "") -> tuple[pd.DataFrame, dict[str, object]]:
+    """A plan table as a planner reads it, and its Streamlit ``column_config``.
+
+    Headers in words (never ``mission_id``), ids of zones, resources, sources and periods
+    replaced by their names, mission types and limit kinds in words, yes/no for flags;
+    numbers by kind (:mod:`optimiser.formats`): shares as percentages with one decimal,
+    money and people whole with thousands separators, fractional units with one decimal,
+    and a shadow price per unit of money as the value of 1 million of it.
+    ``table`` is the plan table's name (``"budgets"``, ``"resources"``...).
+    """
+    import streamlit as st  # the column configs only: the rest is pure pandas
+
+    currency = plan.levers.currency
+    shown = frame.copy()
+    config: dict[str, object] = {}
+    names = _names(plan)
+    for column in list(shown.columns):
+        values = shown[column]
+        if names.get(column):
+            shown[column] = values.astype(str).map(lambda v, n=names[column]: n.get(v, v))
+        if column == "type":
+            shown[column] = values.astype(str).str.replace("_", " ")
+        if column == "constraint":
+            shown[column] = values.map(lambda v: CONSTRAINT_WORDS.get(str(v), str(v)))
+        if column in ("must_fund", "runs", "starts", "stops"):
+            shown[column] = values.map(lambda v: "yes" if bool(v) else "no")
+        if column in ("step", "_ranged"):
+            shown = shown.drop(columns=column)
+            continue
+        label, kind = COLUMN_WORDS.get(column, (column.replace("_", " ").capitalize(), None))
+        if column == "shadow_price":
+            if table == "budgets" or (table == "sensitivity" and "gain" in shown.columns):
+                if table == "sensitivity":  # the value per step says it (a person, USD 1m)
+                    shown = shown.drop(columns=column)
+                    continue
+                shown[column] = pd.to_numeric(values, errors="coerce") * formats.MILLION
+                label = f"Value of {currency} 1m more"
+            else:
+                label = PRICE_WORDS.get(table, "Value of one more unit")
+            kind = Kind.PER_UNIT
+        label = label.format(currency=currency)
+        if kind is None:
+            config[column] = st.column_config.TextColumn(label)
+            continue
+        numbers = pd.to_numeric(shown[column], errors="coerce")
+        if kind is Kind.SHARE:
+            shown[column] = (100 * numbers).round(1)
+            config[column] = st.column_config.NumberColumn(label, format="%.1f%%")
+        elif kind in (Kind.MONEY, Kind.PEOPLE, Kind.COUNT):
+            shown[column] = numbers.round(0)
+            config[column] = st.column_config.NumberColumn(label, format="localized")
+        elif kind is Kind.UNITS:
+            shown[column] = numbers.round(1)
+            config[column] = st.column_config.NumberColumn(label, format="localized")
+        elif kind is Kind.VALUE:
+            shown[column] = numbers.round(1)
+            config[column] = st.column_config.NumberColumn(label, format="%,.1f")
+        else:  # PER_UNIT: three significant figures, never 4.4e-07
+            shown[column] = numbers.map(lambda v: float(f"{v:.3g}") if pd.notna(v) else v)
+            config[column] = st.column_config.NumberColumn(label, format="%.3g")
+    return shown, config
 
 
 # --------------------------------------------------------------------------- input problems
@@ -114,8 +261,8 @@ def mission_coverage(plan: Plan) -> pd.DataFrame:
     """One row per mission: mean and lowest coverage over its active periods, money,
     value, and whether it is fully, partly or not covered.
 
-    A mission is *fully covered* when every active period reaches its max_coverage
-    (1 unless the workbook says less), *not covered* when every period is at 0.
+    Fully, partly and not covered as :func:`optimiser.coverage.coverage_class` says
+    (SPEC 5: against the mission's max_coverage in every active period).
     """
     rows = plan.missions
     if rows.empty:
@@ -135,13 +282,8 @@ def mission_coverage(plan: Plan) -> pd.DataFrame:
         cost=("cost", "sum"),
         value=("value", "sum"),
     )
-    ceiling = pd.Series(1.0, index=table.index)
-    if plan.portfolio is not None and "max_coverage" in plan.portfolio.missions:
-        ceiling = plan.portfolio.missions["max_coverage"].reindex(table.index).fillna(1.0)
-    highest = grouped["coverage"].max()
-    table["covered"] = PARTLY
-    table.loc[table["lowest_coverage"] >= ceiling - _TOLERANCE, "covered"] = FULL
-    table.loc[highest <= _TOLERANCE, "covered"] = NONE
+    words = {FULLY: FULL, PARTLY_COVERED: PARTLY, NOT: NONE}
+    table["covered"] = mission_classes(plan).reindex(table.index).map(words).fillna(NONE)
     table["priority"] = table["priority"].astype(int)
     return table.reset_index().sort_values(["priority", "coverage"], ascending=[True, False],
                                            kind="stable", ignore_index=True)
@@ -160,10 +302,11 @@ def tier_counts(plan: Plan, coverage: pd.DataFrame | None = None) -> pd.DataFram
 
 
 def unmet_by_mission(plan: Plan) -> pd.DataFrame:
-    """What each under-covered mission still lacks: one row per mission, needs in words
-    (the largest shortfall of each resource over the mission's periods)."""
+    """What each under-covered mission still lacks to reach its max_coverage
+    (:func:`optimiser.coverage.lacking`): one row per mission, needs in words (the largest
+    shortfall of each resource over the mission's periods)."""
     columns = ["mission_id", "name", "priority", "coverage", "lacks", "shortfall_cost"]
-    unmet = plan.unmet
+    unmet = lacking(plan)
     if unmet.empty:
         return pd.DataFrame(columns=columns)
     needs = unmet.groupby(["mission_id", "resource_id"], sort=False).agg(
@@ -205,8 +348,17 @@ def _unit_label(resource_id: str, names: Mapping[str, str]) -> str:
 
 BINDING_COLUMNS = ["rank", "constraint", "id", "period_id", "sentence", "shadow_price", "unit", "gain",
                    "low", "high", "limit", "holds"]
-# what a limit is, for "the price holds while ... is from 540 to 600"
-_LIMIT_NOUNS = {"resource": "usable units are", "budget": "the fund is", "zone_cap": "the cap is"}
+
+
+def _whole_limits(plan: Plan) -> set[tuple[str, str]]:
+    """(constraint, id) of the limits counted in whole units in this plan: resources that
+    come whole, and zone caps (people)."""
+    if not plan.levers.integer or plan.portfolio is None:
+        return set()
+    resources = plan.portfolio.resources
+    whole = {("resource", str(r)) for r, flag in resources.get("integer", pd.Series(dtype=bool)).items()
+             if bool(flag)}
+    return whole | {("zone_cap", str(z)) for z in plan.portfolio.zones.index}
 
 
 def binding_table(plan: Plan, ranges: pd.DataFrame | None = None, limit: int = 10) -> pd.DataFrame:
@@ -244,18 +396,21 @@ def binding_table(plan: Plan, ranges: pd.DataFrame | None = None, limit: int = 1
     else:
         table = table.assign(low=math.nan, high=math.nan, limit=math.nan)
     currency = plan.levers.currency
+    whole = _whole_limits(plan)
     table["holds"] = [
-        "" if math.isnan(now) else range_words(str(kind), low, high, now, currency)
-        for kind, low, high, now in zip(table["constraint"], table["low"], table["high"], table["limit"],
-                                        strict=True)
+        "" if math.isnan(now) else wording.price_holds(str(kind), low, high, now, currency,
+                                                        (str(kind), str(item)) in whole)
+        for kind, item, low, high, now in zip(table["constraint"], table["id"], table["low"], table["high"],
+                                              table["limit"], strict=True)
     ]
     return table.reindex(columns=BINDING_COLUMNS)
 
 
 def binding_sentences(plan: Plan, limit: int = 10, ranges: pd.DataFrame | None = None) -> list[str]:
     """The shadow prices in words, ranked as :func:`binding_table`; with ``ranges``, each
-    sentence says how far its price holds ("...; the price holds while the cap is from 18
-    to 21.5 (now 20; 1.53 more at most)")."""
+    sentence says how far its price holds, in whole units where the limit is whole
+    (:func:`optimiser.wording.price_holds`): "...; the price holds while the cap is from 18
+    to 21 people (now 20)"."""
     sentences = []
     for row in binding_table(plan, ranges, limit).itertuples():
         sentence = "" if pd.isna(row.sentence) else str(row.sentence).strip()
@@ -266,8 +421,7 @@ def binding_sentences(plan: Plan, limit: int = 10, ranges: pd.DataFrame | None =
                 + f" adds {row.shadow_price:,.3g} value"
             )
         if row.holds:
-            noun = _LIMIT_NOUNS.get(str(row.constraint), "the limit is")
-            sentence += f"; the price holds while {noun} {row.holds}"
+            sentence += f"; {row.holds}"
         sentences.append(sentence)
     return sentences
 
@@ -292,27 +446,30 @@ def headline_deltas(before: Plan, after: Plan) -> dict[str, tuple[float, float, 
 
 
 def compare_missions(before: Plan, after: Plan) -> pd.DataFrame:
-    """One row per mission: coverage and money in each plan and the change, largest change
-    first (by coverage, then by money)."""
+    """One row per mission: the changes first (coverage, money), then coverage and money in
+    each plan, largest change first (by coverage, then by money). One ``priority`` column
+    when no mission's priority differs between the plans, else ``priority_before`` and
+    ``priority_after``."""
     a = mission_coverage(before).set_index("mission_id")
     b = mission_coverage(after).set_index("mission_id")
     ids = list(dict.fromkeys([*a.index, *b.index]))
     info = pd.concat([a[["name", "priority"]], b[["name", "priority"]]])
     info = info[~info.index.duplicated(keep="last")].reindex(ids)
-    table = pd.DataFrame(
-        {
-            "mission_id": ids,
-            "name": info["name"].to_numpy(),
-            "priority_before": a["priority"].reindex(ids).to_numpy(),
-            "priority_after": b["priority"].reindex(ids).to_numpy(),
-            "coverage_before": a["coverage"].reindex(ids).fillna(0.0).to_numpy(),
-            "coverage_after": b["coverage"].reindex(ids).fillna(0.0).to_numpy(),
-            "cost_before": a["cost"].reindex(ids).fillna(0.0).to_numpy(),
-            "cost_after": b["cost"].reindex(ids).fillna(0.0).to_numpy(),
-        }
-    )
-    table["coverage_change"] = table["coverage_after"] - table["coverage_before"]
-    table["cost_change"] = table["cost_after"] - table["cost_before"]
+    priority_before = a["priority"].reindex(ids).to_numpy()
+    priority_after = b["priority"].reindex(ids).to_numpy()
+    table = pd.DataFrame({"mission_id": ids, "name": info["name"].to_numpy()})
+    if pd.Series(priority_before).equals(pd.Series(priority_after)):
+        table["priority"] = priority_after
+    else:
+        table["priority_before"], table["priority_after"] = priority_before, priority_after
+    coverage_before = a["coverage"].reindex(ids).fillna(0.0).to_numpy()
+    coverage_after = b["coverage"].reindex(ids).fillna(0.0).to_numpy()
+    cost_before = a["cost"].reindex(ids).fillna(0.0).to_numpy()
+    cost_after = b["cost"].reindex(ids).fillna(0.0).to_numpy()
+    table["coverage_change"] = coverage_after - coverage_before
+    table["cost_change"] = cost_after - cost_before
+    table["coverage_before"], table["coverage_after"] = coverage_before, coverage_after
+    table["cost_before"], table["cost_after"] = cost_before, cost_after
     order = pd.DataFrame(
         {"c": table["coverage_change"].abs().round(9), "m": table["cost_change"].abs().round(2)}
     )

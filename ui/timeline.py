@@ -117,16 +117,16 @@ def heat_map(frame: pd.DataFrame, periods: list[str], currency: str) -> alt.Laye
 
 def change_table(plan: Plan, names: Names | None = None) -> pd.DataFrame:
     """Every start and stop, in planning order: period, mission name, priority, what
-    changes, coverage before and after, and the money."""
+    changes, coverage before and after (percent, one decimal), and the money (whole)."""
     moved = changes(plan, names or names_of(plan))
     return pd.DataFrame({
         "period": moved["period_id"],
         "mission": moved["name"],
         "priority": moved["priority"],
         "change": [CHANGE_LABELS[c] for c in moved["change"]],
-        "coverage before": moved["coverage_before"],
-        "coverage": moved["coverage"],
-        "money": moved["money"],
+        "coverage before": (100 * pd.to_numeric(moved["coverage_before"], errors="coerce")).round(1),
+        "coverage": (100 * pd.to_numeric(moved["coverage"], errors="coerce")).round(1),
+        "money": pd.to_numeric(moved["money"], errors="coerce").round(0),
         "for": [f"{kind} cost" for kind in moved["cost_kind"]],
     })
 
@@ -165,11 +165,14 @@ def timeline_section(plan: Plan) -> None:
         else:
             st.dataframe(
                 moved, hide_index=True, width="stretch",
-                column_config={
-                    "mission": st.column_config.TextColumn("mission", width="large"),
-                    "priority": st.column_config.NumberColumn("priority", format="%d"),
-                    "coverage before": st.column_config.NumberColumn("coverage before", format="percent"),
-                    "coverage": st.column_config.NumberColumn("coverage", format="percent"),
-                    "money": st.column_config.NumberColumn(f"money ({currency})", format="localized"),
+                column_config={  # shares with one decimal, money whole (optimiser.formats)
+                    "period": st.column_config.TextColumn("Period"),
+                    "mission": st.column_config.TextColumn("Mission", width="large"),
+                    "priority": st.column_config.NumberColumn("Priority", format="%d"),
+                    "change": st.column_config.TextColumn("Change"),
+                    "coverage before": st.column_config.NumberColumn("Coverage before", format="%.1f%%"),
+                    "coverage": st.column_config.NumberColumn("Coverage", format="%.1f%%"),
+                    "money": st.column_config.NumberColumn(f"Money ({currency})", format="localized"),
+                    "for": st.column_config.TextColumn("For"),
                 },
             )

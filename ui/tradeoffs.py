@@ -61,6 +61,11 @@ LEVERS = {
 }
 
 
+# The lever in a sentence ("Missions that drop out as the budget falls").
+LEVER_NOUNS = {"budget_scale": "budget", "personnel_scale": "personnel", "equipment_scale": "equipment",
+               "reserve_share": "reserve share"}
+
+
 def current_value(levers: Levers, lever: str) -> float | None:
     """The lever's value in the scenario on screen (``None``: reserve left to each resource)."""
     value = getattr(levers, lever)
@@ -87,7 +92,7 @@ def curve_chart(result: SweepResult, current: float | None, label: str) -> alt.L
         x=alt.X(f"{lever}:Q", title=label),
         y=alt.Y("value:Q", title="value", scale=alt.Scale(zero=False)),
         tooltip=[
-            alt.Tooltip(f"{lever}:Q", format=".3~f", title=lever),
+            alt.Tooltip(f"{lever}:Q", format=".3~f", title=label),
             "status",
             alt.Tooltip("value:Q", format=",.1f"),
             alt.Tooltip("value_share:Q", format=".0%", title="share of the most possible"),
@@ -113,14 +118,15 @@ def curve_chart(result: SweepResult, current: float | None, label: str) -> alt.L
 def dropouts_frame(result: SweepResult) -> pd.DataFrame:
     """The missions that drop out or are reduced, for the page's table."""
     frame = result.dropouts()
+    label = LEVERS[result.lever].label if result.lever in LEVERS else result.lever.replace("_", " ")
     return pd.DataFrame({
-        result.lever: frame[result.lever],
-        "mission": frame["mission_id"],
-        "name": frame["name"],
-        "priority": frame["priority"],
-        "coverage here": frame["coverage"],
-        "at the next point up": frame["coverage_next"],
-        "what happens": frame["drop"],
+        label: frame[result.lever],
+        "Mission ID": frame["mission_id"],
+        "Mission": frame["name"],
+        "Priority": frame["priority"],
+        "Coverage here": (100 * frame["coverage"].astype(float)).round(1),
+        "At the next point up": (100 * frame["coverage_next"].astype(float)).round(1),
+        "What happens": frame["drop"].astype(str).str.replace("_", " "),
     })
 
 
@@ -160,7 +166,7 @@ def render_tradeoffs(portfolio: Portfolio, levers: Levers, workers: int | None =
                               key=range_key(lever, "to"))
     options_left, options_right = st.columns([2, 2])
     points = options_left.slider("Points", min_value=3, max_value=41, value=21, key=POINTS)
-    relaxed = options_right.toggle("Relaxed plans (fast; units need not be whole)", value=True, key=RELAXED,
+    relaxed = options_right.toggle("Fractional units (fast)", value=True, key=RELAXED,
                                    help="Each point is a full plan. Whole units make every point an integer "
                                         "search: far slower on a large portfolio.")
     values = sweep_values(current, low, high, points)
@@ -187,7 +193,7 @@ def render_tradeoffs(portfolio: Portfolio, levers: Levers, workers: int | None =
     shown_current = current if kept[0] == fingerprint else None
     _draw(result, shown_current, LEVERS.get(result.lever, spec).label)
     if not result.levers.integer and levers.integer:
-        st.caption("The curve's plans are relaxed (units need not be whole): their values are a little "
+        st.caption("The curve's plans allow fractions of units (faster): their values are a little "
                    "above those of the whole-unit plan shown at the top of the page.")
     return result
 
@@ -203,6 +209,10 @@ def _draw(result: SweepResult, current: float | None, label: str) -> None:
             help="Value gained per extra 1,000,000 of money at the current budget, from the two "
                  "adjacent points of the budget curve. Sweep the budget to see it.",
         )
+        if marginal is not None and not math.isnan(marginal):
+            st.caption("Averaged over the step between two points of the curve, with every fund and "
+                       "period scaled together. *What binds* gives the value of 1m more in one fund and "
+                       "one period at the margin, which is larger where that fund is the one short.")
     planned = result.table["status"].isin(("optimal", "feasible"))
     second.metric("Points with a plan", f"{int(planned.sum())} of {len(result.table)}")
     third.metric("Time", f"{result.seconds:.1f} s", help=result.runner)
@@ -211,15 +221,15 @@ def _draw(result: SweepResult, current: float | None, label: str) -> None:
     if (result.table["status"] == "infeasible").any():
         st.caption("Gaps in the curve are points where no plan is possible (the must-fund "
                    "commitments cannot all be met there).")
-    st.markdown(f"#### Missions that drop out as {result.lever} falls")
+    st.markdown(f"#### Missions that drop out as the {LEVER_NOUNS.get(result.lever, 'lever')} falls")
     st.caption("Each point against the next one up: *dropped out* means coverage falls to zero there; "
                "*reduced*, it falls but stays above zero.")
     with st.container(key=DROPOUTS):
         st.dataframe(
             dropouts_frame(result), hide_index=True, width="stretch",
             column_config={
-                "coverage here": st.column_config.NumberColumn(format="percent"),
-                "at the next point up": st.column_config.NumberColumn(format="percent"),
+                "Coverage here": st.column_config.NumberColumn(format="%.1f%%"),
+                "At the next point up": st.column_config.NumberColumn(format="%.1f%%"),
             },
         )
     left, right = st.columns(2)

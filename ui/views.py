@@ -6,40 +6,36 @@ No decisions are made here: numbers come from the Plan or from :mod:`ui.summarie
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
 from optimiser import Plan, Status
+from optimiser.coverage import lacking
+from optimiser.formats import value_meaning
 from ui import charts
-from ui.state import SavedScenario, Solved, Workbook, json_bytes, report_bytes, solve
+from ui.state import Solved, Workbook, json_bytes, report_bytes
 from ui.summaries import (
+    CONSTRAINT_WORDS,
     FULL,
     NONE,
     PARTLY,
     Headline,
     binding_sentences,
     binding_table,
-    compare_missions,
+    for_planners,
     headline,
-    headline_deltas,
     levers_text,
     money,
     number,
+    plan_status,
     problems_frame,
+    share_text,
     tier_counts,
     unmet_by_mission,
 )
 
 UPLOAD = "workbook_upload"
-SCENARIO_NAME = "scenario_name"
-SAVE_SCENARIO = "save_scenario"
-COMPARE_A = "compare_a"
-COMPARE_B = "compare_b"
-LOAD_CHOICE = "load_choice"
-LOAD_SCENARIO = "load_scenario"
-DELETE_SCENARIO = "delete_scenario"
 RESOURCE_PERIOD = "resource_period"
 RELAX_COMMITMENTS = "relax_commitments"  # the toggle under an impossible scenario's diagnosis
 RELAXED_NOTE = "relaxed_plan_note"  # container: what the plan with stretched commitments breaks
@@ -56,7 +52,11 @@ def table(frame: pd.DataFrame, key: str, **options: object) -> None:
 
 
 def _percent(share: float) -> str:
-    return f"{share:.1%}"
+    return share_text(share)
+
+
+def _value_meaning(plan: Plan) -> str:
+    return value_meaning({tier: plan.levers.tier_weight(tier) for tier in range(1, 6)})
 
 
 def _money_delta(change: float, currency: str) -> str:
@@ -109,9 +109,10 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
             "Value reached",
             _percent(now.value_share),
             delta=None if before is None else f"{(now.value_share - before.value_share) * 100:+.1f} pts",
-            help=f"{number(now.value, 2)} of the most possible {number(now.max_value, 2)} "
-            "(every active mission fully covered).",
+            help=f"Value {now.value:,.1f} of the most possible {now.max_value:,.1f} (every active mission "
+            "fully covered). " + _value_meaning(plan),
         )
+        st.caption(f"value {now.value:,.1f} of {now.max_value:,.1f} possible")
     with spent.container(key="metric_money"):
         st.metric(
             "Money spent",
@@ -131,14 +132,13 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
         st.caption("in the busiest period")
     with status.container(key="metric_status"):
         st.metric(
-            "Solve status",
-            now.status,
+            "Plan",
+            plan_status(plan),
             help=plan.message or None,
         )
-        gap = "–" if now.gap is None else f"{now.gap:.2%}"
-        mode = "integer" if plan.levers.integer else "relaxed"
-        stretched = " · commitments stretched" if plan.status is Status.RELAXED else ""
-        st.caption(f"{mode} plan{stretched} · gap {gap} · {now.solve_s:.2f} s")
+        gap = "–" if now.gap is None else f"within {now.gap:.2%} of the best"
+        mode = "whole units" if plan.levers.integer else "fractional units (faster)"
+        st.caption(f"{mode} · {gap} · {now.solve_s:.1f} s")
     return now
 
 
@@ -151,13 +151,15 @@ def tier_table(plan: Plan, coverage: pd.DataFrame | None = None) -> None:
             counts,
             "tier_table",
             column_config={
-                "priority": st.column_config.NumberColumn("priority", format="%d"),
-                FULL: st.column_config.NumberColumn(FULL, format="%d"),
-                PARTLY: st.column_config.NumberColumn(PARTLY, format="%d"),
-                NONE: st.column_config.NumberColumn(NONE, format="%d"),
-                "value": st.column_config.NumberColumn("value reached", format="%.2f"),
+                "priority": st.column_config.NumberColumn("Priority", format="%d"),
+                FULL: st.column_config.NumberColumn(FULL.capitalize(), format="%d"),
+                PARTLY: st.column_config.NumberColumn(PARTLY.capitalize(), format="%d"),
+                NONE: st.column_config.NumberColumn(NONE.capitalize(), format="%d"),
+                "value": st.column_config.NumberColumn("Value reached", format="%,.1f"),
             },
         )
+        st.caption("Fully covered: at its most wanted coverage in every active period; not covered: "
+                   "at 0 in every one. " + _value_meaning(plan))
     with right:
         st.altair_chart(charts.tier_coverage(counts), width="stretch")
 
@@ -168,7 +170,8 @@ def no_plan(plan: Plan) -> bool:
     st.error(plan.message or "No plan is possible under these levers.")
     stretched = bool(st.session_state.get(RELAX_COMMITMENTS))
     if plan.diagnosis and not stretched:  # when asked for, the stretched plan lists them
-        st.markdown("**What clashes** (the smallest relaxation that makes a plan possible):")
+        st.markdown("**What clashes** (the smallest relaxation that makes a plan possible), by "
+                    "commitment:")
         st.markdown("\n".join(f"- {line}" for line in plan.diagnosis))
     return st.toggle(
         "Show the plan with the commitments stretched",
@@ -193,7 +196,7 @@ def stretched_plan(infeasible: Plan, solved: Solved) -> Plan | None:
         st.warning(
             "**Below: a plan that breaks the commitments listed here.** No plan keeps every "
             "commitment under these levers; this one stretches each limit below by the least needed "
-            "(status *relaxed*, as `optimiser solve --relax-commitments`). It is shown for "
+            "(as `optimiser solve --relax-commitments` plans it). It is shown for "
             "comparison only: the last plan that keeps every commitment, if one was made, comes "
             "back when the toggle is off."
         )
@@ -226,31 +229,36 @@ def binding_section(plan: Plan, ranges: pd.DataFrame | None = None) -> None:
     sentences = binding_sentences(plan, ranges=ranges)
     if sentences:
         st.markdown("\n".join(f"{i}. {s}" for i, s in enumerate(sentences, 1)))
-        st.caption("Shadow prices: the extra value one more unit, person allowed or round sum of "
-                   "money would buy, largest first (continuous model, on/off decisions fixed at this "
-                   "plan). Each holds while its limit stays in the range given (HiGHS ranging of that "
-                   "model, as `optimiser solve --explain` writes to the Sensitivity sheet); beyond it, "
-                   "the price changes. `--explain` also measures what 10% more adds by solving again.")
+        st.caption("Each figure is the extra value one more unit, one more person allowed or a round "
+                   "sum of money in one fund and period would buy, largest first (from the plan with its "
+                   "on/off choices fixed). Each holds while its limit stays in the range given; beyond it "
+                   "the value changes. `optimiser solve --explain` measures what 10% more adds by solving "
+                   "again. " + _value_meaning(plan))
         if ranges is None:
             why = ("its limits are the stretched ones" if plan.status is Status.RELAXED
-                   else "the ranging could not be worked out")
+                   else "the ranges could not be worked out")
             st.caption(f"How far each price holds is not shown for this plan: {why}.")
-        with st.expander("Shadow prices and their ranges, as numbers", expanded=False):
-            table(
-                binding_table(plan, ranges),
-                BINDING_TABLE,
-                column_config={
-                    "rank": st.column_config.NumberColumn("rank", format="%d"),
-                    "sentence": st.column_config.TextColumn("what binds", width="large"),
-                    "shadow_price": st.column_config.NumberColumn("value per unit", format="%.4g"),
-                    "unit": st.column_config.TextColumn("per"),
-                    "gain": st.column_config.NumberColumn("value per step", format="%.3g"),
-                    "low": st.column_config.NumberColumn("price holds from", format="localized"),
-                    "high": st.column_config.NumberColumn("price holds to", format="localized"),
-                    "limit": st.column_config.NumberColumn("limit now", format="localized"),
-                    "holds": st.column_config.TextColumn("range in words", width="large"),
-                },
-            )
+        with st.expander("The same, as numbers", expanded=False):
+            numbers = binding_table(plan, ranges)
+            periods = plan.portfolio.periods["name"].to_dict() if plan.portfolio is not None else {}
+            shown = numbers.assign(
+                constraint=numbers["constraint"].map(lambda c: CONSTRAINT_WORDS.get(str(c), str(c))),
+                period_id=numbers["period_id"].map(lambda p: periods.get(p, p)),
+            )[["rank", "sentence", "constraint", "id", "period_id", "gain", "unit", "low", "high", "limit",
+               "holds"]]
+            table(shown, BINDING_TABLE, column_config={
+                "rank": st.column_config.NumberColumn("Rank", format="%d"),
+                "sentence": st.column_config.TextColumn("What binds", width="large"),
+                "constraint": st.column_config.TextColumn("Limit"),
+                "id": st.column_config.TextColumn("ID"),
+                "period_id": st.column_config.TextColumn("Period"),
+                "gain": st.column_config.NumberColumn("Value added per step", format="%.3g"),
+                "unit": st.column_config.TextColumn("Per"),
+                "low": st.column_config.NumberColumn("Price holds from", format="localized"),
+                "high": st.column_config.NumberColumn("Price holds to", format="localized"),
+                "limit": st.column_config.NumberColumn("Limit now", format="localized"),
+                "holds": st.column_config.TextColumn("How far it holds", width="large"),
+            })
     else:
         st.info("Nothing binds: no extra person, unit of equipment or money would add value.")
     st.markdown("#### Unmet needs of under-covered missions")
@@ -258,30 +266,19 @@ def binding_section(plan: Plan, ranges: pd.DataFrame | None = None) -> None:
     if unmet.empty:
         st.success("Every mission is fully covered.")
         return
-    table(
-        unmet,
-        "unmet_table",
-        column_config={
-            "coverage": st.column_config.ProgressColumn("coverage", min_value=0.0, max_value=1.0,
-                                                        format="percent"),
-            "lacks": st.column_config.TextColumn("still lacks (per period)", width="large"),
-            "shortfall_cost": st.column_config.NumberColumn(
-                f"money to close it ({plan.levers.currency})", format="localized"),
-        },
-    )
+    unmet = unmet[["mission_id", "name", "priority", "coverage", "shortfall_cost", "lacks"]]
+    shown, config = for_planners(unmet, plan, "unmet")
+    config["name"] = st.column_config.TextColumn("Mission", width="medium")
+    config["lacks"] = st.column_config.TextColumn("Still lacks (per period, at most)", width="large")
+    table(shown, "unmet_table", column_config=config)
+    st.caption("What each mission lacks to reach its most wanted coverage, and the money that would "
+               "close it at the unit costs it pays.")
 
 
 def mission_table(plan: Plan, coverage: pd.DataFrame) -> None:
-    table(
-        coverage,
-        "mission_coverage",
-        column_config={
-            "coverage": st.column_config.ProgressColumn("coverage", min_value=0.0, max_value=1.0,
-                                                        format="percent"),
-            "lowest_coverage": st.column_config.NumberColumn("lowest period", format="percent"),
-            "cost": st.column_config.NumberColumn(f"cost ({plan.levers.currency})", format="localized"),
-        },
-    )
+    shown, config = for_planners(coverage, plan, "missions")
+    config["coverage"] = st.column_config.NumberColumn("Coverage (mean)", format="%.1f%%")
+    table(shown, "mission_coverage", column_config=config)
 
 
 TABLES: dict[str, str] = {
@@ -296,33 +293,12 @@ TABLES: dict[str, str] = {
 }
 
 
-SHARE_COLUMNS = ("coverage", "lowest_coverage")
-MONEY_COLUMNS = ("cost", "money", "amount", "used_money", "shortfall_cost", "unit_cost", "startup_cost",
-                 "closure_cost")
-UNIT_COLUMNS = ("needed", "units", "used", "available", "reserve", "usable", "allocated", "shortfall",
-                "personnel", "cap")
-
-
-def column_formats(frame: pd.DataFrame, currency: str) -> dict[str, object]:
-    """Percentages, money and units formatted for a planner, by column name."""
-    formats: dict[str, object] = {}
-    for column in frame.columns:
-        if column in SHARE_COLUMNS:
-            formats[column] = st.column_config.NumberColumn(column, format="percent")
-        elif column in MONEY_COLUMNS:
-            formats[column] = st.column_config.NumberColumn(f"{column} ({currency})", format="localized")
-        elif column in UNIT_COLUMNS:
-            formats[column] = st.column_config.NumberColumn(column, format="%.1f")
-        elif column == "shadow_price":
-            formats[column] = st.column_config.NumberColumn(column, format="%.4g")
-    return formats
-
-
 def tables_section(plan: Plan) -> None:
     for name, title in TABLES.items():
-        frame: pd.DataFrame = getattr(plan, name)
-        with st.expander(f"{title} ({len(frame)} rows)", expanded=name == "missions"):
-            table(frame, f"table_{name}", column_config=column_formats(frame, plan.levers.currency))
+        frame: pd.DataFrame = lacking(plan) if name == "unmet" else getattr(plan, name)
+        with st.expander(f"{title} ({len(frame):,} rows)", expanded=name == "missions"):
+            shown, config = for_planners(frame, plan, name)
+            table(shown, f"table_{name}", column_config=config)
 
 
 def downloads(plan: Plan, book: Workbook, scenario: str = "") -> None:
@@ -360,84 +336,3 @@ def downloads(plan: Plan, book: Workbook, scenario: str = "") -> None:
         help="The key=value levers of this scenario and the `optimiser solve ... --set` command "
         "that reproduces it.",
     )
-
-
-# --------------------------------------------------------------------------- scenarios
-
-
-def save_form(on_save: Callable[[], None], saved: dict[str, SavedScenario]) -> None:
-    st.text_input("Scenario name", key=SCENARIO_NAME, placeholder=f"Scenario {len(saved) + 1}")
-    st.button("Save current levers", key=SAVE_SCENARIO, on_click=on_save, width="stretch")
-    if saved:
-        st.caption("Saved: " + ", ".join(saved))
-
-
-def compare_section(
-    book: Workbook,
-    saved: dict[str, SavedScenario],
-    on_load: Callable[[], None],
-    on_delete: Callable[[], None],
-) -> None:
-    names = list(saved)
-    if not names:
-        st.info("Save the levers on screen as a scenario (sidebar, *Scenarios*), change them, save again, "
-                "then compare any two here.")
-        return
-    left, middle, right = st.columns([2, 1, 1], vertical_alignment="bottom")
-    left.selectbox("Scenario", names, key=LOAD_CHOICE)
-    middle.button("Load its levers", key=LOAD_SCENARIO, on_click=on_load, width="stretch")
-    right.button("Delete", key=DELETE_SCENARIO, on_click=on_delete, width="stretch")
-    if len(names) < 2:
-        st.info("Save a second scenario to compare two side by side.")
-        return
-    for key, default in ((COMPARE_A, names[0]), (COMPARE_B, names[-1])):
-        if st.session_state.get(key) not in names:  # first time, or back from another tab
-            kept = st.session_state.get(f"{key}_kept")
-            st.session_state[key] = kept if kept in names else default
-    a_col, b_col = st.columns(2)
-    name_a = a_col.selectbox("Compare", names, key=COMPARE_A)
-    name_b = b_col.selectbox("with", names, key=COMPARE_B)
-    st.session_state[f"{COMPARE_A}_kept"], st.session_state[f"{COMPARE_B}_kept"] = name_a, name_b
-    with st.spinner("Planning both scenarios…"):
-        solved_a, solved_b = solve(book, saved[name_a].levers), solve(book, saved[name_b].levers)
-    for name, solved in ((name_a, solved_a), (name_b, solved_b)):
-        if solved.plan is None:
-            st.error(f"Scenario '{name}' could not be planned: {solved.failure}")
-            return
-        if not solved.plan.has_plan:
-            st.warning(f"Scenario '{name}': {solved.plan.message}")
-            return
-    plan_a, plan_b = solved_a.plan, solved_b.plan
-    assert plan_a is not None and plan_b is not None
-    cur = plan_b.levers.currency
-    deltas = headline_deltas(plan_a, plan_b)
-    st.markdown(f"**{name_b}** against **{name_a}**")
-    cols = st.columns(5)
-    in_money, money_change = (lambda v: money(v, cur)), (lambda d: _money_delta(d, cur))
-    shown = [
-        ("Value reached", deltas["value_share"], _percent, lambda d: f"{d * 100:+.1f} pts"),
-        ("Money spent", deltas["total_cost"], in_money, money_change),
-        ("Money available", deltas["money_available"], in_money, money_change),
-        ("Personnel deployed", deltas["personnel"], lambda v: number(v, 0), lambda d: f"{d:+,.0f}"),
-        ("Missions fully covered", deltas[FULL], lambda v: number(v, 0), lambda d: f"{d:+,.0f}"),
-    ]
-    for col, (label, (_, after, change), fmt, fmt_delta) in zip(cols, shown, strict=True):
-        with col.container(key="compare_" + label.lower().replace(" ", "_")):
-            st.metric(label, fmt(after), delta=fmt_delta(change) if abs(change) > 1e-9 else None,
-                      delta_color="off" if label.startswith("Money") else "normal")
-    changes = compare_missions(plan_a, plan_b)
-    table(
-        changes,
-        "compare_table",
-        column_config={
-            "coverage_before": st.column_config.NumberColumn(f"coverage {name_a}", format="percent"),
-            "coverage_after": st.column_config.NumberColumn(f"coverage {name_b}", format="percent"),
-            "coverage_change": st.column_config.NumberColumn("coverage change", format="percent"),
-            "cost_before": st.column_config.NumberColumn(f"cost {name_a}", format="localized"),
-            "cost_after": st.column_config.NumberColumn(f"cost {name_b}", format="localized"),
-            "cost_change": st.column_config.NumberColumn(f"cost change ({cur})", format="localized"),
-            "priority_before": st.column_config.NumberColumn(f"priority {name_a}", format="%d"),
-            "priority_after": st.column_config.NumberColumn(f"priority {name_b}", format="%d"),
-        },
-    )
-    st.caption("Sorted by the size of the coverage change, then of the money change.")

@@ -190,7 +190,7 @@ def compare_plans(a: PlanLike, b: PlanLike, labels: tuple[str, str] | None = Non
     moves = {mission: ", ".join(f"{r} {_signed(c)}" for r, c in zip(rows["resource_id"], rows["change"],
                                                                      strict=True))
              for mission, rows in moved}
-    table["resources_change"] = table["mission_id"].map(moves).fillna("")
+    table["resources_change"] = [moves.get(m, "") for m in table["mission_id"]]
     units_moved = resources["change"].abs().groupby(resources["mission_id"]).sum()
     resources_moved = table["mission_id"].map(units_moved).fillna(0.0)
 

@@ -35,6 +35,7 @@ PERCENT = "0.0%"
 PERCENT_FINE = "0.00%"
 UNITS = "#,##0"
 UNITS_FRACTION = "#,##0.00"
+UNITS_ONE_DECIMAL = "#,##0.0"
 VALUE = "#,##0.00"
 RATIO = "0.00"
 SECONDS = "0.00"
@@ -120,6 +121,14 @@ def units_format(values: Iterable[object]) -> str:
         number = excel_value(value)
         if isinstance(number, float) and not number.is_integer():
             return UNITS_FRACTION
+    return UNITS
+
+
+def units_cell_format(value: object) -> str:
+    """Whole units without decimals, a fraction of a unit with one (per cell)."""
+    number = excel_value(value)
+    if isinstance(number, float) and abs(number - round(number)) > 1e-6:
+        return UNITS_ONE_DECIMAL
     return UNITS
 
 

@@ -13,12 +13,11 @@ from datetime import datetime
 
 import pandas as pd
 
+from optimiser.coverage import FULLY, NOT, ceilings, lacking, mission_classes
 from optimiser.plan import Plan
 from optimiser.version import __version__
 
 TIERS = (1, 2, 3, 4, 5)
-# Coverage within this of 1 counts as full, within this of 0 as none.
-TOLERANCE = 1e-6
 
 # Columns of the plan's tables, as documented on :class:`~optimiser.plan.Plan`.
 MISSION_COLUMNS = ("mission_id", "period_id", "name", "zone_id", "region", "type", "priority",
@@ -166,16 +165,20 @@ def mission_coverage(plan: Plan) -> pd.DataFrame:
     """One row per mission over its active periods.
 
     Columns ``mission_id``, ``name``, ``zone_id``, ``priority``, ``periods``,
-    ``mean_coverage``, ``min_coverage``, ``max_coverage``, ``value``, ``cost``,
-    ``shortfall_cost`` (money to cover it fully in every period) and ``covered``
-    ("fully", "partly" or "not"), in the plan's mission order.
+    ``mean_coverage``, ``min_coverage``, ``max_coverage`` (the lowest and highest coverage
+    over its periods), ``ceiling`` (the mission's max_coverage), ``value``, ``cost``,
+    ``shortfall_cost`` (money to bring it to its max_coverage in every period) and
+    ``covered`` ("fully", "partly" or "not", :func:`optimiser.coverage.coverage_class`),
+    in the plan's mission order.
     """
     missions = columns(plan.missions, MISSION_COLUMNS)
     result_columns = ["mission_id", "name", "zone_id", "priority", "periods", "mean_coverage",
-                      "min_coverage", "max_coverage", "value", "cost", "shortfall_cost", "covered"]
+                      "min_coverage", "max_coverage", "ceiling", "value", "cost", "shortfall_cost",
+                      "covered"]
     if missions.empty:
         return pd.DataFrame(columns=result_columns)
     frame = missions.assign(
+        mission_id=missions["mission_id"].astype(str),
         priority=pd.to_numeric(missions["priority"], errors="coerce"),
         coverage=pd.to_numeric(missions["coverage"], errors="coerce").fillna(0.0),
         value=pd.to_numeric(missions["value"], errors="coerce").fillna(0.0),
@@ -193,25 +196,22 @@ def mission_coverage(plan: Plan) -> pd.DataFrame:
         value=("value", "sum"),
         cost=("cost", "sum"),
     ).reset_index()
-    unmet = columns(plan.unmet, UNMET_COLUMNS)
-    shortfall = pd.to_numeric(unmet["shortfall_cost"], errors="coerce").fillna(0.0).groupby(
-        unmet["mission_id"]).sum()
+    result["ceiling"] = result["mission_id"].map(ceilings(plan)).fillna(1.0)
+    short = lacking(plan)
+    shortfall = short["shortfall_cost"].groupby(short["mission_id"]).sum()
     result["shortfall_cost"] = result["mission_id"].map(shortfall).fillna(0.0)
-    result["covered"] = [
-        "fully" if low >= 1 - TOLERANCE else "not" if high <= TOLERANCE else "partly"
-        for low, high in zip(result["min_coverage"], result["max_coverage"], strict=True)
-    ]
+    result["covered"] = result["mission_id"].map(mission_classes(plan)).fillna(NOT)
     return result[result_columns]
 
 
 def under_covered(plan: Plan) -> pd.DataFrame:
-    """Missions short of full coverage in some period, most important first.
+    """Missions short of their max_coverage in some period, most important first.
 
-    The rows of :func:`mission_coverage` with ``min_coverage`` below 1, sorted by
-    priority, then lowest mean coverage, then largest cost to close the gap.
+    The rows of :func:`mission_coverage` not fully covered, sorted by priority, then
+    lowest mean coverage, then largest cost to close the gap.
     """
     frame = mission_coverage(plan)
-    frame = frame[frame["min_coverage"] < 1 - TOLERANCE]
+    frame = frame[frame["covered"] != FULLY]
     return frame.sort_values(
         ["priority", "mean_coverage", "shortfall_cost"], ascending=[True, True, False], kind="mergesort"
     ).reset_index(drop=True)
@@ -221,8 +221,9 @@ def tier_coverage(plan: Plan) -> pd.DataFrame:
     """Coverage by priority tier, one row per tier 1..5.
 
     Columns ``priority``, ``tier_weight``, ``missions``, ``fully``, ``partly``,
-    ``uncovered`` (counts of missions: fully covered in every active period, not
-    covered in any, or in between), ``mean_coverage`` (over the tier's mission-periods;
+    ``uncovered`` (counts of missions: at their max_coverage in every active period, at
+    0 in every one, or in between; :func:`optimiser.coverage.coverage_class`),
+    ``mean_coverage`` (over the tier's mission-periods;
     ``None`` without missions), ``value`` (from ``plan.value_by_priority``) and
     ``cost`` (money spent on the tier).
     """

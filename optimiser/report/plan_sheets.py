@@ -11,6 +11,9 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
+from optimiser import wording
+from optimiser.coverage import lacking
+from optimiser.formats import EXCEL, MILLION, Kind, per_million
 from optimiser.plan import Plan
 from optimiser.report.cells import (
     MONEY,
@@ -19,8 +22,7 @@ from optimiser.report.cells import (
     VALUE,
     WRAP,
     SheetWriter,
-    shadow_format,
-    units_format,
+    units_cell_format,
     yes_no,
 )
 from optimiser.report.derived import (
@@ -29,7 +31,6 @@ from optimiser.report.derived import (
     FUNDING_COLUMNS,
     MISSION_COLUMNS,
     RESOURCE_COLUMNS,
-    UNMET_COLUMNS,
     ZONE_COLUMNS,
     Names,
     columns,
@@ -44,39 +45,55 @@ CONSTRAINT_LABELS = {"resource": "Resource", "budget": "Funding source", "zone_c
 
 
 def allocation_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
-    """Mission x period: coverage, value, cost, then units of each resource."""
+    """Mission x period: coverage, value and cost (the units of each resource are on the
+    Units sheet, one row per resource, so that both print legibly)."""
     out = SheetWriter(ws)
     currency = plan.levers.currency
     missions = columns(plan.missions, MISSION_COLUMNS)
-    allocation = columns(plan.allocation, ALLOCATION_COLUMNS)
-    units = {
-        (str(m), str(p), str(r)): u
-        for m, p, r, u in zip(allocation["mission_id"], allocation["period_id"], allocation["resource_id"],
-                              allocation["units"], strict=True)
-    }
-    resources = list(names.resource_order)
-    labels = _resource_labels(resources, names)
-    keys = [(str(m), str(p)) for m, p in zip(missions["mission_id"], missions["period_id"], strict=True)]
-    unit_columns = [[units.get((m, p, r)) for m, p in keys] for r in resources]
     rows = (
-        [m.mission_id, m.name, m.zone_id, m.region, m.type, m.priority, yes_no(m.must_fund), m.period_id,
-         m.coverage, m.value, m.cost, *(column[i] for column in unit_columns)]
-        for i, m in enumerate(missions.itertuples())
+        [m.mission_id, m.name, names.zone(str(m.zone_id)), m.type, m.priority, yes_no(m.must_fund),
+         m.period_id, m.coverage, m.value, m.cost]
+        for m in missions.itertuples()
     )
     cost = pd.to_numeric(missions["cost"], errors="coerce").fillna(0.0)
     _check_total(cost.sum(), plan.total_cost)
     out.table(
-        ["Mission ID", "Mission", "Zone", "Region", "Type", "Priority", "Must fund", "Period", "Coverage",
-         "Value", f"Cost ({currency})", *labels],
+        ["Mission ID", "Mission", "Zone", "Type", "Priority", "Must fund", "Period", "Coverage", "Value",
+         f"Cost ({currency})"],
         rows,
-        [None, None, None, None, None, UNITS, None, None, PERCENT, VALUE, MONEY,
-         *(units_format(column) for column in unit_columns)],
-        totals=["Total", None, None, None, None, None, None, None, None,
-                pd.to_numeric(missions["value"], errors="coerce").sum(), cost.sum(),
-                *(sum(number(u) or 0.0 for u in column) for column in unit_columns)],
+        [None, None, None, None, UNITS, None, None, PERCENT, EXCEL[Kind.VALUE], MONEY],
+        totals=["Total", None, None, None, None, None, None, None,
+                pd.to_numeric(missions["value"], errors="coerce").sum(), cost.sum()],
     )
     ws.freeze_panes = "C2"
-    out.fit_columns(maximum=40)
+    out.fit_columns(maximum=45)
+
+
+def units_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
+    """Each resource a mission needs, by period: units needed at full coverage, allocated,
+    and the mission's coverage; one row per (mission, period, resource)."""
+    out = SheetWriter(ws)
+    currency = plan.levers.currency
+    allocation = columns(plan.allocation, ALLOCATION_COLUMNS)
+    missions = columns(plan.missions, MISSION_COLUMNS)
+    coverage = {(str(m), str(p)): c for m, p, c in zip(missions["mission_id"], missions["period_id"],
+                                                        missions["coverage"], strict=True)}
+    labels = dict(zip(names.resource_order, _resource_labels(list(names.resource_order), names), strict=True))
+    rows = (
+        [a.mission_id, names.mission(str(a.mission_id)), a.period_id, coverage.get((str(a.mission_id),
+                                                                                     str(a.period_id))),
+         labels.get(str(a.resource_id), names.resource(str(a.resource_id))), number(a.needed),
+         number(a.units), number(a.cost)]
+        for a in allocation.itertuples()
+    )
+    out.table(
+        ["Mission ID", "Mission", "Period", "Coverage", "Resource", "Needed at full coverage", "Allocated",
+         f"Cost ({currency})"],
+        rows,
+        [None, None, None, PERCENT, None, units_cell_format, units_cell_format, MONEY],
+    )
+    ws.freeze_panes = "C2"
+    out.fit_columns(maximum=45)
 
 
 def _resource_labels(resources: Sequence[str], names: Names) -> list[str]:
@@ -136,12 +153,12 @@ def funding_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
         amount, used = number(b.amount), number(b.used)
         left = None if amount is None or used is None else amount - used
         rows.append([b.source_id, names.source(str(b.source_id)), b.period_id, amount, used, left,
-                     share(used, amount), number(b.shadow_price)])
+                     share(used, amount), per_million(b.shadow_price)])
     out.table(
         ["Source ID", "Source", "Period", f"Available ({currency})", f"Spent ({currency})",
-         f"Left ({currency})", "Use", f"Shadow price (value per {currency})"],
+         f"Left ({currency})", "Use", f"Value of {currency} 1m more"],
         rows,
-        [None, None, None, MONEY, MONEY, MONEY, PERCENT, shadow_format],
+        [None, None, None, MONEY, MONEY, MONEY, PERCENT, EXCEL[Kind.PER_UNIT]],
         top=top,
         autofilter=False,
     )
@@ -157,8 +174,7 @@ def resources_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
         _resource=[order.get(str(r), len(order)) for r in frame["resource_id"]],
         _period=[names.period_rank(str(p)) for p in frame["period_id"]],
     ).sort_values(["_resource", "_period"], kind="mergesort")
-    numbers = [number(v) for c in ("used", "available", "reserve", "usable") for v in frame[c]]
-    unit_format = units_format(numbers)
+    unit_format = units_cell_format
     rows = []
     for r in frame.itertuples():
         available, usable = number(r.available), number(r.usable)
@@ -177,7 +193,7 @@ def resources_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
          "Utilisation", "Shadow price (value per unit)"],
         rows,
         [None, None, None, None, None, unit_format, unit_format, unit_format, unit_format, PERCENT,
-         shadow_format],
+         EXCEL[Kind.PER_UNIT]],
     )
     ws.freeze_panes = "C2"
     out.fit_columns(maximum=40)
@@ -205,22 +221,23 @@ def zones_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
             "no cap" if cap is None else cap, share(z.personnel, cap) if cap else None,
             spent.get((str(z.zone_id), str(z.period_id)), 0.0), number(z.shadow_price),
         ])
-    unit_format = units_format([number(v) for c in ("personnel", "cap") for v in frame[c]])
+    unit_format = EXCEL[Kind.PEOPLE]
     out.table(
         ["Zone ID", "Zone", "Region", "Risk", "Period", "Personnel", "Personnel cap", "Utilisation",
          f"Money spent ({currency})", "Shadow price (value per person)"],
         rows,
-        [None, None, None, None, None, unit_format, unit_format, PERCENT, MONEY, shadow_format],
+        [None, None, None, None, None, unit_format, unit_format, PERCENT, MONEY, EXCEL[Kind.PER_UNIT]],
     )
     ws.freeze_panes = "C2"
     out.fit_columns(maximum=40)
 
 
 def unmet_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
-    """What each under-covered mission still lacks, and what closing the gap would cost."""
+    """What each under-covered mission still lacks to reach its max_coverage
+    (:func:`optimiser.coverage.lacking`), and what closing the gap would cost."""
     out = SheetWriter(ws)
     currency = plan.levers.currency
-    unmet = columns(plan.unmet, UNMET_COLUMNS)
+    unmet = lacking(plan)
     missions = columns(plan.missions, MISSION_COLUMNS)
     by_key = {(str(m.mission_id), str(m.period_id)): m for m in missions.itertuples()}
     mission_rank = {m: i for i, m in enumerate(dict.fromkeys(missions["mission_id"].astype(str)))}
@@ -234,24 +251,25 @@ def unmet_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
         rows.append((
             (number(priority) or 9, mission_rank.get(mission_id, len(mission_rank)),
              names.period_rank(period_id), resource_rank.get(resource_id, 0)),
-            [u.mission_id, names.mission(mission_id), priority, getattr(mission, "zone_id", None),
+            [u.mission_id, names.mission(mission_id), priority,
+             names.zone(str(getattr(mission, "zone_id", ""))),
              u.period_id, getattr(mission, "coverage", None), u.resource_id,
              names.resource(resource_id), names.units.get(resource_id, ""), number(u.needed),
              number(u.allocated), number(u.shortfall), number(u.shortfall_cost)],
         ))
     rows.sort(key=lambda item: item[0])
     values = [row for _, row in rows]
-    unit_format = units_format([v for row in values for v in row[9:12]])
+    unit_format = units_cell_format
     last = out.table(
         ["Mission ID", "Mission", "Priority", "Zone", "Period", "Coverage", "Resource ID", "Resource", "Unit",
-         "Needed", "Allocated", "Shortfall", f"Cost to close ({currency})"],
+         "Needed at its max coverage", "Allocated", "Shortfall", f"Cost to close ({currency})"],
         values,
         [None, None, UNITS, None, None, PERCENT, None, None, None, unit_format, unit_format, unit_format,
          MONEY],
         totals=["Total", *([None] * 11), sum(row[12] or 0.0 for row in values)],
     )
     if not values:
-        out.note(last + 2, 1, "Every active mission is fully covered in every period.")
+        out.note(last + 2, 1, "Every active mission is at its most wanted coverage in every period.")
     ws.freeze_panes = "C2"
     out.fit_columns(maximum=40)
 
@@ -265,14 +283,13 @@ def sensitivity_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
     }
     rows = [
         [rank, CONSTRAINT_LABELS.get(str(s.constraint), s.constraint), s.id,
-         name_of.get(str(s.constraint), str)(str(s.id)), s.period_id, number(s.shadow_price), s.unit,
-         s.sentence]
+         name_of.get(str(s.constraint), str)(str(s.id)), s.period_id, _gain(s), _step(s, plan), s.sentence]
         for rank, s in enumerate(frame.itertuples(), start=1)
     ]
     last = out.table(
-        ["Rank", "Constraint", "ID", "Name", "Period", "Shadow price", "Per", "What it means"],
+        ["Rank", "Constraint", "ID", "Name", "Period", "Value added", "For", "What it means"],
         rows,
-        [UNITS, None, None, None, None, shadow_format, None, None],
+        [UNITS, None, None, None, None, EXCEL[Kind.PER_UNIT], None, None],
     )
     for row in range(2, last + 1):
         ws.cell(row=row, column=8).alignment = WRAP
@@ -280,11 +297,39 @@ def sensitivity_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
     if not rows:
         out.note(note, 1, "No constraint limits the value: more people, equipment or money would add none.")
         note += 1
-    out.note(note, 1, "Shadow price: the extra value one more unit would buy, from the continuous model "
-                      "with the on/off decisions fixed at this plan.")
+    out.note(note, 1, "Value added: what one more unit, one more person allowed or a round sum of money "
+                      "would buy (shadow price, from the continuous model with the on/off decisions fixed "
+                      "at this plan).")
     note = _explained(out, plan, names, note + 2)
     ws.freeze_panes = "B2"
     out.fit_columns(maximum=40, fixed={8: 90})
+
+
+def _step_size(row: object) -> float:
+    """The step a row's value added is for: its own, else one unit (USD 1m for money)."""
+    step = number(getattr(row, "step", None))
+    if step:
+        return step
+    return MILLION if getattr(row, "constraint", "") == "budget" else 1.0
+
+
+def _gain(row: object) -> float | None:
+    gain = number(getattr(row, "gain", None))
+    if gain is not None:
+        return gain
+    price = number(getattr(row, "shadow_price", None))
+    return None if price is None else price * _step_size(row)
+
+
+def _step(row: object, plan: Plan) -> str:
+    """What the value added is for: ``"1 person"``, ``"USD 1m"``."""
+    step = _step_size(row)
+    unit = str(getattr(row, "unit", "") or "unit")
+    if getattr(row, "constraint", "") == "budget":
+        return f"{plan.levers.currency} {wording.money_step_text(step)}"
+    if getattr(row, "constraint", "") == "zone_cap":
+        unit = "person"
+    return f"{wording.number(step)} {unit}"
 
 
 def _explained(out: SheetWriter, plan: Plan, names: Names, row: int) -> int:
@@ -301,7 +346,8 @@ def _explained(out: SheetWriter, plan: Plan, names: Names, row: int) -> int:
         ]
         header = ["Constraint", "ID", "Period", "Limit", "Used", "Shadow price", "Price holds from",
                   "Price holds to", "What it means"]
-        formats = [None, None, None, UNITS, UNITS, shadow_format, UNITS, UNITS, None]
+        formats = [None, None, None, units_cell_format, units_cell_format, EXCEL[Kind.PER_UNIT],
+                   units_cell_format, units_cell_format, None]
         row = out.table(header, rows, formats, top=row, autofilter=False) + 2
     what_if = plan.what_if if plan.what_if is not None else pd.DataFrame()
     if len(what_if) and "sentence" in what_if:

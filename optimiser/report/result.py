@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimiser.coverage import lacking
 from optimiser.plan import Plan
 from optimiser.report.atomic import atomic_write
 from optimiser.report.derived import (
@@ -30,7 +31,6 @@ from optimiser.report.derived import (
     MISSION_COLUMNS,
     RESOURCE_COLUMNS,
     TIERS,
-    UNMET_COLUMNS,
     ZONE_COLUMNS,
     columns,
     names_of,
@@ -87,10 +87,11 @@ def plan_to_dict(plan: Plan, generated_at: datetime | None = None) -> dict[str, 
           ``startup_cost`` and ``closure_cost`` (money charged in that period for that
           start or stop), ``resources`` {resource_id: units, for every required resource}
           and ``funding`` {source_id: money, above zero};
-        - ``resources``, ``budgets``, ``zones``, ``unmet``, ``sensitivity``: the plan's
-          tables of those names as lists of records (columns as documented on
+        - ``resources``, ``budgets``, ``zones``, ``sensitivity``: the plan's tables of
+          those names as lists of records (columns as documented on
           :class:`~optimiser.plan.Plan`); ``sensitivity`` ranked by the value its step
-          adds;
+          adds; ``unmet``: what each mission lacks to reach its max_coverage
+          (:func:`optimiser.coverage.lacking`, SPEC 5), columns as ``Plan.unmet``;
         - ``ranges`` and ``what_if``: filled by ``--explain``
           (:func:`optimiser.sensitivity.explain`), else empty lists.
     """
@@ -135,7 +136,7 @@ def plan_to_dict(plan: Plan, generated_at: datetime | None = None) -> dict[str, 
         "resources": _records(columns(plan.resources, RESOURCE_COLUMNS)),
         "budgets": _records(columns(plan.budgets, BUDGET_COLUMNS)),
         "zones": _records(columns(plan.zones, ZONE_COLUMNS)),
-        "unmet": _records(columns(plan.unmet, UNMET_COLUMNS)),
+        "unmet": _records(lacking(plan)),
         "sensitivity": _records(ranked_sensitivity(plan)),
         "ranges": _records(plan.ranges if plan.ranges is not None else pd.DataFrame()),
         "what_if": _records(plan.what_if if plan.what_if is not None else pd.DataFrame()),

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from optimiser import formats, wording
+from optimiser.coverage import lacking
 from optimiser.plan import Plan, Status
 from optimiser.report.derived import (
-    UNMET_COLUMNS,
-    columns,
     names_of,
     number,
     ranked_sensitivity,
-    share,
     tier_coverage,
     under_covered,
 )
@@ -21,14 +20,16 @@ BINDING_SHOWN = 3
 UNDER_COVERED_SHOWN = 5
 
 
-def summary_text(plan: Plan) -> str:
+def summary_text(plan: Plan, report_written: bool = False) -> str:
     """A few lines a planner can read in a terminal.
 
-    Status, value and its share of the most possible, money spent and available,
-    coverage by priority tier, the missions that start or stop and when (with their
-    start-up and closure money), the three constraints that hold the value back most
-    (their sentences), and the most important under-covered missions. For an
-    infeasible plan: the message and the diagnosis.
+    The plan in one sentence (status, value and its share of the most possible, money
+    spent of what is available), what one point of value is, coverage by priority tier,
+    the missions that start or stop and when (with their start-up and closure money),
+    the three limits that hold the value back most (their sentences), and the most
+    important under-covered missions. For an infeasible plan: the message and the
+    diagnosis. ``report_written``: whether a report workbook goes with it (the lists of
+    under-covered missions and of starts and stops then point to its sheets).
 
     Returns
     -------
@@ -44,43 +45,42 @@ def summary_text(plan: Plan) -> str:
         if plan.diagnosis:
             lines.append("What clashes:")
             lines += [f"  - {sentence}" for sentence in plan.diagnosis]
-        lines.append(f"Money available: {_money(plan.money_available)} {currency}")
+        lines.append(f"Money available: {formats.money(plan.money_available, currency)}")
         return "\n".join(lines)
 
-    notes = ["the time limit stopped the search"] if plan.status is Status.FEASIBLE else []
-    if plan.gap:
-        notes.append(f"gap {plan.gap:.2%}")
-    lines.append(f"Status: {plan.status}" + (f" ({'; '.join(notes)})" if notes else ""))
-    if plan.message:
+    lines.append(f"Status: {plan.status}" + (" (the time limit stopped the search)"
+                                             if plan.status is Status.FEASIBLE else ""))
+    value, max_value = number(plan.value) or 0.0, number(plan.max_value) or 0.0
+    headline = wording.plan_headline(
+        plan.status is not Status.FEASIBLE, value, max_value, plan.gap or 0.0, plan.total_cost,
+        plan.money_available, currency)
+    if plan.status is Status.RELAXED:
+        headline = headline.replace("Optimal plan:", "With the commitments relaxed:", 1)
+    lines.append(headline)
+    if plan.status is Status.RELAXED and plan.message:
         lines.append(plan.message)
+    lines += _notes(plan.message) if plan.status is not Status.RELAXED else []
     if plan.diagnosis:
         lines.append("Commitments relaxed:" if plan.status is Status.RELAXED else "Diagnosis:")
         lines += [f"  - {sentence}" for sentence in plan.diagnosis]
-    lines.append(
-        f"Value: {_decimal(plan.value)} of {_decimal(plan.max_value)} possible "
-        f"({_percent(share(plan.value, plan.max_value))})"
-    )
-    lines.append(
-        f"Money: {_money(plan.total_cost)} {currency} spent of {_money(plan.money_available)} {currency} "
-        f"available ({_percent(share(plan.total_cost, plan.money_available))})"
-    )
+    lines.append(formats.value_meaning({t: plan.levers.tier_weight(t) for t in range(1, 6)}))
 
     tiers = tier_coverage(plan)
     if not tiers["missions"].any():
         lines.append("No mission is active in the planning periods.")
         return "\n".join(lines)
-    lines.append("Coverage by priority:")
+    lines.append("Coverage by priority (fully covered: at its most wanted coverage in every period):")
     for tier in tiers.itertuples():
         if not tier.missions:
             continue
         lines.append(
-            f"  P{tier.priority}: {_count(tier.missions, 'mission')} - {tier.fully} fully, "
+            f"  Priority {tier.priority}: {_count(tier.missions, 'mission')} - {tier.fully} fully, "
             f"{tier.partly} partly, {tier.uncovered} not covered; "
-            f"mean coverage {_percent(tier.mean_coverage)}"
+            f"mean coverage {formats.share(tier.mean_coverage)}"
         )
 
     names = names_of(plan)
-    lines += change_lines(plan, names)
+    lines += change_lines(plan, names, report_written)
 
     binding = ranked_sensitivity(plan).head(BINDING_SHOWN)
     if len(binding):
@@ -89,24 +89,35 @@ def summary_text(plan: Plan) -> str:
 
     short = under_covered(plan)
     if len(short):
-        unmet = columns(plan.unmet, UNMET_COLUMNS)
+        unmet = lacking(plan)
         lines.append(f"Under-covered missions ({len(short)}), most important first:")
         for mission in short.head(UNDER_COVERED_SHOWN).itertuples():
             lacks = _lacks(unmet, str(mission.mission_id), names)
             lines.append(
                 f"  - {mission.mission_id} {mission.name} (priority {mission.priority}): mean coverage "
-                f"{_percent(mission.mean_coverage)}, {_money(mission.shortfall_cost)} {currency} to close"
-                + (f"; lacks {lacks}" if lacks else "")
+                f"{formats.share(mission.mean_coverage)}, {formats.money(mission.shortfall_cost, currency)} "
+                "to close" + (f"; lacks {lacks}" if lacks else "")
             )
         if len(short) > UNDER_COVERED_SHOWN:
-            lines.append(f"  ... and {len(short) - UNDER_COVERED_SHOWN} more (see the Unmet sheet)")
+            more = len(short) - UNDER_COVERED_SHOWN
+            lines.append(f"  ... and {more} more" + (" (see the Unmet sheet of the report)" if report_written
+                                                      else " (write the report with --out to see them all)"))
     else:
         lines.append("Every active mission is fully covered.")
     return "\n".join(lines)
 
 
+def _notes(message: str) -> list[str]:
+    """The sentences of the plan's message after its headline (e.g. what the search for
+    the cheapest plan achieved): the headline itself is written from the numbers."""
+    if not message.startswith(("Optimal plan", "Time limit reached")):
+        return []
+    _, _, rest = message.partition(". ")
+    return [rest.strip()] if rest.strip() else []
+
+
 def _lacks(unmet: pd.DataFrame, mission_id: str, names: object) -> str:
-    """The mission's largest shortfalls per period: ``"2 Infantry (person), 1 Vehicle"``."""
+    """The mission's largest shortfalls per period: ``"2 Infantry, 1 Light vehicle"``."""
     rows = unmet[unmet["mission_id"].astype(str) == mission_id]
     if rows.empty:
         return ""
@@ -115,7 +126,8 @@ def _lacks(unmet: pd.DataFrame, mission_id: str, names: object) -> str:
     parts = []
     for resource_id, units in worst.head(3).items():
         label = names.resource(resource_id)  # type: ignore[attr-defined]
-        parts.append(f"{_units(units)} {label}")
+        unit = names.units.get(resource_id, "unit")  # type: ignore[attr-defined]
+        parts.append(wording.count_of(round(float(units), 1), label, unit))
     return ", ".join(parts) + (" per period at most" if parts else "")
 
 
@@ -123,29 +135,8 @@ def _sentence(row: object) -> str:
     sentence = getattr(row, "sentence", None)
     if isinstance(sentence, str) and sentence.strip():
         return sentence.strip()
-    return f"{row.constraint} {row.id} in {row.period_id}: shadow price {row.shadow_price:.4g}"  # type: ignore[attr-defined]
-
-
-def _money(amount: object) -> str:
-    value = number(amount)
-    return "n/a" if value is None else f"{value:,.0f}"
-
-
-def _decimal(amount: object) -> str:
-    value = number(amount)
-    return "n/a" if value is None else f"{value:,.2f}"
-
-
-def _percent(fraction: object) -> str:
-    value = number(fraction)
-    return "n/a" if value is None else f"{value:.1%}"
-
-
-def _units(amount: object) -> str:
-    value = number(amount)
-    if value is None:
-        return "n/a"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return (f"{row.constraint} {row.id} in {row.period_id}: "  # type: ignore[attr-defined]
+            f"{formats.per_unit(row.shadow_price)} value per unit")  # type: ignore[attr-defined]
 
 
 def _count(count: int, noun: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from optimiser import formats
 from optimiser.plan import Plan
 from optimiser.report.derived import MISSION_COLUMNS, Names, columns, number
 from optimiser.runs import RUN_COLUMNS, run_changes
@@ -102,11 +103,12 @@ def changes(plan: Plan, names: Names) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))
 
 
-def change_lines(plan: Plan, names: Names) -> list[str]:
+def change_lines(plan: Plan, names: Names, report_written: bool = False) -> list[str]:
     """The missions that start or stop, for the terminal summary: every stop, then every
     start (each in planning order), except those in the plan's first period at no start-up cost (a new plan's
     missions all start then: they are counted, not named). Nothing for a one-period plan
-    with nothing to name."""
+    with nothing to name. ``report_written``: whether a report goes with it (the list,
+    when cut short, then points to its Timeline sheet)."""
     frame = changes(plan, names)
     currency = plan.levers.currency
     quiet = frame["first_period"] & (frame["change"] == START) & (frame["money"] <= 0)
@@ -122,13 +124,15 @@ def change_lines(plan: Plan, names: Names) -> list[str]:
     money = float(named["money"].sum())
     counts = f"{_count(starts, 'start')}, {_count(stops, 'stop')}"
     if money > 0:
-        counts += f"; {_money(money)} {currency} of start-up and closure costs"
+        counts += f"; {formats.money(money, currency)} of start-up and closure costs"
     lines = [f"Missions that start or stop ({counts}):"]
     for change in named.head(LINES_SHOWN).itertuples():
         lines.append(f"  - {change.period_id}: {change.mission_id} {change.name} "
                      f"(priority {change.priority}) {_words(change, currency)}")
     if len(named) > LINES_SHOWN:
-        lines.append(f"  ... and {len(named) - LINES_SHOWN} more (see the Timeline sheet)")
+        more = len(named) - LINES_SHOWN
+        lines.append(f"  ... and {more} more" + (" (see the Timeline sheet of the report)" if report_written
+                                                  else " (write the report with --out to see them all)"))
     if len(counted):
         verb = "starts" if len(counted) == 1 else "start"
         lines.append(f"  {_count(len(counted), 'new mission')} {verb} in the first period "
@@ -137,19 +141,15 @@ def change_lines(plan: Plan, names: Names) -> list[str]:
 
 
 def _words(change: object, currency: str) -> str:
-    """``starts at 50%; start-up cost 800,000 USD`` or ``stops (was 100%); closure cost ...``."""
+    """``starts at 50.0%; start-up cost USD 800,000`` or ``stops (was 100.0%); closure cost ...``."""
     money = float(change.money)  # type: ignore[attr-defined]
     if change.change == START:  # type: ignore[attr-defined]
-        text = f"starts at {change.coverage:.0%}"  # type: ignore[attr-defined]
-        return text + (f"; start-up cost {_money(money)} {currency}" if money > 0 else "")
+        text = f"starts at {formats.share(change.coverage)}"  # type: ignore[attr-defined]
+        return text + (f"; start-up cost {formats.money(money, currency)}" if money > 0 else "")
     before = change.coverage_before  # type: ignore[attr-defined]
-    text = "stops" + (f" (was {before:.0%})" if before is not None and not pd.isna(before) else
+    text = "stops" + (f" (was {formats.share(before)})" if before is not None and not pd.isna(before) else
                       " (was running before the first period)")
-    return text + (f"; closure cost {_money(money)} {currency}" if money > 0 else "")
-
-
-def _money(amount: float) -> str:
-    return f"{amount:,.0f}"
+    return text + (f"; closure cost {formats.money(money, currency)}" if money > 0 else "")
 
 
 def _count(count: int, noun: str) -> str:

@@ -1,11 +1,16 @@
 """The report workbook (SPEC section 5): a plan laid out for planners and ministers.
 
-Sheets, in order: Summary, Allocation, Timeline, Funding, Resources, Zones, Unmet,
-Sensitivity, then the inputs as read ("Input Missions", ...). An infeasible plan has
-no allocation to show: its report is the Summary, with the diagnosis, and the inputs.
+Sheets, in order: Summary (one printed page), Allocation (mission x period), Timeline
+(each mission's coverage period by period, its starts and stops and their money), Units
+(each resource of each mission and period, a long table that prints legibly), Funding,
+Resources, Zones, Unmet, Sensitivity, Charts, then the inputs as read ("Input
+Missions", ...). An infeasible plan has no allocation to show: its report is the
+Summary, with the diagnosis, and the inputs. Every sheet is set up for printing
+(:func:`print_setup`).
 
 Each sheet is written by one function (``summary_sheet.py``, ``plan_sheets.py``,
-``timeline_sheet.py``, ``input_sheets.py``), every cell through :class:`~optimiser.report.cells.SheetWriter`.
+``timeline_sheet.py``, ``input_sheets.py``), every cell through
+:class:`~optimiser.report.cells.SheetWriter`.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from optimiser.report import plan_sheets
 from optimiser.report.atomic import atomic_write
 from optimiser.report.derived import names_of, run_time, tool_version
 from optimiser.report.input_sheets import input_sheets
-from optimiser.report.summary_sheet import summary_sheet
+from optimiser.report.summary_sheet import charts_sheet, summary_sheet
 from optimiser.report.timeline_sheet import timeline_sheet
 
 logger = logging.getLogger(__name__)
@@ -84,27 +89,44 @@ def report_workbook(plan: Plan, written_at: datetime | None = None) -> Workbook:
     if plan.has_plan:
         plan_sheets.allocation_sheet(workbook.create_sheet("Allocation"), plan, names)
         timeline_sheet(workbook.create_sheet("Timeline"), plan, names)
+        plan_sheets.units_sheet(workbook.create_sheet("Units"), plan, names)
         plan_sheets.funding_sheet(workbook.create_sheet("Funding"), plan, names)
         plan_sheets.resources_sheet(workbook.create_sheet("Resources"), plan, names)
         plan_sheets.zones_sheet(workbook.create_sheet("Zones"), plan, names)
         plan_sheets.unmet_sheet(workbook.create_sheet("Unmet"), plan, names)
         plan_sheets.sensitivity_sheet(workbook.create_sheet("Sensitivity"), plan, names)
+        charts_sheet(workbook.create_sheet("Charts"), summary, plan, names)
     if plan.portfolio is not None:
         input_sheets(workbook, plan.portfolio, plan.levers.currency)
     for sheet in workbook.worksheets:
-        _print_setup(sheet)
+        print_setup(sheet)
     workbook.properties.title = "Mission allocation plan"
     workbook.properties.creator = f"mission-optimiser {tool_version()}"
     return workbook
 
 
-def _print_setup(ws: Worksheet) -> None:
-    """Landscape, one page wide, header row repeated on every printed page."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+def print_setup(ws: Worksheet) -> None:
+    """How a sheet prints, as a minister's office would print it: the Summary on one
+    portrait page; every table landscape, one page wide, its header row repeated on every
+    page, with the sheet's name and the page number in the footer."""
+    setup = ws.page_setup
+    setup.paperSize = ws.PAPERSIZE_A4
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if ws.title != "Summary":
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    ws.oddFooter.left.text = "&A"
+    ws.oddFooter.right.text = "Page &P of &N"
+    if ws.title == "Summary":
+        setup.orientation = "portrait"
+        setup.fitToWidth = 1
+        setup.fitToHeight = 1
+        ws.print_options.horizontalCentered = True
+        return
+    setup.orientation = "landscape"
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0
+    if ws.title != "Charts":
         ws.print_title_rows = "1:1"
 
 
