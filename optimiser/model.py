@@ -905,17 +905,40 @@ class _Builder:
                 )
                 built = self._add_rows(name, family, pulp.LpConstraintLE, step[k].tolist())
                 made[name] = {(mission[i], period[i]): r for i, r in zip(k.tolist(), built, strict=True)}
-            for name, exempt, other in (
-                ("real_start", start_col, run_col[before]),
-                ("real_stop", stop_col, run_col[k]),
-            ):
-                family = self._block(
-                    np.concatenate([rows, rows]),
-                    np.concatenate([exempt[k], other]),
-                    np.concatenate([one, one]),
-                    len(k),
-                )
-                self._add_rows(name, family, pulp.LpConstraintLE, [1.0] * len(k))
+
+        # Exact starts and stops: a start only where it runs and did not before, a stop only
+        # where it ran and does not now, so that every plan's start-up and closure money is
+        # what its running decisions imply (the stages fix them with the decisions).
+        for name, col, on, off in (
+            ("real_start", start_col, run_col, run_col[np.maximum(previous, 0)]),
+            ("real_stop", stop_col, run_col[np.maximum(previous, 0)], run_col),
+        ):
+            k = np.flatnonzero(col >= 0)
+            if not len(k):
+                continue
+            rows, one = np.arange(len(k)), np.ones(len(k))
+            has_prev = previous[k] >= 0
+            # start <= run[p] (stop <= run[p - 1]; before the first: running_now, a number)
+            first = ~has_prev
+            within = has_prev if name == "real_stop" else np.ones(len(k), dtype=bool)
+            family = self._block(
+                np.concatenate([rows, rows[within]]),
+                np.concatenate([col[k], on[k][within]]),
+                np.concatenate([one, -one[within]]),
+                len(k),
+            )
+            rhs = np.where(first & (name == "real_stop"), running_now[k], 0.0)
+            self._add_rows(f"{name}_on", family, pulp.LpConstraintLE, rhs.tolist())
+            # start + run[p - 1] <= 1 (stop + run[p] <= 1)
+            within = has_prev if name == "real_start" else np.ones(len(k), dtype=bool)
+            family = self._block(
+                np.concatenate([rows, rows[within]]),
+                np.concatenate([col[k], off[k][within]]),
+                np.concatenate([one, one[within]]),
+                len(k),
+            )
+            rhs = np.where(first & (name == "real_start"), 1.0 - running_now[k], 1.0)
+            self._add_rows(f"{name}_off", family, pulp.LpConstraintLE, rhs.tolist())
         return made
 
     # -- stability against today's plan -------------------------------------------------

@@ -31,6 +31,13 @@ Stages (SPEC 3)
   lever settings: a median of 0.7 s and the slowest about 2.3 s from levers to plan, where it
   took 2-3 s and up to 18 s before these steps). The stage's bound is the lesser of the
   relaxation's and HiGHS's ``mip_dual_bound``, both genuine. CBC searches as before.
+- Plans over time (SPEC 3.1): every mission-period under a rule has a running decision.
+  The relaxed dive rounds them to the nearest pattern per mission that keeps continuity
+  and min_run (:func:`optimiser.model.keep_rules`). With whole units the rounded plan's
+  search fixes that pattern, letting only the ends of each stretch go off ("round"),
+  then any period ("round2"), before the neighbourhood and full searches; a mission
+  keeps its relaxed coverage and money only when all its periods may. Fixing the
+  running decisions (cost stage, duals, ranging) fixes the starts and stops they imply.
 - "cost" keeps the on/off decisions of the value stage (one mission switched for
   another of the same value is rarely cheaper, and fixing them makes the money search
   far easier). With whole units, it first hands back the units the plan does not need

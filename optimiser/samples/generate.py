@@ -673,6 +673,55 @@ _QUARTER_NAMES = ("January–March", "April–June", "July–September", "Octobe
 # ----------------------------------------------------------------------------------
 
 
+# Plans over time (SPEC 3.1), by mission type: the chance it is deployed today (when active
+# from the first quarter), closure (repatriation) and start-up (strategic deployment) money as
+# shares of one quarter at full coverage, the most its coverage moves in a quarter, and the
+# chance it is seasonal (continuity no). Repatriating a contingent costs of the order of a
+# quarter of its running; deploying one somewhat more (movement of contingent-owned
+# equipment, camp construction): see public_figures.md.
+_TIMELINE: dict[str, dict] = {
+    "peacekeeping": {"now": 0.85, "closure": (0.25, 0.45), "startup": (0.4, 0.7), "step": 0.25, "min_run": 2},
+    "monitoring": {"now": 0.85, "closure": (0.15, 0.3), "startup": (0.2, 0.4), "step": None, "min_run": 2},
+    "attache": {"now": 0.9, "closure": (0.05, 0.1), "startup": (0.1, 0.2)},
+    "mediation": {"now": 0.6, "closure": (0.0, 0.05), "startup": (0.05, 0.15)},
+    "humanitarian": {"now": 0.6, "closure": (0.1, 0.2), "startup": (0.15, 0.3)},
+    "capacity_building": {"now": 0.5, "closure": (0.05, 0.1), "startup": (0.1, 0.2), "seasonal": 0.5},
+    "crisis_response": {"now": 0.2, "closure": (0.1, 0.2), "startup": (0.2, 0.4)},
+}
+
+
+def _timeline_columns(rows, full_cost, people, witness, active, seed: int) -> list[dict]:
+    """The plans-over-time columns of each mission, drawn from their own random stream (the
+    other tables stay as they were). Missions of the witness plan (which runs them in every
+    active quarter) get no start-up cost, so the witness stays feasible; large contingents
+    (peacekeeping of 500 people or more at full strength) a max_step."""
+    rng = np.random.default_rng([seed, 3_1])
+    out = []
+    for m, row in enumerate(rows):
+        spec = _TIMELINE.get(row["type"], {"now": 0.5, "closure": (0.05, 0.1), "startup": (0.1, 0.2)})
+        quarter = float(full_cost[m])
+        from_first = bool(active[m, 0]) if active.shape[1] else True
+        running_now = from_first and rng.random() < spec["now"]
+        closure = _nice(quarter * float(rng.uniform(*spec["closure"])), 2) if running_now else 0.0
+        startup = 0.0
+        if not running_now and witness[m] <= 0:
+            startup = _nice(quarter * float(rng.uniform(*spec["startup"])), 2)
+        seasonal = rng.random() < spec.get("seasonal", 0.0)
+        step = spec.get("step")
+        large = step is not None and float(people[m]) >= 500
+        out.append(
+            {
+                "continuity": not seasonal,
+                "min_run": int(spec.get("min_run", 1)) if not running_now else 1,
+                "running_now": running_now,
+                "startup_cost": startup,
+                "closure_cost": closure,
+                "max_step": float(step) if large else None,
+            }
+        )
+    return out
+
+
 def _nice(x: float, sig: int = 3, up: bool = False) -> float:
     """``x`` to ``sig`` significant figures (rounded up if ``up``), as a whole number."""
     if x <= 0:
@@ -952,6 +1001,7 @@ def generate_portfolio(
             wit[m] = min_cov[m]
         elif prio[m] == 1:
             wit[m] = min(max_cov[m], max(0.6, min_cov[m]))
+    timeline = _timeline_columns(rows, full_cost, (Q * personnel[None, :]).sum(axis=1), wit, active, seed)
     wit_units = np.array([_units(Q[m], wit[m], integer) for m in range(M)]) if M else np.zeros((0, R))
     base_need = np.einsum("mr,mp->rp", wit_units, active)  # R x P
 
@@ -1133,6 +1183,7 @@ def generate_portfolio(
         )
         for m in second_pass:
             try_add(m)
+    timeline = _timeline_columns(rows, full_cost, (Q * personnel[None, :]).sum(axis=1), wit, active, seed)
     wit_units = np.array([_units(Q[m], wit[m], integer) for m in range(M)]) if M else np.zeros((0, R))
     wit_cost = (wit_units * uce).sum(axis=1) + running * wit
     wit_spend = wit_cost * active.sum(axis=1)  # over all periods
@@ -1189,6 +1240,7 @@ def generate_portfolio(
                 "running_cost": row["running_cost"],
                 "start_period": period_ids[row["start"]] if row["start"] is not None else None,
                 "end_period": period_ids[row["end"]] if row["end"] is not None else None,
+                **timeline[m],
             }
             for m, row in enumerate(rows)
         ],
