@@ -50,7 +50,11 @@ class Plan:
     levers : the levers this plan was made under.
     missions : one row per active (mission, period): ``mission_id``, ``period_id``,
         ``name``, ``zone_id``, ``region``, ``type``, ``priority``, ``must_fund``,
-        ``coverage`` (0-1), ``value``, ``cost`` (money).
+        ``coverage`` (0-1), ``value``, ``cost`` (money); and over time (SPEC 3.1,
+        :func:`optimiser.runs.run_changes`) ``runs`` (coverage above zero), ``starts``
+        (runs, and did not in the period before; before the first is ``running_now``),
+        ``stops`` (does not run, but did in the period before), ``startup_cost`` and
+        ``closure_cost`` (the money of that start or stop, in its period).
     allocation : one row per (mission, resource, period) required: ``mission_id``,
         ``period_id``, ``resource_id``, ``kind``, ``needed`` (units at full coverage),
         ``units`` (allocated), ``unit_cost`` (hazard-adjusted), ``cost``.

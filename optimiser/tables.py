@@ -8,6 +8,10 @@ mission-period), allocation (units per mission, resource and period), funding (m
 source and mission), resources, budgets and zones (use against limits, with shadow
 prices), unmet needs, and the shadow prices in words (:mod:`optimiser.prices`).
 
+The missions table also says, per mission-period, whether the mission runs, starts or
+stops and what that start or stop costs (SPEC 3.1), from the plan's coverage and the
+Missions columns alone (:func:`optimiser.runs.run_changes`), so it is right whatever the model does.
+
 Reported value: weighted mode, the value stage's optimum (SPEC 3); strict mode, the
 total weighted value of the final plan (its tiers are in ``value_by_priority``), with
 ``gap`` the largest tier gap. ``max_value`` is the value if every active mission ran at
@@ -30,6 +34,7 @@ from optimiser.levers import PriorityMode
 from optimiser.model import MissionModel, starts_and_stops, value_of_coverage
 from optimiser.plan import Plan, SolverInfo, Status
 from optimiser.prices import SENSITIVITY_COLUMNS, shadow_price_table
+from optimiser.runs import run_changes
 from optimiser.stages import Stages
 
 MISSION_COLUMNS = [
@@ -44,6 +49,11 @@ MISSION_COLUMNS = [
     "coverage",
     "value",
     "cost",
+    "runs",
+    "starts",
+    "stops",
+    "startup_cost",
+    "closure_cost",
 ]
 ALLOCATION_COLUMNS = [
     "mission_id",
@@ -252,7 +262,8 @@ class Tables:
                 "cost": cost,
             }
         )
-        return self._workbook_order(frame, ["mission_id", "period_id"])
+        frame = self._workbook_order(frame, ["mission_id", "period_id"])
+        return run_changes(frame, self.portfolio.missions, self.portfolio.period_ids)
 
     def allocation(self) -> pd.DataFrame:
         needs = self.model.needs

@@ -281,8 +281,8 @@ def test_fixture_numbers_are_the_hand_computed_ones(plan: Plan) -> None:
 
 def test_report_sheets_come_in_the_planners_order(report: openpyxl.Workbook) -> None:
     assert report.sheetnames == [
-        "Summary", "Allocation", "Units", "Funding", "Resources", "Zones", "Unmet", "Why short",
-        "Sensitivity", "Charts",
+        "Summary", "Allocation", "Timeline", "Units", "Funding", "Resources", "Zones", "Unmet",
+        "Why short", "Sensitivity", "Charts",
         "Input Missions", "Input Zones", "Input Resources", "Input Requirements", "Input Funding",
         "Input Periods", "Input Availability", "Input Policies",
     ]

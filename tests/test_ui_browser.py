@@ -190,7 +190,7 @@ def test_every_tab_reads_as_a_planner_would_and_agrees_with_the_report(page_url:
             _wait_for_idle(page)
             tabs = page.get_by_role("tab")
             names = [t.strip() for t in tabs.all_inner_texts()]
-            assert names[:5] == ["Plan", "What binds", "Missions", "Tables", "Compare scenarios"]
+            assert names[:6] == ["Plan", "Timeline", "What binds", "Missions", "Tables", "Compare scenarios"]
             for index, name in enumerate(names):
                 tabs.nth(index).click()
                 _wait_for_idle(page)

@@ -24,6 +24,7 @@ from optimiser import Plan  # noqa: E402
 from optimiser.safe_text import markdown_literal as literal  # noqa: E402
 from ui import controls, explain, scenarios, state, views  # noqa: E402
 from ui.summaries import mission_coverage, portfolio_caption  # noqa: E402
+from ui.timeline import timeline_section  # noqa: E402
 from ui.tradeoffs import render_tradeoffs  # noqa: E402
 
 
@@ -114,7 +115,7 @@ def main() -> None:
 
     head = st.container()
     # Only the open tab is drawn (on_change="rerun"): the page stays quick as it grows.
-    plan_tab, binds_tab, missions_tab, tables_tab, compare_tab, tradeoffs_tab = st.tabs(
+    plan_tab, timeline_tab, binds_tab, missions_tab, tables_tab, compare_tab, tradeoffs_tab = st.tabs(
         [*views.TABS, "Trade-offs"], key=views.VIEW, on_change="rerun"
     )
     if missions_tab.open:
@@ -156,6 +157,9 @@ def main() -> None:
         with plan_tab:
             views.chart_section(plan, coverage)
             explain.alternatives_section(book, levers, plan)
+    if timeline_tab.open:
+        with timeline_tab:
+            timeline_section(plan)
     if binds_tab.open:
         with binds_tab:
             views.binding_section(plan, state.ranges(book, plan))

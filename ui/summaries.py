@@ -103,6 +103,11 @@ COLUMN_WORDS: dict[str, tuple[str, Kind | None]] = {
     "gain": ("Value added per step", Kind.PER_UNIT),
     "covered": ("Covered", None),
     "lacks": ("Still lacks (per period, at most)", None),
+    "runs": ("Runs", None),
+    "starts": ("Starts", None),
+    "stops": ("Stops", None),
+    "startup_cost": ("Start-up cost ({currency})", Kind.MONEY),
+    "closure_cost": ("Closure cost ({currency})", Kind.MONEY),
 }
 CONSTRAINT_WORDS = {"resource": "Resource", "budget": "Funding source", "zone_cap": "Zone personnel cap"}
 # Shadow prices per unit, by table: what one more unit is.
@@ -149,7 +154,7 @@ def for_planners(frame: pd.DataFrame, plan: Plan, table: str = "") -> tuple[pd.D
             shown[column] = values.astype(str).str.replace("_", " ")
         if column == "constraint":
             shown[column] = values.map(lambda v: CONSTRAINT_WORDS.get(str(v), str(v)))
-        if column == "must_fund":
+        if column in ("must_fund", "runs", "starts", "stops"):
             shown[column] = values.map(lambda v: "yes" if bool(v) else "no")
         if column in ("step", "_ranged"):
             shown = shown.drop(columns=column)

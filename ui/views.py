@@ -43,7 +43,7 @@ RELAX_COMMITMENTS = "relax_commitments"  # the toggle under an impossible scenar
 RELAXED_NOTE = "relaxed_plan_note"  # container: what the plan with stretched commitments breaks
 BINDING_TABLE = "binding_table"  # container: shadow prices with their ranges
 VIEW = "view"  # the tabs
-TABS = ("Plan", "What binds", "Missions", "Tables", "Compare scenarios")
+TABS = ("Plan", "Timeline", "What binds", "Missions", "Tables", "Compare scenarios")
 
 
 def table(frame: pd.DataFrame, key: str, **options: object) -> None:

@@ -21,7 +21,8 @@ TIERS = (1, 2, 3, 4, 5)
 
 # Columns of the plan's tables, as documented on :class:`~optimiser.plan.Plan`.
 MISSION_COLUMNS = ("mission_id", "period_id", "name", "zone_id", "region", "type", "priority",
-                   "must_fund", "coverage", "value", "cost")
+                   "must_fund", "coverage", "value", "cost", "runs", "starts", "stops", "startup_cost",
+                   "closure_cost")
 ALLOCATION_COLUMNS = ("mission_id", "period_id", "resource_id", "kind", "needed", "units", "unit_cost",
                       "cost")
 FUNDING_COLUMNS = ("source_id", "mission_id", "period_id", "money")

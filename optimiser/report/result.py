@@ -40,11 +40,15 @@ from optimiser.report.derived import (
     tier_coverage,
     tool_version,
 )
+from optimiser.report.timeline import mission_periods
 
 logger = logging.getLogger(__name__)
 
 FORMAT_NAME = "mission-optimiser result"
-FORMAT_VERSION = 1
+# 2: each mission-period also says whether the mission runs, starts or stops, and the
+# start-up and closure money of that period (SPEC 3.1). Readers of version 1 files
+# (``optimiser compare``) take a mission that lacks them as running where covered.
+FORMAT_VERSION = 2
 SIGNIFICANT_DIGITS = 9
 # Fields that differ between two runs of the same plan.
 TIMING_FIELDS = ("generated_at", "solver.build_s", "solver.solve_s", "solver.total_s")
@@ -77,8 +81,12 @@ def plan_to_dict(plan: Plan, generated_at: datetime | None = None) -> dict[str, 
           ``fully``, ``partly``, ``uncovered``, ``mean_coverage``, ``value``, ``cost``;
         - ``missions``: per active (mission, period) ``mission_id``, ``period_id``,
           ``name``, ``zone_id``, ``region``, ``type``, ``priority``, ``must_fund``,
-          ``coverage`` (0-1), ``value``, ``cost``, ``resources`` {resource_id: units,
-          for every required resource} and ``funding`` {source_id: money, above zero};
+          ``coverage`` (0-1), ``value``, ``cost``, ``runs``, ``starts``, ``stops`` (bool:
+          covered above zero; runs and did not in the period before, or before the first
+          period unless ``running_now``; does not run but did in the period before),
+          ``startup_cost`` and ``closure_cost`` (money charged in that period for that
+          start or stop), ``resources`` {resource_id: units, for every required resource}
+          and ``funding`` {source_id: money, above zero};
         - ``resources``, ``budgets``, ``zones``, ``sensitivity``: the plan's tables of
           those names as lists of records (columns as documented on
           :class:`~optimiser.plan.Plan`); ``sensitivity`` ranked by the value its step
@@ -172,7 +180,7 @@ def write_json(plan: Plan, path: str | os.PathLike[str]) -> Path:
 
 
 def _mission_records(plan: Plan) -> list[dict[str, object]]:
-    missions = columns(plan.missions, MISSION_COLUMNS)
+    missions = mission_periods(plan)
     allocation = columns(plan.allocation, ALLOCATION_COLUMNS)
     funding = columns(plan.funding, FUNDING_COLUMNS)
     units: dict[tuple[str, str], dict[str, object]] = {}

@@ -14,6 +14,7 @@ from optimiser.report.derived import (
     tier_coverage,
     under_covered,
 )
+from optimiser.report.timeline import change_lines
 
 BINDING_SHOWN = 3
 UNDER_COVERED_SHOWN = 5
@@ -24,10 +25,11 @@ def summary_text(plan: Plan, report_written: bool = False) -> str:
 
     The plan in one sentence (status, value and its share of the most possible, money
     spent of what is available), what one point of value is, coverage by priority tier,
+    the missions that start or stop and when (with their start-up and closure money),
     the three limits that hold the value back most (their sentences), and the most
     important under-covered missions. For an infeasible plan: the message and the
-    diagnosis. ``report_written``: whether a report workbook goes with it (the list of
-    under-covered missions then points to its Unmet sheet).
+    diagnosis. ``report_written``: whether a report workbook goes with it (the lists of
+    under-covered missions and of starts and stops then point to its sheets).
 
     Returns
     -------
@@ -77,6 +79,9 @@ def summary_text(plan: Plan, report_written: bool = False) -> str:
             f"mean coverage {formats.share(tier.mean_coverage)}"
         )
 
+    names = names_of(plan)
+    lines += change_lines(plan, names, report_written)
+
     binding = ranked_sensitivity(plan).head(BINDING_SHOWN)
     if len(binding):
         lines.append("What limits the plan most:")
@@ -84,7 +89,6 @@ def summary_text(plan: Plan, report_written: bool = False) -> str:
 
     short = under_covered(plan)
     if len(short):
-        names = names_of(plan)
         unmet = lacking(plan)
         lines.append(f"Under-covered missions ({len(short)}), most important first:")
         for mission in short.head(UNDER_COVERED_SHOWN).itertuples():

@@ -1,6 +1,7 @@
 """The report workbook (SPEC section 5): a plan laid out for planners and ministers.
 
-Sheets, in order: Summary (one printed page), Allocation (mission x period), Units
+Sheets, in order: Summary (one printed page), Allocation (mission x period), Timeline
+(each mission's coverage period by period, its starts and stops and their money), Units
 (each resource of each mission and period, a long table that prints legibly), Funding,
 Resources, Zones, Unmet, Sensitivity, Charts, then the inputs as read ("Input
 Missions", ...). An infeasible plan has no allocation to show: its report is the
@@ -8,7 +9,8 @@ Summary, with the diagnosis, and the inputs. Every sheet is set up for printing
 (:func:`print_setup`).
 
 Each sheet is written by one function (``summary_sheet.py``, ``plan_sheets.py``,
-``input_sheets.py``), every cell through :class:`~optimiser.report.cells.SheetWriter`.
+``timeline_sheet.py``, ``input_sheets.py``), every cell through
+:class:`~optimiser.report.cells.SheetWriter`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from optimiser.report.atomic import atomic_write
 from optimiser.report.derived import names_of, run_time, tool_version
 from optimiser.report.input_sheets import input_sheets
 from optimiser.report.summary_sheet import charts_sheet, summary_sheet
+from optimiser.report.timeline_sheet import timeline_sheet
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +88,7 @@ def report_workbook(plan: Plan, written_at: datetime | None = None) -> Workbook:
     summary_sheet(summary, plan, names, written_at)
     if plan.has_plan:
         plan_sheets.allocation_sheet(workbook.create_sheet("Allocation"), plan, names)
+        timeline_sheet(workbook.create_sheet("Timeline"), plan, names)
         plan_sheets.units_sheet(workbook.create_sheet("Units"), plan, names)
         plan_sheets.funding_sheet(workbook.create_sheet("Funding"), plan, names)
         plan_sheets.resources_sheet(workbook.create_sheet("Resources"), plan, names)
