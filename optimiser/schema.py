@@ -341,6 +341,12 @@ SETTING_KEYS: dict[str, Setting] = {
         Setting("time_limit_s", "60", "Solver time limit in seconds."),
         Setting("mip_gap", "0.005", "Relative optimality gap accepted for integer plans."),
         Setting(
+            "tier_tolerance",
+            "",
+            "Strict mode: share of its value a tier may give up for the tiers below "
+            "(blank: 0 for a pure linear programme, else mip_gap).",
+        ),
+        Setting(
             "max_change",
             "",
             "Most a mission's coverage may move from the Baseline sheet, e.g. 0.2 (blank: no limit).",

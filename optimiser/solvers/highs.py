@@ -193,6 +193,7 @@ class HighsEngine(Engine):
         self.h = model.problem.solverModel
         self.n = len(model.variables)
         self.floors: list[int] = []
+        self.floor_constants: list[float] = []
         self.row_dual: np.ndarray | None = None
         self.integer = np.array([v.index for v in model.variables if v.cat == pulp.LpInteger], dtype=np.int32)
         inf = highspy.kHighsInf
@@ -270,6 +271,11 @@ class HighsEngine(Engine):
         coefs = np.fromiter(expression.values(), dtype=float, count=count)
         self.h.addRow(float(lower - expression.constant), highspy.kHighsInf, count, index, coefs)
         self.floors.append(self.h.getNumRow() - 1)
+        self.floor_constants.append(float(expression.constant))
+
+    def set_floors(self, lowers) -> None:
+        for row, constant, lower in zip(self.floors, self.floor_constants, lowers, strict=True):
+            self.h.changeRowBounds(row, float(lower) - constant, highspy.kHighsInf)
 
     def loosen_floors(self, relative: float) -> bool:
         lp = self.h.getLp()
@@ -282,6 +288,7 @@ class HighsEngine(Engine):
         for row in self.floors:
             self.h.changeRowBounds(row, -highspy.kHighsInf, highspy.kHighsInf)
         self.floors = []
+        self.floor_constants = []
 
     def bound(self, columns, lower, upper) -> None:
         columns = np.asarray(columns, dtype=np.int32)
