@@ -163,8 +163,11 @@ class Stages:
         strict = self.levers.priority_mode == PriorityMode.STRICT
         weighted: dict[int, float] = {}  # strict mode: the weighted plan's value of each tier
         if strict and model.is_mip:
-            share = self._share(_STAGE_SHARE, _STAGE_SHARE * (len(objectives) + 1) + 1)
-            result = self._weighted_start(share, start)
+            # the weighted plan has the time it would have in weighted mode: the strict
+            # plan is to be at least as good in priority order as that plan
+            result = self._weighted_start(self._share(_STAGE_SHARE, _STAGE_SHARE + 1), start)
+            if result.state is StageState.NO_PLAN:
+                result = self._repair("weighted", model.value) or result
             if result.state is StageState.INFEASIBLE:
                 self.infeasible = True
                 return
@@ -318,9 +321,14 @@ class Stages:
         the units its floor needs), those fixed, and the rest (coverage, money) solved as
         a linear programme. Its gap is against the relaxation's bound. None when there
         is no relaxed plan or the rounded one breaks a rule (a policy, say)."""
-        relaxed = self.relaxed
-        if relaxed is None or relaxed.values is None or not len(self.engine.integer):
+        if not len(self.engine.integer):
             return None
+        relaxed = self.relaxed
+        if relaxed is None or relaxed.values is None:  # the limit stopped the relaxation too
+            limit = max(self.deadline - time.perf_counter(), _REPAIR_MIN_S)
+            relaxed = self._run(f"{name}-bound", objective, True, limit, None, relaxed=True)
+            if relaxed.state is not StageState.OPTIMAL:
+                return None
         engine, cells, needs = self.engine, self.model.cells, self.model.needs
         x = relaxed.values
         columns = engine.integer
