@@ -5,6 +5,7 @@ integer decisions never behind the weighted plan in priority order."""
 from __future__ import annotations
 
 import pytest
+from builders import make_portfolio
 from test_model import MONEY, ZONES, coverage
 
 from optimiser import optimise
@@ -14,7 +15,6 @@ from optimiser.problems import InvalidInput
 from optimiser.read import read_tables
 from optimiser.samples.generate import generate_portfolio
 from optimiser.validate import validate
-from builders import make_portfolio
 
 # Two resources, continuous: linguists (10) and drivers (5).
 TWO_RESOURCES = """
@@ -91,7 +91,8 @@ def test_tier_tolerance_defaults_to_zero_for_a_pure_lp_and_mip_gap_otherwise():
     assert levers.tier_tolerance_for(integer_model=True) == pytest.approx(0.005)
     assert levers.changed(mip_gap=0.01).tier_tolerance_for(True) == pytest.approx(0.01)
     set_ = levers.with_settings({"tier_tolerance": "2%"})
-    assert set_.tier_tolerance == pytest.approx(0.02) and set_.tier_tolerance_for(False) == pytest.approx(0.02)
+    assert set_.tier_tolerance == pytest.approx(0.02)
+    assert set_.tier_tolerance_for(False) == pytest.approx(0.02)
     assert set_.as_settings()["tier_tolerance"] == "0.02"
     assert levers.with_settings(set_.as_settings()) == set_  # a round trip
     assert levers.with_settings({"tier_tolerance": ""}).tier_tolerance is None
