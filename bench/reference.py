@@ -109,11 +109,16 @@ def solve_reference(scenario, time_limit_s: float | None = None) -> ReferenceRes
              for m, g in portfolio.requirements.groupby("mission_id")}
     cells = list(zip(scenario.active["mission_id"], scenario.active["period_id"], strict=True))
 
+    # plain dicts: pandas' .loc per cell would make the build, not the solve, the figure
+    mission_of = missions.to_dict("index")
+    zone_of = zones.to_dict("index")
+    resource_of = resources.to_dict("index")
+    sources = portfolio.sources.to_dict("index")
     eligible: dict[str, list[str]] = {}
-    for m, row in missions.iterrows():
-        zone = zones.loc[row["zone_id"]]
+    for m, row in mission_of.items():
+        zone = zone_of[row["zone_id"]]
         eligible[m] = [
-            s for s, src in portfolio.sources.iterrows()
+            s for s, src in sources.items()
             if (not src["eligible_types"] or row["type"] in src["eligible_types"])
             and (not src["eligible_zones"] or row["zone_id"] in src["eligible_zones"])
             and (not src["eligible_regions"] or zone["region"] in src["eligible_regions"])
@@ -125,8 +130,8 @@ def solve_reference(scenario, time_limit_s: float | None = None) -> ReferenceRes
     coverage_of: dict[tuple[str, str], int] = {}
     cost_of_cell: dict[tuple[str, str], list[tuple[int, float]]] = {}  # flow columns
     for m, p in cells:
-        row = missions.loc[m]
-        zone = zones.loc[row["zone_id"]]
+        row = mission_of[m]
+        zone = zone_of[row["zone_id"]]
         low_c = float(row["min_coverage"]) if row["must_fund"] else 0.0
         high_c = float(row["max_coverage"])
         c = cols.add(low_c, high_c)
@@ -148,7 +153,7 @@ def solve_reference(scenario, time_limit_s: float | None = None) -> ReferenceRes
             quantity = float(quantity)
             if quantity <= 0:
                 continue
-            res = resources.loc[r]
+            res = resource_of[r]
             whole = bool(res["integer"]) and bool(levers.integer)
             a = cols.add(0.0, INF, integer=whole)
             rows.add([(a, 1.0), (c, -quantity)], 0.0, INF)  # a >= q c
@@ -171,7 +176,7 @@ def solve_reference(scenario, time_limit_s: float | None = None) -> ReferenceRes
     for (r, p), terms in capacity_terms.items():
         rows.add(terms, -INF, float(usable[(r, p)]))
     for (z, _p), terms in zone_terms.items():
-        rows.add(terms, -INF, float(zones.loc[z, "personnel_cap"]))
+        rows.add(terms, -INF, float(zone_of[z]["personnel_cap"]))
     for (source, p), terms in budget_terms.items():
         rows.add(terms, -INF, float(budget.get((source, p), 0.0)) / MONEY)
 
@@ -179,9 +184,9 @@ def solve_reference(scenario, time_limit_s: float | None = None) -> ReferenceRes
         ["rule", "scope_type", "scope_value", "value"]
     ].itertuples(index=False, name=None):
         def scoped(m: str, scope_type=scope_type, scope_value=scope_value) -> bool:
-            row = missions.loc[m]
+            row = mission_of[m]
             if scope_type == "region":
-                return zones.loc[row["zone_id"], "region"] == scope_value
+                return zone_of[row["zone_id"]]["region"] == scope_value
             if scope_type == "zone":
                 return row["zone_id"] == scope_value
             if scope_type == "type":

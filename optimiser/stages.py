@@ -10,7 +10,19 @@ Stages (SPEC 3)
   the incumbent's value; CBC: less a relative 1e-9) and spend the least
   money (stage "cost"), starting the integer search from the value stage's plan.
 - ``strict``: maximise the value of tier 1 ("tier1"), keep it, then tier 2, ... up to
-  the lowest tier present; then spend the least money ("cost").
+  the lowest tier present; then spend the least money ("cost"). Each tier is kept at
+  ``(1 - tier_tolerance)`` x its value (``Levers.tier_tolerance_for``: 0 for a pure LP,
+  whose tiers are then the lexicographic optimum; else ``mip_gap``). With integer
+  decisions the search first makes the weighted plan (stage "weighted") and every tier
+  starts from the plan in hand, so the strict plan is never behind the weighted one in
+  priority order (a tier's floor is also never below the weighted plan's value of that
+  tier until some tier's floor is above it: from there every plan is ahead). A tier's
+  bound is its relaxation with the tiers above held at their values in the plan in hand
+  (the best possible given the tiers above); its searches may take from them within
+  their tolerance, which the rounding needs (the relaxation sits on whatever floors it
+  is given), and search with the tiers below as a small tie-break (``_GUIDE``), so the
+  next tier starts from a plan that serves it. The cost stage holds every tier at its
+  value in the plan: a tier gives up its tolerance for the tiers below, never for money.
 - On/off decisions without whole units (``integer = no``): the value stage first solves
   the continuous relaxation (stage "value-bound", an upper bound), runs every on/off
   mission that reached its minimum there and stops the others, and re-solves with
@@ -50,6 +62,13 @@ Stages (SPEC 3)
 Time: ``time_limit_s`` covers every stage together. Each value stage may use three
 parts of the remaining time for every one part left to each later stage (weighted:
 75 % to "value", the rest to "cost"); time a stage does not use passes on.
+
+A time limit that stops an integer search before it found any plan does not end in "no
+plan": the relaxation (solved again if the limit stopped it too) is rounded to whole
+units and repaired (``Stages._repair``: units down, on/off missions run where their
+rounded units still reach the minimum, must-fund floors kept, the rest solved as an
+LP), status ``feasible`` with its gap to the relaxation's bound. Only when that rounded
+plan breaks a rule (a policy the rounding moved, say) does :class:`SolveError` remain.
 
 Status: ``optimal`` when the value stages proved their optimum (within ``mip_gap``);
 ``feasible`` when the time limit stopped a search with a plan in hand; ``infeasible``
