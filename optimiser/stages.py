@@ -344,7 +344,8 @@ class Stages:
             return None
         relaxed = self.relaxed
         if relaxed is None or relaxed.values is None:  # the limit stopped the relaxation too
-            limit = max(self.deadline - time.perf_counter(), _REPAIR_MIN_S)
+            # a plan late rather than none: up to one more time limit for the relaxation
+            limit = max(self.deadline - time.perf_counter(), float(self.levers.time_limit_s))
             relaxed = self._run(f"{name}-bound", objective, True, limit, None, relaxed=True)
             if relaxed.state is not StageState.OPTIMAL:
                 return None
@@ -438,7 +439,7 @@ class Stages:
         accept = relaxed.objective - self.gap_target * max(abs(relaxed.objective), 1e-9)
         if fixed.state is StageState.OPTIMAL and fixed.objective >= accept:
             # (above the bound only in strict mode, taking from the tiers above)
-            fixed.bound = max(relaxed.objective, fixed.objective)
+            fixed.bound = max(float(relaxed.objective), float(fixed.objective))
             fixed.gap = relative_gap(fixed.objective, fixed.bound)
             if self.levers.priority_mode == PriorityMode.WEIGHTED:
                 self.duals = self.engine.duals()  # continuous, on/off fixed: the duals LP itself
@@ -512,7 +513,7 @@ class Stages:
             if found.state not in (StageState.OPTIMAL, StageState.STOPPED):
                 return None
             if found.objective >= accept:
-                held = max(bound, found.objective)  # above the bound: strict mode's tolerance taken
+                held = max(float(bound), float(found.objective))  # above the bound: strict mode's tolerance taken
                 gap = relative_gap(found.objective, held)
                 return done(StageResult(name, StageState.OPTIMAL, found.values, found.objective, held, gap))
             if start is None or found.objective > evaluate(objective, start):

@@ -86,11 +86,13 @@ class _NoIntegerPlan(HighsEngine):
     def run(self, name, objective, maximise, time_limit, start, relaxed=False, gap=None, target=None):
         if not relaxed and len(self.integer):
             return StageResult(name, StageState.NO_PLAN, seconds=0.0)
-        return super().run(name, objective, maximise, time_limit, start, relaxed=relaxed, gap=gap, target=target)
+        return super().run(
+            name, objective, maximise, time_limit, start, relaxed=relaxed, gap=gap, target=target
+        )
 
 
 @pytest.mark.parametrize(("missions", "seed", "changes"), [(40, 1, {}), (60, 2, {"budget_scale": 0.8})])
-def test_a_search_stopped_before_any_plan_returns_the_relaxation_rounded_and_repaired(missions, seed, changes):
+def test_a_search_stopped_before_any_plan_returns_the_relaxation_repaired(missions, seed, changes):
     """Never "no plan found" while a plan exists: the relaxation rounded to whole units
     and repaired is a plan (every row holds, whole units whole), reported as stopped
     with its gap to the relaxation's bound."""
