@@ -91,7 +91,7 @@ import numpy as np
 import pulp
 
 from optimiser.levers import PriorityMode
-from optimiser.model import HALF, MissionModel
+from optimiser.model import HALF, MissionModel, in_scope
 from optimiser.solvers import (
     MIN_RUN_S,
     Engine,
@@ -335,11 +335,13 @@ class Stages:
 
     def _repair(self, name: str, objective) -> StageResult | None:
         """A plan when a limit stopped the integer search before it found any: the
-        relaxation's plan rounded to whole numbers (units down; an on/off mission runs
-        only where its rounded units still reach its minimum; a must-fund mission keeps
-        the units its floor needs), those fixed, and the rest (coverage, money) solved as
-        a linear programme. Its gap is against the relaxation's bound. None when there
-        is no relaxed plan or the rounded one breaks a rule (a policy, say)."""
+        relaxation's plan rounded to whole numbers (:meth:`_rounded`), those fixed, and
+        the rest (coverage, money) solved as a linear programme. Rounding down breaks no
+        capacity or budget, but can break a policy (an average coverage, a budget share):
+        then the units round up where that helps the policies (a minimum's scope, the
+        missions outside a maximum's), and failing that everywhere. Its gap is against
+        the relaxation's bound. None when there is no relaxed plan or no rounding of it
+        is a plan."""
         if not len(self.engine.integer):
             return None
         relaxed = self.relaxed
@@ -349,11 +351,44 @@ class Stages:
             relaxed = self._run(f"{name}-bound", objective, True, limit, None, relaxed=True)
             if relaxed.state is not StageState.OPTIMAL:
                 return None
-        engine, cells, needs = self.engine, self.model.cells, self.model.needs
-        x = relaxed.values
+        engine, cells = self.engine, self.model.cells
         columns = engine.integer
+        # where rounding up helps a policy: a minimum's scope, a maximum's complement
+        helped = np.zeros(len(cells), dtype=bool)
+        policies = self.model.scenario.portfolio.policies[["rule", "scope_type", "scope_value"]]
+        for rule, scope_type, scope_value in policies.itertuples(index=False, name=None):
+            scope = in_scope(cells, str(scope_type), str(scope_value))
+            helped |= ~scope if str(rule).startswith("max_") else scope
+        everywhere = np.ones(len(cells), dtype=bool)
+        for attempt, up in enumerate((np.zeros(len(cells), dtype=bool), helped, everywhere)):
+            if attempt == 1 and not helped.any():
+                continue
+            fixed = self._rounded(relaxed.values, up)
+            engine.fix(columns, np.clip(fixed[columns], engine.lower[columns], engine.upper[columns]))
+            try:
+                limit = max(self.deadline - time.perf_counter(), _REPAIR_MIN_S)
+                result = self._run(f"{name}-repair", objective, True, limit, None, relaxed=True)
+            finally:
+                engine.unfix(columns)
+            if result.state in (StageState.OPTIMAL, StageState.STOPPED) and result.values is not None:
+                self.out_of_time = True
+                bound = relaxed.objective if relaxed.objective is not None else result.objective
+                gap = relative_gap(result.objective, bound)
+                return StageResult(
+                    name, StageState.STOPPED, result.values, result.objective, bound, gap, result.seconds
+                )
+            log.info("the relaxation rounded (attempt %d) is not a plan (%s)", attempt + 1, result.state)
+        return None
+
+    def _rounded(self, x: np.ndarray, up: np.ndarray) -> np.ndarray:
+        """Whole numbers from a continuous plan ``x``: units down (up in the mission-periods
+        ``up``); a must-fund mission keeps the units its floor needs; an on/off mission
+        runs where the relaxation ran it and its rounded units still reach its minimum,
+        else it is off with no units."""
+        cells, needs = self.model.cells, self.model.needs
         fixed = np.zeros(len(self.model.variables))
-        fixed[self.unit_cols] = np.floor(x[self.unit_cols] + 1e-6)
+        units = x[self.unit_cols]
+        fixed[self.unit_cols] = np.where(up[self.unit_cell], np.ceil(units - 1e-6), np.floor(units + 1e-6))
         quantity = needs["quantity"].to_numpy(float)[needs["column"].to_numpy(np.int64) >= 0]
         min_cov = cells["min_coverage"].to_numpy(float)
         must = cells["must_fund"].to_numpy(bool) & (min_cov > 0)
@@ -374,20 +409,7 @@ class Stages:
             off_cell = np.zeros(len(cells), dtype=bool)
             off_cell[cell_of_running[~on]] = True
             fixed[self.unit_cols[off_cell[self.unit_cell]]] = 0.0
-        engine.fix(columns, np.clip(fixed[columns], engine.lower[columns], engine.upper[columns]))
-        try:
-            limit = max(self.deadline - time.perf_counter(), _REPAIR_MIN_S)
-            result = self._run(f"{name}-repair", objective, True, limit, None, relaxed=True)
-        finally:
-            engine.unfix(columns)
-        if result.state not in (StageState.OPTIMAL, StageState.STOPPED) or result.values is None:
-            log.info("the rounded relaxation is not a plan (%s)", result.state)
-            return None
-        self.out_of_time = True
-        bound = relaxed.objective if relaxed.objective is not None else result.objective
-        gap = relative_gap(result.objective, bound)
-        return StageResult(name, StageState.STOPPED, result.values, result.objective, bound, gap,
-                           result.seconds)
+        return fixed
 
     def _tidy_excess(self, values: np.ndarray) -> np.ndarray:
         """A plan with every mission's excess at its least, ``max(coverage - 1/2, 0)``.
@@ -513,7 +535,8 @@ class Stages:
             if found.state not in (StageState.OPTIMAL, StageState.STOPPED):
                 return None
             if found.objective >= accept:
-                held = max(float(bound), float(found.objective))  # above the bound: strict mode's tolerance taken
+                # above the bound only in strict mode, taking from the tiers above
+                held = max(float(bound), float(found.objective))
                 gap = relative_gap(found.objective, held)
                 return done(StageResult(name, StageState.OPTIMAL, found.values, found.objective, held, gap))
             if start is None or found.objective > evaluate(objective, start):
