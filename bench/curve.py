@@ -96,18 +96,23 @@ def _solve_child(which: str, size: dict, integer: bool) -> dict:
     before = _peak_rss()
     if which == "ours":
         from optimiser import optimise
+        from optimiser.solvers import SolveError
 
         started = time.perf_counter()
-        plan = optimise(portfolio, levers)
+        try:
+            plan = optimise(portfolio, levers)
+        except SolveError as error:  # "no plan found": a figure too
+            return {"seconds": time.perf_counter() - started, "status": "no plan", "value": None,
+                    "gap": None, "money": None, "note": str(error), "peak_gib": _peak_rss() / GIB,
+                    "before_gib": before / GIB}
         seconds = time.perf_counter() - started
-        stages = [s for s in plan.solver.stages]
         answer = {
             "seconds": seconds,
             "status": str(plan.status),
             "value": plan.value,
             "gap": plan.gap,
             "money": float(plan.total_cost),
-            "note": " ".join(stages),
+            "note": " ".join(plan.solver.stages),
         }
     else:
         from reference import solve_reference
@@ -161,13 +166,14 @@ def curve_figures(sizes=SIZES, runs=RUNS, big_runs=BIG_RUNS, big=True, show=None
         last, last_ref = ours[-1], ref[-1]
         label = f"curve {missions}x{size['periods']} integer"
         ref_values = [r["value"] for r in ref if r["value"] is not None]
+        statuses_ours = ", ".join(sorted({r["status"] for r in ours}))
         figures.append(
             _figure(
                 f"{label}: ours",
                 [r["seconds"] for r in ours],
                 n,
                 target,
-                f"ratio {mark}{ratio:.2f} (target {RATIO_TARGET}); {last['status']}, gap "
+                f"ratio {mark}{ratio:.2f} (target {RATIO_TARGET}); {statuses_ours}, gap "
                 f"{(last['gap'] or 0):.2%}, value {(last['value'] or 0):,.1f} "
                 f"(reference {max(ref_values) if ref_values else 0:,.1f}); "
                 f"peak RSS {max(r['peak_gib'] for r in ours):.2f} GiB",
