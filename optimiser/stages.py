@@ -113,6 +113,7 @@ _ROUND_SHARE = 0.25  # the rounded plan's search may take this share of a value 
 _ROUND_MAX_S = 2.0  # ... and at most this long
 _ROUND_GAP = 1e-3  # the rounded plan's search stops within this of its own (restricted) bound
 _GUIDE = 0.1  # strict mode: the tiers below may sway a tier's search by this share of its gap
+_REPAIR_SHRINK = (1.0, 0.98, 0.95, 0.9, 0.8)  # units in a maximum policy's scope, before rounding down
 _REPAIR_MIN_S = 5.0  # the repair of a rounded relaxation may run this long past the time limit
 _FLOOR_RETRY = 1e-9  # relative loosening of the value floors when the cost stage finds them infeasible
 
@@ -338,8 +339,8 @@ class Stages:
         relaxation's plan rounded to whole numbers (:meth:`_rounded`), those fixed, and
         the rest (coverage, money) solved as a linear programme. Rounding down breaks no
         capacity or budget, but can break a policy (an average coverage, a budget share):
-        then the units round up where that helps the policies (a minimum's scope, the
-        missions outside a maximum's), and failing that everywhere. Its gap is against
+        then the units round up in a minimum's scope and, in a maximum's, from a
+        little less than the relaxation's (``_REPAIR_SHRINK``). Its gap is against
         the relaxation's bound. None when there is no relaxed plan or no rounding of it
         is a plan."""
         if not len(self.engine.integer):
@@ -353,17 +354,25 @@ class Stages:
                 return None
         engine, cells = self.engine, self.model.cells
         columns = engine.integer
-        # where rounding up helps a policy: a minimum's scope, a maximum's complement
-        helped = np.zeros(len(cells), dtype=bool)
+        # rounding that helps a policy: up in a minimum's scope, further down in a
+        # maximum's (its share of the money falls, and capacity is freed)
+        up = np.zeros(len(cells), dtype=bool)
+        capped = np.zeros(len(cells), dtype=bool)
         policies = self.model.scenario.portfolio.policies[["rule", "scope_type", "scope_value"]]
         for rule, scope_type, scope_value in policies.itertuples(index=False, name=None):
             scope = in_scope(cells, str(scope_type), str(scope_value))
-            helped |= ~scope if str(rule).startswith("max_") else scope
-        everywhere = np.ones(len(cells), dtype=bool)
-        for attempt, up in enumerate((np.zeros(len(cells), dtype=bool), helped, everywhere)):
-            if attempt == 1 and not helped.any():
-                continue
-            fixed = self._rounded(relaxed.values, up)
+            if str(rule).startswith("max_"):
+                capped |= scope
+            else:
+                up |= scope
+        none = np.zeros(len(cells), dtype=bool)
+        attempts = [(none, none, 1.0)]
+        if up.any() or capped.any():
+            attempts += [(up & ~capped, capped, shrink) for shrink in _REPAIR_SHRINK]
+        for attempt, (rounded_up, shrunk, shrink) in enumerate(attempts):
+            x = relaxed.values.copy()
+            x[self.unit_cols[shrunk[self.unit_cell]]] *= shrink
+            fixed = self._rounded(x, rounded_up)
             engine.fix(columns, np.clip(fixed[columns], engine.lower[columns], engine.upper[columns]))
             try:
                 limit = max(self.deadline - time.perf_counter(), _REPAIR_MIN_S)

@@ -91,7 +91,10 @@ class _NoIntegerPlan(HighsEngine):
         )
 
 
-@pytest.mark.parametrize(("missions", "seed", "changes"), [(40, 1, {}), (60, 2, {"budget_scale": 0.8})])
+@pytest.mark.parametrize(
+    ("missions", "seed", "changes"),
+    [(40, 1, {}), (60, 2, {"budget_scale": 0.8}), (50, 4, {"budget_scale": 0.8})],
+)
 def test_a_search_stopped_before_any_plan_returns_the_relaxation_repaired(missions, seed, changes):
     """Never "no plan found" while a plan exists: the relaxation rounded to whole units
     and repaired is a plan (every row holds, whole units whole), reported as stopped
@@ -114,4 +117,6 @@ def test_a_search_stopped_before_any_plan_returns_the_relaxation_repaired(missio
     assert broken == []
     assert 0 < value.objective <= value.bound
     assert value.gap == pytest.approx((value.bound - value.objective) / value.bound)
-    assert value.gap < 0.2  # a usable plan, not an empty one
+    # a usable plan, not an empty one (50 missions, seed 4: a cap on peacekeeping's share of
+    # the money that rounding every mission down breaks; peacekeeping then rounds down more)
+    assert value.gap < 0.2
