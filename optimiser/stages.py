@@ -614,7 +614,8 @@ class Stages:
                     accepted = restricted(f"{name}-round-below", [(columns, low, high)], None, gap=gap)
                     if accepted is not None:
                         return accepted
-            if start is None or evaluate(objective, start) < accept:
+            if not self.floor_exprs and (start is None or evaluate(objective, start) < accept):
+                # (not for strict mode's tiers: rounding their relaxation breaks the floors)
                 # the relaxation rounded and repaired, when better than the plan in hand:
                 # no rounding box is a plan (seen from 1,000 missions) and the searches
                 # would otherwise start from little (a plan 64% below the bound)
