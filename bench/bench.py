@@ -4,7 +4,12 @@ Prints one table and appends every figure, with the date and git commit, to
 ``bench/results.jsonl`` so that changes can be compared over time. Timings are
 measured here, never asserted in tests.
 
-    python bench/bench.py [--runs N] [--only NAME ...]
+    python bench/bench.py [--runs N] [--only SECTION ...]
+
+Sections: read, demo, national, levers, strict (one strict run and the 12 settings in
+strict mode), scale, curve (issue 12: ours / a straightforward HiGHS model, 150 to 2,000
+missions, peak RSS; bench/curve.py), diagnosis (the clash, the stretched plan and
+``--explain``), sweep, page.
 """
 
 from __future__ import annotations
@@ -149,6 +154,72 @@ def strict_figure(workbook: Path) -> Figure:
     )
 
 
+def strict_settings_figures(workbook: Path, runs: int) -> list[Figure]:
+    """Strict priority order with whole units over the 12 lever settings (issue 12,
+    target 3: every tier proven within its tolerance, median at most 5 s): one run per
+    setting (``runs`` of them only up to 1: each may take the whole 60 s limit)."""
+    portfolio = load_portfolio(workbook)
+    missions = portfolio.missions.sort_values("priority")
+    figures, times, optimal = [], [], []
+    for label, changes in LEVER_SETTINGS:
+        if changes == "priorities":
+            top, bottom = missions.index[:2].tolist(), missions.index[-1:].tolist()
+            changes = {"priority": {**{m: 2 for m in top}, **{m: 1 for m in bottom}}}
+        levers = portfolio.levers.changed(integer=True, priority_mode="strict", **changes)
+        started = time.perf_counter()
+        plan = optimise(portfolio, levers)
+        elapsed = time.perf_counter() - started
+        tiers = ", ".join(f"{t}: {v:,.0f}" for t, v in plan.value_by_priority.items())
+        figures.append(Figure(f"  strict, {label}", elapsed, elapsed, 1,
+                              note=f"{plan.status}, gap {plan.gap or 0:.2%}; tiers {tiers}"))
+        times.append(elapsed)
+        optimal.append(plan.status == "optimal")
+    summary = Figure(
+        f"national integer strict, {len(LEVER_SETTINGS)} settings",
+        statistics.median(times),
+        max(times),
+        1,
+        5.0,
+        note=f"{sum(optimal)}/{len(optimal)} optimal (every tier within its tolerance)",
+    )
+    return [summary, *figures]
+
+
+def stretched_figures(workbook: Path, runs: int) -> list[Figure]:
+    """Issue 12, target 4, on the national sample with personnel at 0.2: the stretched
+    plan (``--relax-commitments``), the diagnosis (solve + explanation of the clash) and
+    ``--explain`` on the stretched plan, as ``--relax-commitments --explain`` makes it
+    (targets 3 s, 3 s, 30 s)."""
+    from optimiser import explain
+    from optimiser.diagnose import relax_commitments
+
+    portfolio = load_portfolio(workbook)
+    short = portfolio.levers.changed(personnel_scale=0.2)
+    plans: list = []
+    stretched = measure("national personnel 0.2: stretched plan", lambda: plans.append(
+        relax_commitments(portfolio, short)), runs, 3.0)
+    stretched.note = f"{plans[-1].status}, value {plans[-1].value or 0:,.1f}"
+    diagnosed = measure("national personnel 0.2: solve + diagnosis", lambda: plans.append(
+        optimise(portfolio, short)), runs, 3.0)
+    diagnosed.note = f"{plans[-1].status}, {len(plans[-1].diagnosis)} sentence(s)"
+    plan = relax_commitments(portfolio, short)
+    started = time.perf_counter()
+    explain(portfolio, short, plan=plan)  # as `optimiser solve --relax-commitments --explain`
+    elapsed = time.perf_counter() - started
+    explained = Figure("national personnel 0.2: --explain", elapsed, elapsed, 1, 30.0,
+                       note="one run, on the stretched plan (the plan itself excluded)")
+    return [stretched, diagnosed, explained]
+
+
+def curve_figures_table(runs: int) -> list[Figure]:
+    """Issue 12: ours against a straightforward HiGHS model, 150 to 2,000 missions, whole
+    units, with peak RSS (bench/curve.py, bench/reference.py)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from curve import BIG_RUNS, curve_figures
+
+    return [Figure(**figure) for figure in curve_figures(runs=runs, big_runs=min(runs, BIG_RUNS))]
+
+
 def scale_figures_table(runs: int) -> list[Figure]:
     """2,000 missions x 60 zones x 20 resources x 8 periods, relaxed (bench/scale.py)."""
     sys.path.insert(0, str(ROOT / "bench"))
@@ -225,28 +296,30 @@ def page_figures(runs: int) -> list[Figure]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (default 5)")
+    parser.add_argument("--only", nargs="+", choices=sorted(SECTIONS), help="only these sections")
     args = parser.parse_args()
 
-    figures = [
-        measure(
-            "read national workbook",
-            lambda: load_portfolio(SAMPLES / "national_portfolio.xlsx"),
-            args.runs,
-            0.5,
-        ),
-        *solve_figures("demo", SAMPLES / "demo.xlsx", args.runs, {}),
-        *solve_figures(
-            "national", SAMPLES / "national_portfolio.xlsx", args.runs, {"relaxed": 0.2, "integer": 5.0}
-        ),
-        *lever_setting_figures(SAMPLES / "national_portfolio.xlsx", args.runs),
-        strict_figure(SAMPLES / "national_portfolio.xlsx"),
-        *scale_figures_table(args.runs),
-        diagnosis_figure(SAMPLES / "national_portfolio.xlsx", args.runs),
-        *sweep_figures(SAMPLES / "national_portfolio.xlsx", args.runs),
-        *page_figures(args.runs),
-    ]
+    figures = []
+    for name, section in SECTIONS.items():
+        if args.only is None or name in args.only:
+            figures += section(args.runs)
     _print(figures)
     _keep(figures)
+
+
+NATIONAL = SAMPLES / "national_portfolio.xlsx"
+SECTIONS: dict[str, Callable[[int], list[Figure]]] = {
+    "read": lambda runs: [measure("read national workbook", lambda: load_portfolio(NATIONAL), runs, 0.5)],
+    "demo": lambda runs: solve_figures("demo", SAMPLES / "demo.xlsx", runs, {}),
+    "national": lambda runs: solve_figures("national", NATIONAL, runs, {"relaxed": 0.2, "integer": 5.0}),
+    "levers": lambda runs: lever_setting_figures(NATIONAL, runs),
+    "strict": lambda runs: [strict_figure(NATIONAL), *strict_settings_figures(NATIONAL, runs)],
+    "scale": scale_figures_table,
+    "curve": curve_figures_table,
+    "diagnosis": lambda runs: [diagnosis_figure(NATIONAL, runs), *stretched_figures(NATIONAL, runs)],
+    "sweep": lambda runs: sweep_figures(NATIONAL, runs),
+    "page": page_figures,
+}
 
 
 def _print(figures: list[Figure]) -> None:

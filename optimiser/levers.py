@@ -51,6 +51,7 @@ class Levers:
     time_limit_s: float = 60.0
     mip_gap: float = 0.005
     continuity: bool = True  # no: no mission is held to one unbroken stretch (SPEC 3.1)
+    tier_tolerance: float | None = None  # strict mode; None: 0 for a pure LP, else mip_gap
     max_change: float | None = None  # most a coverage may move from the Baseline sheet
     change_penalty: float = 0.0  # value given up per unit of coverage moved from the Baseline
     source_scale: Mapping[str, float] = field(default_factory=dict)
@@ -63,6 +64,13 @@ class Levers:
 
     def tier_weight(self, priority: int) -> float:
         return self.priority_weights[priority - 1]
+
+    def tier_tolerance_for(self, integer_model: bool) -> float:
+        """Strict mode: the share of its value a tier may give up for the tiers below
+        (SPEC 2 Settings); unset: 0 for a pure linear programme, else ``mip_gap``."""
+        if self.tier_tolerance is not None:
+            return float(self.tier_tolerance)
+        return float(self.mip_gap) if integer_model else 0.0
 
     def changed(self, **changes: object) -> Levers:
         """A copy with some levers changed (``levers.changed(budget_scale=0.9)``)."""
@@ -98,6 +106,7 @@ class Levers:
             "time_limit_s": _fmt(self.time_limit_s),
             "mip_gap": _fmt(self.mip_gap),
             "continuity": "yes" if self.continuity else "no",
+            "tier_tolerance": "" if self.tier_tolerance is None else _fmt(self.tier_tolerance),
             "max_change": "" if self.max_change is None else _fmt(self.max_change),
             "change_penalty": _fmt(self.change_penalty),
         }
@@ -199,7 +208,7 @@ def _parse_setting(key: str, value: object) -> object:
     text = "" if is_blank(value) else str(value).strip()
     if key == "currency":
         return text or SETTING_KEYS["currency"].default
-    if key in ("reserve_share", "max_change"):
+    if key in ("reserve_share", "max_change", "tier_tolerance"):
         return None if not text else parse_share(value)
     if not text:
         raise ValueError("is blank")

@@ -400,6 +400,12 @@ SETTING_KEYS: dict[str, Setting] = {
             "and max_step still apply).",
         ),
         Setting(
+            "tier_tolerance",
+            "",
+            "Strict mode: share of its value a tier may give up for the tiers below "
+            "(blank: 0 for a pure linear programme, else mip_gap).",
+        ),
+        Setting(
             "max_change",
             "",
             "Most a mission's coverage may move from the Baseline sheet, e.g. 0.2 (blank: no limit).",

@@ -10,7 +10,19 @@ Stages (SPEC 3)
   the incumbent's value; CBC: less a relative 1e-9) and spend the least
   money (stage "cost"), starting the integer search from the value stage's plan.
 - ``strict``: maximise the value of tier 1 ("tier1"), keep it, then tier 2, ... up to
-  the lowest tier present; then spend the least money ("cost").
+  the lowest tier present; then spend the least money ("cost"). Each tier is kept at
+  ``(1 - tier_tolerance)`` x its value (``Levers.tier_tolerance_for``: 0 for a pure LP,
+  whose tiers are then the lexicographic optimum; else ``mip_gap``). With integer
+  decisions the search first makes the weighted plan (stage "weighted") and every tier
+  starts from the plan in hand, so the strict plan is never behind the weighted one in
+  priority order (a tier's floor is also never below the weighted plan's value of that
+  tier until some tier's floor is above it: from there every plan is ahead). A tier's
+  bound is its relaxation with the tiers above held at their values in the plan in hand
+  (the best possible given the tiers above); its searches may take from them within
+  their tolerance, which the rounding needs (the relaxation sits on whatever floors it
+  is given), and search with the tiers below as a small tie-break (``_GUIDE``), so the
+  next tier starts from a plan that serves it. The cost stage holds every tier at its
+  value in the plan: a tier gives up its tolerance for the tiers below, never for money.
 - On/off decisions without whole units (``integer = no``): the value stage first solves
   the continuous relaxation (stage "value-bound", an upper bound), runs every on/off
   mission that reached its minimum there and stops the others, and re-solves with
@@ -58,6 +70,13 @@ Time: ``time_limit_s`` covers every stage together. Each value stage may use thr
 parts of the remaining time for every one part left to each later stage (weighted:
 75 % to "value", the rest to "cost"); time a stage does not use passes on.
 
+A time limit that stops an integer search before it found any plan does not end in "no
+plan": the relaxation (solved again if the limit stopped it too) is rounded to whole
+units and repaired (``Stages._repair``: units down, on/off missions run where their
+rounded units still reach the minimum, must-fund floors kept, the rest solved as an
+LP), status ``feasible`` with its gap to the relaxation's bound. Only when that rounded
+plan breaks a rule (a policy the rounding moved, say) does :class:`SolveError` remain.
+
 Status: ``optimal`` when the value stages proved their optimum (within ``mip_gap``);
 ``feasible`` when the time limit stopped a search with a plan in hand; ``infeasible``
 when the commitments (must-fund floors, policies, zone caps, on/off minimums) cannot
@@ -68,17 +87,18 @@ possible" means the value is at least 98.8% of the bound.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pulp
 
 from optimiser.levers import PriorityMode
-from optimiser.model import HALF, MissionModel, keep_rules
+from optimiser.model import HALF, MissionModel, in_scope, keep_rules
 from optimiser.solvers import (
     MIN_RUN_S,
     Engine,
@@ -99,6 +119,9 @@ _COST_MIN_S = 0.2  # ... and at least this long
 _ROUND_SHARE = 0.25  # the rounded plan's search may take this share of a value stage's time
 _ROUND_MAX_S = 2.0  # ... and at most this long
 _ROUND_GAP = 1e-3  # the rounded plan's search stops within this of its own (restricted) bound
+_GUIDE = 0.1  # strict mode: the tiers below may sway a tier's search by this share of its gap
+_REPAIR_SHRINK = (1.0, 0.98, 0.95, 0.9, 0.8)  # units in a maximum policy's scope, before rounding down
+_REPAIR_MIN_S = 5.0  # the repair of a rounded relaxation may run this long past the time limit
 _FLOOR_RETRY = 1e-9  # relative loosening of the value floors when the cost stage finds them infeasible
 
 
@@ -122,6 +145,9 @@ class Stages:
         self.start: np.ndarray | None = None  # column values to start the integer search from
         self.infeasible = False
         self.duals: Callable[[pulp.LpConstraint], float] | None = None
+        self.floor_exprs: list[pulp.LpAffineExpression] = []  # strict mode's tiers held, with a tolerance
+        self.floor_loose: list[float] = []  # ... and their floors (the tolerance taken)
+        self.relaxed: StageResult | None = None  # the last value stage's relaxation, when solved
         # the solver columns of each mission-period (model.cells) and of each whole-units
         # need, as arrays (-1: none)
         cells, needs, flows = model.cells, model.needs, model.flows
@@ -162,18 +188,32 @@ class Stages:
             objectives = [(f"tier{t}", model.tier_value[t]) for t in sorted(model.tier_value)]
         else:
             objectives = [("value", model.value)]
-        whole_units = bool(model.units)
         start = np.zeros(len(model.variables)) if model.is_mip else None  # doing nothing is often a plan
         if self.start is not None and model.is_mip:
             start = self.start
+        strict = self.levers.priority_mode == PriorityMode.STRICT
+        weighted: dict[int, float] = {}  # strict mode: the weighted plan's value of each tier
+        if strict and model.is_mip:
+            # the weighted plan has the time it would have in weighted mode: the strict
+            # plan is to be at least as good in priority order as that plan
+            result = self._weighted_start(self._share(_STAGE_SHARE, _STAGE_SHARE + 1), start)
+            if result.state is StageState.NO_PLAN:
+                result = self._repair("weighted", model.value) or result
+            if result.state is StageState.INFEASIBLE:
+                self.infeasible = True
+                return
+            if result.values is not None and result.state in (StageState.OPTIMAL, StageState.STOPPED):
+                self.incumbent = start = self._tidy_excess(result.values)
+                weighted = {t: evaluate(model.tier_value[t], start) for t in model.tier_value}
+        tolerance = self.levers.tier_tolerance_for(model.is_mip) if strict else 0.0
         for i, (name, objective) in enumerate(objectives):
             share = self._share(_STAGE_SHARE, _STAGE_SHARE * (len(objectives) - i) + 1)
-            if model.running and not whole_units:
-                result = self._dive(name, objective, share)
-            elif whole_units and self.engine.can_round:
-                result = self._round_then_search(name, objective, share, start)
+            if strict and model.is_mip:
+                result = self._tier_stage(name, objective, share, start)
             else:
-                result = self._run(name, objective, True, share, start)
+                result = self._value_stage(name, objective, share, start)
+            if result.state is StageState.NO_PLAN and self.incumbent is None:
+                result = self._repair(name, objective) or result
             self.value_stages.append(result)
             if result.state is StageState.INFEASIBLE and self.incumbent is None:
                 self.infeasible = True
@@ -195,10 +235,205 @@ class Stages:
             # zero-slack floor infeasible. No more: the cost stage spends any slack, and a
             # relative 1e-6 left coverages such as 0.499997.
             slack = self.engine.floor_slack * max(abs(result.objective), 1.0)
-            floor = result.objective - slack
-            self.engine.add_floor(objective, floor)
+            floor = result.objective
+            if strict:  # less the tier's tolerance (SPEC 3)
+                tier = int(name[4:])
+                floor = self._tier_floor(result.objective, tolerance, weighted.get(tier))
+                if tier in weighted and floor > weighted[tier] + 1e-9 * max(abs(floor), 1.0):
+                    # every plan from here on beats the weighted plan in priority order
+                    # at this tier already: the tiers below need not keep its values
+                    weighted = {}
+            self.engine.add_floor(objective, floor - slack)
+            if strict and tolerance > 0:
+                self.floor_exprs.append(objective)
+                self.floor_loose.append(floor - slack)
+        if self.floor_exprs and self.incumbent is not None:
+            # a tier gives up its tolerance for the tiers below, never for money: the
+            # cost stage keeps every tier at its value in the plan
+            self.engine.set_floors(self._held())
         self._cost()
         self._duals()
+
+    def _value_stage(self, name: str, objective, share: float, start) -> StageResult:
+        """One value stage (the total value, a tier, or strict mode's weighted start) by
+        the search that suits the model."""
+        if self.model.running and not self.model.units:
+            return self._dive(name, objective, share)
+        if self.model.units and self.engine.can_round:
+            return self._round_then_search(name, objective, share, start)
+        return self._run(name, objective, True, share, start)
+
+    def _tier_stage(self, name: str, objective, share: float, start) -> StageResult:
+        """Strict mode with integer decisions: one tier's value stage, searched with the
+        tiers below as a tie-break worth a small share of the gap (``_GUIDE`` x
+        ``mip_gap`` of this tier's largest value at most), so that the plan the next
+        tier starts from is a good one for it (a plan of this tier alone leaves the tiers
+        below wherever the search put them: seen at 40 of 680). The search's bound
+        bounds this tier's value too (the tiers below are worth at least 0), so the
+        stage reports this tier's own value, against that bound."""
+        model, tier = self.model, int(name[4:])
+        below = [model.tier_value[t] for t in model.tier_value if t > tier]
+        cells = model.cells
+        top = float(cells.loc[cells["priority"] == tier, "max_value"].sum())
+        rest = float(cells.loc[cells["priority"] > tier, "max_value"].sum())
+        if not below or rest <= 0 or top <= 0:
+            return self._value_stage(name, objective, share, start)
+        guided = objective + (_GUIDE * self.gap_target * top / rest) * pulp.lpSum(below)
+        result = self._value_stage(name, guided, share, start)
+        if result.values is None or result.objective is None:
+            return result
+        worth = evaluate(objective, result.values)
+        bound = result.bound if result.bound is not None else worth
+        return dataclasses.replace(result, objective=worth, bound=bound, gap=relative_gap(worth, bound))
+
+    @contextlib.contextmanager
+    def _held_floors(self) -> Iterator[None]:
+        """Strict mode with tier tolerances: within this block, the tiers above are held
+        at their values in the plan in hand rather than at their tolerance floors. A
+        tier's bound is the best possible given the tiers above (SPEC 3) as the plan in
+        hand has them; its search may still take from them within their tolerance (and
+        needs that room: the relaxation sits on the floors it is given, and no rounding
+        of it keeps them)."""
+        if not self.floor_exprs or self.incumbent is None:
+            yield
+            return
+        self.engine.set_floors(self._held())
+        try:
+            yield
+        finally:
+            self.engine.set_floors(self.floor_loose)
+
+    def _held(self) -> list[float]:
+        """The tiers held (strict mode) at their values in the plan in hand."""
+        return [
+            max(evaluate(expression, self.incumbent) - self.engine.floor_slack * max(abs(loose), 1.0), loose)
+            for expression, loose in zip(self.floor_exprs, self.floor_loose, strict=True)
+        ]
+
+    def _above_columns(self, name: str) -> np.ndarray:
+        """Strict mode: the whole-number columns (units, on/off) of the mission-periods of
+        the tiers above the tier of stage ``name`` ("tier3")."""
+        tier = int(name[4:])
+        above = self.model.cells["priority"].to_numpy(np.int64) < tier
+        units = self.unit_cols[above[self.unit_cell]]
+        running = self.cell_running[above & (self.cell_running >= 0)]
+        return np.unique(np.concatenate([units, running]).astype(np.int64))
+
+    def _weighted_start(self, share: float, start) -> StageResult:
+        """Strict mode with integer decisions: the weighted plan first (stage
+        "weighted"), the tiers' start. Every tier then starts from a plan at least as
+        good in priority order, so a time limit that stops a tier's search still leaves
+        a plan no worse in that order than the weighted one; and the weighted plan is
+        often within the gap of a tier's bound already, which ends that tier's search.
+        Its time does not count as the planner's limit stopping a search."""
+        stopped = self.out_of_time
+        result = self._value_stage("weighted", self.model.value, share, start)
+        self.out_of_time = stopped
+        if self.engine.running_fixed:  # the dive's decisions: the tiers decide again
+            self.engine.free_running(self.running_fixable)
+        return result
+
+    @staticmethod
+    def _tier_floor(found: float, tolerance: float, weighted: float | None) -> float:
+        """Strict mode: the floor that keeps a tier for the tiers below, ``(1 -
+        tier_tolerance) x`` the value found, but never below the weighted plan's value of
+        that tier (the weighted plan stays a plan for the tiers below while it is as good
+        as the strict one so far) and never above the value found (the plan in hand stays
+        a plan)."""
+        floor = found - tolerance * abs(found)
+        if weighted is not None:
+            floor = max(floor, min(weighted, found))
+        return floor
+
+    def _repair(self, name: str, objective, relaxed: StageResult | None = None, final: bool = True
+                ) -> StageResult | None:
+        """A plan when a limit stopped the integer search before it found any: the
+        relaxation's plan rounded to whole numbers (:meth:`_rounded`), those fixed, and
+        the rest (coverage, money) solved as a linear programme. Rounding down breaks no
+        capacity or budget, but can break a policy (an average coverage, a budget share):
+        then the units round up in a minimum's scope and, in a maximum's, from a
+        little less than the relaxation's (``_REPAIR_SHRINK``). Its gap is against
+        the relaxation's bound. None when there is no relaxed plan or no rounding of it
+        is a plan. ``final`` False: a start for the searches (the relaxation given, the
+        time limit not reached)."""
+        if not len(self.engine.integer):
+            return None
+        relaxed = relaxed if relaxed is not None else self.relaxed
+        if final and (relaxed is None or relaxed.values is None):  # the limit stopped it too
+            # a plan late rather than none: up to one more time limit for the relaxation
+            limit = max(self.deadline - time.perf_counter(), float(self.levers.time_limit_s))
+            relaxed = self._run(f"{name}-bound", objective, True, limit, None, relaxed=True)
+            if relaxed.state is not StageState.OPTIMAL:
+                return None
+        if relaxed is None or relaxed.values is None:
+            return None
+        engine, cells = self.engine, self.model.cells
+        columns = engine.integer
+        # rounding that helps a policy: up in a minimum's scope, further down in a
+        # maximum's (its share of the money falls, and capacity is freed)
+        up = np.zeros(len(cells), dtype=bool)
+        capped = np.zeros(len(cells), dtype=bool)
+        policies = self.model.scenario.portfolio.policies[["rule", "scope_type", "scope_value"]]
+        for rule, scope_type, scope_value in policies.itertuples(index=False, name=None):
+            scope = in_scope(cells, str(scope_type), str(scope_value))
+            if str(rule).startswith("max_"):
+                capped |= scope
+            else:
+                up |= scope
+        none = np.zeros(len(cells), dtype=bool)
+        attempts = [(none, none, 1.0)]
+        if up.any() or capped.any():
+            attempts += [(up & ~capped, capped, shrink) for shrink in _REPAIR_SHRINK]
+        for attempt, (rounded_up, shrunk, shrink) in enumerate(attempts):
+            x = relaxed.values.copy()
+            x[self.unit_cols[shrunk[self.unit_cell]]] *= shrink
+            fixed = self._rounded(x, rounded_up)
+            engine.fix(columns, np.clip(fixed[columns], engine.lower[columns], engine.upper[columns]))
+            try:
+                limit = max(self.deadline - time.perf_counter(), _REPAIR_MIN_S)
+                result = self._run(f"{name}-repair", objective, True, limit, None, relaxed=True)
+            finally:
+                engine.unfix(columns)
+            if result.state in (StageState.OPTIMAL, StageState.STOPPED) and result.values is not None:
+                self.out_of_time = self.out_of_time or final
+                bound = relaxed.objective if relaxed.objective is not None else result.objective
+                gap = relative_gap(result.objective, bound)
+                return StageResult(
+                    name, StageState.STOPPED, result.values, result.objective, bound, gap, result.seconds
+                )
+            log.info("the relaxation rounded (attempt %d) is not a plan (%s)", attempt + 1, result.state)
+        return None
+
+    def _rounded(self, x: np.ndarray, up: np.ndarray) -> np.ndarray:
+        """Whole numbers from a continuous plan ``x``: units down (up in the mission-periods
+        ``up``); a must-fund mission keeps the units its floor needs; an on/off mission
+        runs where the relaxation ran it and its rounded units still reach its minimum,
+        else it is off with no units."""
+        cells, needs = self.model.cells, self.model.needs
+        fixed = np.zeros(len(self.model.variables))
+        units = x[self.unit_cols]
+        fixed[self.unit_cols] = np.where(up[self.unit_cell], np.ceil(units - 1e-6), np.floor(units + 1e-6))
+        quantity = needs["quantity"].to_numpy(float)[needs["column"].to_numpy(np.int64) >= 0]
+        min_cov = cells["min_coverage"].to_numpy(float)
+        must = cells["must_fund"].to_numpy(bool) & (min_cov > 0)
+        least = np.ceil(quantity * min_cov[self.unit_cell] - 1e-6)  # units at the minimum
+        floor_units = must[self.unit_cell]
+        floored = self.unit_cols[floor_units]
+        fixed[floored] = np.maximum(fixed[floored], least[floor_units])
+        if len(self.running_cols):
+            on = x[self.running_cov] >= self.running_min - 1e-6
+            short = np.zeros(len(cells), dtype=bool)
+            on_off_unit = self.unit_running >= 0
+            np.logical_or.at(
+                short, self.unit_cell[on_off_unit], fixed[self.unit_cols[on_off_unit]] < least[on_off_unit]
+            )
+            cell_of_running = np.flatnonzero(self.cell_running >= 0)
+            on &= ~short[cell_of_running]
+            fixed[self.running_cols] = on.astype(float)
+            off_cell = np.zeros(len(cells), dtype=bool)
+            off_cell[cell_of_running[~on]] = True
+            fixed[self.unit_cols[off_cell[self.unit_cell]]] = 0.0
+        return fixed
 
     def _tidy_excess(self, values: np.ndarray) -> np.ndarray:
         """A plan with every mission's excess at its least, ``max(coverage - 1/2, 0)``.
@@ -226,7 +461,9 @@ class Stages:
         fallback = self.incumbent if self.incumbent is not None else np.zeros(len(self.model.variables))
         if self.engine.running_fixed:  # an earlier tier's decisions: decide again
             self.engine.free_running(self.running_fixable)
-        relaxed = self._run(f"{name}-bound", objective, True, limit, None, relaxed=True)
+        with self._held_floors():
+            relaxed = self._run(f"{name}-bound", objective, True, limit, None, relaxed=True)
+        self.relaxed = relaxed if relaxed.state is StageState.OPTIMAL else None  # for _repair
         if relaxed.state is StageState.INFEASIBLE:
             return relaxed  # the relaxation has no plan: neither has the model
         if relaxed.state is not StageState.OPTIMAL:  # a limit hit: search from the last plan
@@ -244,13 +481,14 @@ class Stages:
             None,
             relaxed=True,
         )
-        if fixed.state is StageState.OPTIMAL:
-            gap = relative_gap(fixed.objective, relaxed.objective)
-            if fixed.objective >= relaxed.objective - self.gap_target * max(abs(relaxed.objective), 1e-9):
-                fixed.bound, fixed.gap = relaxed.objective, gap
-                if self.levers.priority_mode == PriorityMode.WEIGHTED:
-                    self.duals = self.engine.duals()  # continuous, on/off fixed: the duals LP itself
-                return fixed
+        accept = relaxed.objective - self.gap_target * max(abs(relaxed.objective), 1e-9)
+        if fixed.state is StageState.OPTIMAL and fixed.objective >= accept:
+            # (above the bound only in strict mode, taking from the tiers above)
+            fixed.bound = max(float(relaxed.objective), float(fixed.objective))
+            fixed.gap = relative_gap(fixed.objective, fixed.bound)
+            if self.levers.priority_mode == PriorityMode.WEIGHTED:
+                self.duals = self.engine.duals()  # continuous, on/off fixed: the duals LP itself
+            return fixed
         self.engine.free_running(self.running_fixable)
         start = fixed.values if fixed.state is StageState.OPTIMAL else fallback
         limit = max(limit - (time.perf_counter() - clock), MIN_RUN_S)
@@ -320,25 +558,36 @@ class Stages:
             if found.state not in (StageState.OPTIMAL, StageState.STOPPED):
                 return None
             if found.objective >= accept:
-                gap = relative_gap(found.objective, bound)
-                return done(StageResult(name, StageState.OPTIMAL, found.values, found.objective, bound, gap))
+                # above the bound only in strict mode, taking from the tiers above
+                held = max(float(bound), float(found.objective))
+                gap = relative_gap(found.objective, held)
+                return done(StageResult(name, StageState.OPTIMAL, found.values, found.objective, held, gap))
             if start is None or found.objective > evaluate(objective, start):
                 start = found.values
             return None
 
-        relaxed = run(f"{name}-bound", left(), None, relaxed=True)
+        with self._held_floors():
+            relaxed = run(f"{name}-bound", left(), None, relaxed=True)
+        self.relaxed = relaxed if relaxed.state is StageState.OPTIMAL else None  # for _repair
         if relaxed.state is StageState.INFEASIBLE:
             return done(relaxed)  # the relaxation has no plan: neither has the model
         bound = relaxed.objective if relaxed.state is StageState.OPTIMAL else None
         if bound is not None:
             accept = bound - self.gap_target * max(abs(bound), 1e-9)
+            if start is not None and start is self.incumbent and evaluate(objective, start) >= accept:
+                # the plan in hand (an earlier stage's, so a plan of this model) is
+                # within the gap of this stage's bound already (strict mode's tiers)
+                worth = evaluate(objective, start)
+                gap = relative_gap(worth, bound)
+                return done(StageResult(name, StageState.OPTIMAL, start, worth, bound, gap))
+            point = relaxed.values
             columns = engine.integer
-            x = relaxed.values[columns]
+            x = point[columns]
             low = np.maximum(np.floor(x + 1e-6), engine.lower[columns])
             high = np.minimum(np.ceil(x - 1e-6), engine.upper[columns])
             # a mission half on in the relaxation may run at its minimum, which takes
             # more whole units than the ceilings of its fractional ones: free its units
-            on = relaxed.values[np.maximum(self.unit_running, 0)]
+            on = point[np.maximum(self.unit_running, 0)]
             undecided = (self.unit_running >= 0) & (on > 1e-6) & (on < 1 - 1e-6)
             if undecided.any():
                 free = np.isin(columns, self.unit_cols[undecided])
@@ -352,7 +601,7 @@ class Stages:
             fractional = high > low
             whole_cell[self.unit_cell[np.isin(self.unit_cols, columns[fractional])]] = False
             on_off = np.flatnonzero(self.cell_running >= 0)
-            running = relaxed.values[self.cell_running[on_off]]
+            running = point[self.cell_running[on_off]]
             whole_cell[on_off[np.abs(running - np.round(running)) > 1e-6]] = False
             # plans over time: a mission under a rule keeps the relaxation's coverage and
             # money only when every one of its mission-periods may (continuity ties them)
@@ -363,7 +612,7 @@ class Stages:
             loose = np.unique(mission[timeline & ~whole_cell])
             whole_cell[timeline & np.isin(mission, loose)] = False
             kept = np.unique(self.owned_col[whole_cell[self.owned_cell]])
-            narrowed = [(columns, low, high), (kept, relaxed.values[kept], relaxed.values[kept])]
+            narrowed = [(columns, low, high), (kept, point[kept], point[kept])]
             accepted = restricted(f"{name}-round", narrowed, None, gap=min(_ROUND_GAP, self.gap_target))
             if accepted is not None:
                 return accepted
@@ -375,6 +624,35 @@ class Stages:
                 accepted = restricted(f"{name}-round2", narrowed, start, gap=min(_ROUND_GAP, self.gap_target))
                 if accepted is not None:
                     return accepted
+            if self.floor_exprs and self.incumbent is not None and runs[-1].state is StageState.INFEASIBLE:
+                # strict mode: no rounding keeps the tiers above at their floors. Keep
+                # their whole numbers as the plan in hand has them, solve the rest
+                # continuously and round that (the tiers above keep their values)
+                above = self._above_columns(name)
+                engine.fix(above, self.incumbent[above])
+                try:
+                    guide = run(f"{name}-below", left(), None, relaxed=True)
+                finally:
+                    engine.unfix(above)
+                if guide.state is StageState.OPTIMAL:
+                    x = guide.values[columns]
+                    low = np.maximum(np.floor(x + 1e-6), engine.lower[columns])
+                    high = np.maximum(np.minimum(np.ceil(x - 1e-6), engine.upper[columns]), low)
+                    gap = min(_ROUND_GAP, self.gap_target)
+                    accepted = restricted(f"{name}-round-below", [(columns, low, high)], None, gap=gap)
+                    if accepted is not None:
+                        return accepted
+            if not self.floor_exprs and (start is None or evaluate(objective, start) < accept):
+                # (not for strict mode's tiers: rounding their relaxation breaks the floors)
+                # the relaxation rounded and repaired, when better than the plan in hand:
+                # no rounding box is a plan (seen from 1,000 missions) and the searches
+                # would otherwise start from little (a plan 64% below the bound)
+                repaired = self._repair(name, objective, relaxed, final=False)
+                if repaired is not None and repaired.objective is not None:
+                    if repaired.objective >= accept:
+                        return done(dataclasses.replace(repaired, state=StageState.OPTIMAL))
+                    if start is None or repaired.objective > evaluate(objective, start):
+                        start = repaired.values
             if start is not None and evaluate(objective, start) < accept:
                 # a neighbourhood of the plan in hand (RINS): whole numbers where it and
                 # the relaxation agree stay, the others range between the two

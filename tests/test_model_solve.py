@@ -55,7 +55,7 @@ def test_strict_and_weighted_modes_give_different_plans():
     assert coverage(strict) == pytest.approx({"LEAD": 1.0, "PAIR1": 0.0, "PAIR2": 0.0})
     assert strict.value == pytest.approx(16.0)
     assert strict.value_by_priority[1] == pytest.approx(16.0)
-    assert strict.solver.stages[:2] == ("tier1", "tier2")
+    assert strict.solver.stages[:3] == ("weighted", "tier1", "tier2")  # starts from the weighted plan
 
 
 @pytest.mark.parametrize(("cost_a", "cost_b", "chosen"), [(1000, 100, "B"), (100, 1000, "A")])

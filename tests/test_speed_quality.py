@@ -6,6 +6,7 @@ genuine one (no plan is better than it)."""
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 import pytest
@@ -13,9 +14,12 @@ import pytest
 from optimiser import load_portfolio, optimise
 from optimiser.model import build_model
 from optimiser.plan import Status
+from optimiser.read import read_tables
 from optimiser.samples.generate import generate_portfolio, write_workbook
 from optimiser.scenario import apply_levers
-from optimiser.solvers import HighsEngine, StageState
+from optimiser.solvers import HighsEngine, StageResult, StageState
+from optimiser.stages import Stages
+from optimiser.validate import validate
 
 
 def _reference(portfolio, levers):
@@ -73,3 +77,46 @@ def test_a_plan_rounded_within_the_gap_needs_no_search(tmp_path, caplog):
     reference = _reference(portfolio, levers)
     assert reference.objective <= plan.best_bound * (1 + 1e-7) + 1e-6
     assert plan.value >= reference.objective * 0.9 - 1e-6
+
+
+class _NoIntegerPlan(HighsEngine):
+    """HiGHS, except that every integer search ends as a time limit that stopped it before
+    it found any plan would: the case of a model too large for its time limit."""
+
+    def run(self, name, objective, maximise, time_limit, start, relaxed=False, gap=None, target=None):
+        if not relaxed and len(self.integer):
+            return StageResult(name, StageState.NO_PLAN, seconds=0.0)
+        return super().run(
+            name, objective, maximise, time_limit, start, relaxed=relaxed, gap=gap, target=target
+        )
+
+
+@pytest.mark.parametrize(
+    ("missions", "seed", "changes"),
+    [(40, 1, {}), (60, 2, {"budget_scale": 0.8}), (50, 4, {"budget_scale": 0.8})],
+)
+def test_a_search_stopped_before_any_plan_returns_the_relaxation_repaired(missions, seed, changes):
+    """Never "no plan found" while a plan exists: the relaxation rounded to whole units
+    and repaired is a plan (every row holds, whole units whole), reported as stopped
+    with its gap to the relaxation's bound."""
+    portfolio = validate(read_tables(generate_portfolio(missions=missions, seed=seed)))
+    model = build_model(apply_levers(portfolio, portfolio.levers.changed(integer=True, **changes)))
+    engine = _NoIntegerPlan(model, model.scenario.levers)
+    run = Stages(model, engine, deadline=time.perf_counter() + 60.0)
+    run.go()
+    value = run.value_stages[0]
+    assert value.state is StageState.STOPPED and run.out_of_time
+    x = run.incumbent
+    whole = engine.integer
+    assert np.abs(x[whole] - np.round(x[whole])).max() < 1e-6
+    for variable, v in zip(model.variables, x, strict=True):
+        variable.varValue = float(v)
+        assert variable.lowBound is None or v >= variable.lowBound - 1e-6
+        assert variable.upBound is None or v <= variable.upBound + 1e-6
+    broken = [name for name, row in model.problem.constraints.items() if not row.valid(1e-6)]
+    assert broken == []
+    assert 0 < value.objective <= value.bound
+    assert value.gap == pytest.approx((value.bound - value.objective) / value.bound)
+    # a usable plan, not an empty one (50 missions, seed 4: a cap on peacekeeping's share of
+    # the money that rounding every mission down breaks; peacekeeping then rounds down more)
+    assert value.gap < 0.2

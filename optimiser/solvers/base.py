@@ -102,6 +102,10 @@ class Engine:
     def drop_floors(self) -> None:
         raise NotImplementedError
 
+    def set_floors(self, lowers: list[float]) -> None:
+        """Move the value floors, in the order added, to these lower bounds."""
+        raise NotImplementedError
+
     def loosen_floors(self, relative: float) -> bool:
         """Lower every value floor by ``relative`` of itself; False when there are none."""
         raise NotImplementedError

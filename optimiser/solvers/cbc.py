@@ -33,6 +33,7 @@ class CbcEngine(Engine):
         self.model = model
         self.levers = levers
         self.floors: list[pulp.LpConstraint] = []
+        self.floor_constants: list[float] = []
         for i, variable in enumerate(model.variables):
             variable.index = i
         self.pi: dict[int, float] = {}
@@ -101,9 +102,15 @@ class CbcEngine(Engine):
             float(lower),
         )
         self.floors.append(floor)
+        self.floor_constants.append(float(expression.constant))
 
     def drop_floors(self) -> None:
         self.floors = []
+        self.floor_constants = []
+
+    def set_floors(self, lowers) -> None:
+        for floor, constant, lower in zip(self.floors, self.floor_constants, lowers, strict=True):
+            floor.constant = constant - float(lower)  # expression + constant - lower >= 0
 
     def loosen_floors(self, relative: float) -> bool:
         for floor in self.floors:  # expression + constant >= 0, the constant minus the floor
