@@ -122,7 +122,7 @@ def test_strict_whole_units_respect_the_tier_order(missions, seed):
     weighted = optimise(portfolio, base)
     strict = optimise(portfolio, base.changed(priority_mode=PriorityMode.STRICT))
     assert strict.status in (Status.OPTIMAL, Status.FEASIBLE)
-    assert strict.solver.stages[0] == "weighted"
+    assert strict.solver.stages[0].startswith("weighted")  # the weighted plan first (repaired or not)
     if weighted.status is Status.OPTIMAL:  # (under a time limit, another weighted plan)
         assert _ahead_or_level(strict.value_by_priority, weighted.value_by_priority)
     if strict.status is Status.OPTIMAL:
