@@ -68,10 +68,12 @@ def test_a_plan_rounded_within_the_gap_needs_no_search(tmp_path, caplog):
     with caplog.at_level(logging.DEBUG, logger="optimiser.stages"):
         plan = optimise(portfolio, levers)
     runs = [r.getMessage().strip() for r in caplog.records]
-    # the rounded plan's search ends proven or at its target (a plan within the gap)
-    assert any(m.startswith(("value-round: optimal", "value-round: stopped")) for m in runs)
+    # a restricted search (the rounded plan's, or, when plans over time leave no rounding
+    # that is a plan, the one near the repaired relaxation) ends within the gap
+    accepted = ("value-round: optimal", "value-round: stopped", "value-near: optimal", "value-near: stopped")
+    assert any(m.startswith(accepted) for m in runs)
     assert not any(m.startswith("value: ") for m in runs)  # the full search did not run
-    assert plan.status is Status.OPTIMAL and plan.solver.stages[0] == "value"
+    assert plan.status is Status.OPTIMAL and "value" in plan.solver.stages
     assert plan.value <= plan.best_bound and plan.gap <= 0.1
     assert plan.value >= plan.best_bound * 0.9 - 1e-6
     reference = _reference(portfolio, levers)
