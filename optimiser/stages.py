@@ -421,14 +421,24 @@ class Stages:
         floored = self.unit_cols[floor_units]
         fixed[floored] = np.maximum(fixed[floored], least[floor_units])
         if len(self.running_cols):
-            on = x[self.running_cov] >= self.running_min - 1e-6
+            # running decisions that keep continuity and min_run (plans over time)
+            on = self._rounded_runs(x) > 0.5
+            floor = cells["running_floor"].to_numpy(float)
+            least = np.maximum(least, np.ceil(quantity * floor[self.unit_cell] - 1e-6))
             short = np.zeros(len(cells), dtype=bool)
             on_off_unit = self.unit_running >= 0
             np.logical_or.at(
                 short, self.unit_cell[on_off_unit], fixed[self.unit_cols[on_off_unit]] < least[on_off_unit]
             )
             cell_of_running = np.flatnonzero(self.cell_running >= 0)
-            on &= ~short[cell_of_running]
+            # a mission under a rule keeps its pattern, its units raised to the minimum;
+            # another on/off mission whose rounded units fall short is off
+            ruled = cells["timeline"].to_numpy(bool)[cell_of_running]
+            raised = np.zeros(len(cells), dtype=bool)
+            raised[cell_of_running[on & ruled & short[cell_of_running]]] = True
+            lift = raised[self.unit_cell]
+            fixed[self.unit_cols[lift]] = np.maximum(fixed[self.unit_cols[lift]], least[lift])
+            on &= ~(short[cell_of_running] & ~ruled)
             fixed[self.running_cols] = on.astype(float)
             off_cell = np.zeros(len(cells), dtype=bool)
             off_cell[cell_of_running[~on]] = True
