@@ -125,8 +125,9 @@ def test_strict_whole_units_respect_the_tier_order(missions, seed):
     assert strict.solver.stages[0].startswith("weighted")  # the weighted plan first (repaired or not)
     if weighted.status is Status.OPTIMAL:  # (under a time limit, another weighted plan)
         assert _ahead_or_level(strict.value_by_priority, weighted.value_by_priority)
-    if strict.status is Status.OPTIMAL:
-        assert strict.gap <= float(base.mip_gap) + 1e-9
+    if strict.status is Status.OPTIMAL:  # a tier may give up its tolerance for those below
+        given_up = base.tier_tolerance_for(True)
+        assert strict.gap <= float(base.mip_gap) + given_up + 1e-9
 
 
 def test_strict_under_a_short_time_limit_still_returns_a_plan():
