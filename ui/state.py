@@ -14,9 +14,8 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
-from enum import Enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +36,7 @@ from optimiser import (
     validate,
 )
 from optimiser.problems import HasProblems
+from optimiser.store import levers_record
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +80,7 @@ def sha256(content: bytes) -> str:
 
 def lever_key(levers: Levers) -> str:
     """An exact, hashable text of every lever (floats kept in full, unlike ``--set`` text)."""
-
-    def plain(value: object) -> object:
-        if isinstance(value, Enum):
-            return value.value
-        if isinstance(value, Mapping):
-            return {str(k): plain(v) for k, v in sorted(value.items())}
-        if isinstance(value, tuple | list):
-            return [plain(v) for v in value]
-        return value
-
-    return json.dumps({f.name: plain(getattr(levers, f.name)) for f in fields(levers)}, sort_keys=True)
+    return json.dumps(levers_record(levers), sort_keys=True)
 
 
 # --------------------------------------------------------------------------- reading
