@@ -33,7 +33,12 @@ value (one half with diminishing returns, and ``max_coverage``) the rows of
 :meth:`_Builder._unit_cuts` say what coverage a whole number of units really buys
 (half a field hospital buys nothing), and a capacity in whole units is the whole
 number usable (14.4 helicopters after the reserve: 14). Every plan in whole units meets
-these rows; they only cut off fractions, so the relaxation is a tight bound.
+these rows; they only cut off fractions, so the relaxation is a tight bound. For a
+mission-period that may stop, the one-half kink and the unit rows are also written in
+their perspective form (their constants times the running decision): a relaxation can
+no longer run a battalion at 0.5 for half its start-up cost and the first half's higher
+worth (the national sample with the budget cut 20%: the bound falls from 0.7% to 0.2%
+above the best plan, and HiGHS's own search from 27 s to under 4 s).
 
 Money is carried in the model in units of :attr:`MissionModel.money_unit` (a power of
 ten chosen so that budgets are numbers in the hundreds), to keep the solver's matrix
@@ -621,6 +626,8 @@ class _Builder:
 
         # On/off minimums: a mission worth running only from its minimum is off or above it.
         on_off: dict[Cell, tuple[pulp.LpConstraint, pulp.LpConstraint]] = {}
+        run_of_cell = np.full(n_cells, -1, dtype=np.int64)  # the running column (-1: none)
+        run_of_cell[is_on_off] = [v.index for v in running]
         if len(is_on_off):
             rows = np.arange(len(is_on_off))
             run_col = np.array([v.index for v in running], dtype=np.int64)
@@ -649,8 +656,6 @@ class _Builder:
             on_off = {keys[k]: (lo, hi) for k, lo, hi in zip(is_on_off, low, high, strict=True)}
             # A running mission needs at least its minimum in whole units of each integer
             # resource (a rounded-up cut that the plain rows only imply fractionally).
-            run_of_cell = np.full(n_cells, -1, dtype=np.int64)
-            run_of_cell[is_on_off] = run_col
             least = np.ceil(quantity * run_floor[need_cell] - _ROUND)
             cut = np.flatnonzero(
                 (unit_col >= 0)
@@ -674,11 +679,25 @@ class _Builder:
         # Plans over time: starts, stops, continuity, min_run, max_step (SPEC 3.1).
         timeline_rows = self._timeline_rows(cells, cov_col)
 
-        # Whole units: what coverage a whole number of units can buy (valid for every plan
-        # in whole units; the relaxation is then a far tighter bound).
         excess_col = np.full(n_cells, -1, dtype=np.int64)
         excess_col[has_excess] = [v.index for v in excess]
-        self._unit_cuts(quantity, need_cell, unit_col, cov_col, excess_col, max_cov)
+        # Diminishing returns of a mission that may stop: the first half is covered only
+        # while it runs, coverage - excess <= 1/2 x running (the perspective of "half";
+        # a plan running it meets "half", one stopping it has coverage and excess 0)
+        perspective = has_excess[run_of_cell[has_excess] >= 0]
+        if len(perspective):
+            rows = np.arange(len(perspective))
+            family = self._block(
+                np.concatenate([rows, rows, rows]),
+                np.concatenate([cov_col[perspective], excess_col[perspective], run_of_cell[perspective]]),
+                np.concatenate([np.ones(len(rows)), -np.ones(len(rows)), np.full(len(rows), -HALF)]),
+                len(rows),
+            )
+            self._add_rows("half_running", family, pulp.LpConstraintLE, [0.0] * len(rows))
+
+        # Whole units: what coverage a whole number of units can buy (valid for every plan
+        # in whole units; the relaxation is then a far tighter bound).
+        self._unit_cuts(quantity, need_cell, unit_col, cov_col, excess_col, max_cov, run_of_cell)
 
         # Capacity: units given out never exceed what is usable after the reserve.
         capacity = self._capacity_rows(needs, active_need, term_col, term_coef)
@@ -1024,7 +1043,7 @@ class _Builder:
                     expression.subInPlace(charge)
         return {key: tuple(pair) for key, pair in limits.items()}, moved
 
-    def _unit_cuts(self, quantity, need_cell, unit_col, cov_col, excess_col, max_cov) -> None:
+    def _unit_cuts(self, quantity, need_cell, unit_col, cov_col, excess_col, max_cov, run_of_cell) -> None:
         """Rows that say what a whole number of units buys, for each need in whole units.
 
         A mission needing ``q`` units gets coverage ``c <= a / q`` from ``a`` units, so with
@@ -1041,6 +1060,9 @@ class _Builder:
 
         Every plan in whole units meets it; it only cuts off the relaxation's fractions
         (the national sample: the bound falls from 1% to about 0.2% above the best plan).
+        For a mission-period that may stop (a running column ``r``) the constant is taken
+        times ``r`` (its perspective: stopped, coverage and units are 0), which is the same
+        row while it runs and cuts off running a fraction of it for a fraction of the value.
         """
         whole = np.flatnonzero((unit_col >= 0) & (quantity > 0))
         q, cell = quantity[whole], need_cell[whole]
@@ -1059,14 +1081,16 @@ class _Builder:
             n = len(cut)
             rows = np.arange(n)
             minus = less[cut] >= 0  # covered = coverage - excess for the kink at one half
+            rhs = k[cut] / q[cut] - slope * k[cut]
+            runs = run_of_cell[cell[cut]]
+            stops = runs >= 0  # the perspective: the constant times the running decision
             block = self._block(
-                np.concatenate([rows, rows, rows[minus]]),
-                np.concatenate([cov_col[cell[cut]], unit_col[whole[cut]], less[cut][minus]]),
-                np.concatenate([np.ones(n), -slope, -np.ones(int(minus.sum()))]),
+                np.concatenate([rows, rows, rows[minus], rows[stops]]),
+                np.concatenate([cov_col[cell[cut]], unit_col[whole[cut]], less[cut][minus], runs[stops]]),
+                np.concatenate([np.ones(n), -slope, -np.ones(int(minus.sum())), -rhs[stops]]),
                 n,
             )
-            rhs = k[cut] / q[cut] - slope * k[cut]
-            self._add_rows(prefix, block, pulp.LpConstraintLE, rhs.tolist())
+            self._add_rows(prefix, block, pulp.LpConstraintLE, np.where(stops, 0.0, rhs).tolist())
 
     def _flows(self, cells: pd.DataFrame, can_cost: np.ndarray) -> pd.DataFrame:
         """(source, cell) pairs where the source may pay the mission (every list it gives

@@ -45,11 +45,18 @@ Stages (SPEC 3)
   relaxation's and HiGHS's ``mip_dual_bound``, both genuine. CBC searches as before.
 - Plans over time (SPEC 3.1): every mission-period under a rule has a running decision.
   The relaxed dive rounds them to the nearest pattern per mission that keeps continuity
-  and min_run (:func:`optimiser.model.keep_rules`). With whole units the rounded plan's
-  search fixes that pattern, letting only the ends of each stretch go off ("round"),
-  then any period ("round2"), before the neighbourhood and full searches; a mission
-  keeps its relaxed coverage and money only when all its periods may. Fixing the
-  running decisions (cost stage, duals, ranging) fixes the starts and stops they imply.
+  and min_run (:func:`optimiser.model.keep_rules`). With whole units (and any on/off
+  decisions) the value stage first rounds the running decisions alone (two patterns,
+  :meth:`Stages._patterns`), solves the LP with that pattern fixed ("pattern-lp", a few
+  hundredths of a second) and searches the whole units between the floors and ceilings
+  of that LP's ("pattern"), stopped at the first plan within the gap of the
+  relaxation's bound: on the national sample this accepts every one of the 12 bench
+  settings in well under a second. Failing that, the rounded plan's search fixes the
+  pattern rounded from the relaxation, letting only the ends of each stretch go off
+  ("round"), then any period ("round2"), before the neighbourhood and full searches; a
+  mission keeps its relaxed coverage and money only when all its periods may. Fixing
+  the running decisions (cost stage, duals, ranging) fixes the starts and stops they
+  imply.
 - "cost" keeps the on/off decisions of the value stage (one mission switched for
   another of the same value is rarely cheaper, and fixing them makes the money search
   far easier). With whole units, it first hands back the units the plan does not need
@@ -592,6 +599,23 @@ class Stages:
                 return done(StageResult(name, StageState.OPTIMAL, start, worth, bound, gap))
             point = relaxed.values
             columns = engine.integer
+            if len(self.running_cols) and not engine.running_fixed:
+                # on/off decisions: round them first, then the units of that pattern's LP
+                for decisions in self._patterns(point):
+                    engine.fix_running(*self.model.fixed_running(decisions))
+                    try:
+                        fixed = run(f"{name}-pattern-lp", left(), None, relaxed=True)
+                        accepted = None
+                        if fixed.state is StageState.OPTIMAL:
+                            x = fixed.values[columns]
+                            low = np.maximum(np.floor(x + 1e-6), engine.lower[columns])
+                            high = np.maximum(np.minimum(np.ceil(x - 1e-6), engine.upper[columns]), low)
+                            gap = min(_ROUND_GAP, self.gap_target)
+                            accepted = restricted(f"{name}-pattern", [(columns, low, high)], None, gap=gap)
+                    finally:
+                        engine.free_running(self.running_fixable)
+                    if accepted is not None:
+                        return accepted
             x = point[columns]
             low = np.maximum(np.floor(x + 1e-6), engine.lower[columns])
             high = np.minimum(np.ceil(x - 1e-6), engine.upper[columns])
@@ -684,6 +708,24 @@ class Stages:
             if result.state is StageState.STOPPED and result.gap <= self.gap_target:
                 result.state = StageState.OPTIMAL
         return done(result)
+
+    def _patterns(self, values: np.ndarray) -> list[np.ndarray]:
+        """Running decisions (one per :attr:`running_cells`) to try from a relaxation's
+        plan, each keeping continuity and min_run: on where its coverage reached the
+        running floor (:meth:`_rounded_runs`), and on where its running decision is at
+        least one half (a relaxation running a battalion at 0.48 that needs a start-up of
+        USD 5.9m rarely pays in whole; one keeping a mission at 0.49 of its minimum to
+        spare a closure cost does). Either is often within the gap where the other is not."""
+        cells = self.model.cells
+        by_coverage = self._rounded_runs(values)
+        on, lean = np.zeros(len(cells)), np.zeros(len(cells))
+        decided = values[self.running_cols]
+        on[self.running_cells] = decided >= 0.5
+        lean[self.running_cells] = decided
+        by_decision = keep_rules(cells, on, lean)[self.running_cells]
+        if np.array_equal(by_coverage, by_decision):
+            return [by_coverage]
+        return [by_coverage, by_decision]
 
     def _rounded_runs(self, values: np.ndarray) -> np.ndarray:
         """Plans over time: the running decisions (one per :attr:`running_cells`) rounded
