@@ -46,7 +46,7 @@ from optimiser.plan import Plan, Status
 from optimiser.portfolio import Portfolio
 from optimiser.scenario import Scenario, apply_levers
 from optimiser.solve import solve
-from optimiser.solvers import StageState, make_engine
+from optimiser.solvers import MIN_RUN_S, StageResult, StageState, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ _TIE = 1e-7  # weight of one unit of coverage in the elastic objective: keeps op
 _ZERO = 1e-6  # slack below this many units, people, shares or coverage is no slack
 _ZERO_MONEY = 0.5  # money slack below this (in currency) is no slack
 _DIAGNOSIS_GAP = 1e-6  # the elastic search proves its minimum this closely
+_BOX_S = 2.0  # the elastic search restricted to the relaxation's rounding may run this long
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,7 +139,8 @@ def diagnose(scenario: Scenario, time_limit_s: float | None = None) -> Diagnosis
     elastic = _Elastic(model)
     engine = make_engine(model, levers.changed(mip_gap=_DIAGNOSIS_GAP))
     limit = float(time_limit_s if time_limit_s is not None else levers.time_limit_s)
-    result = engine.run("diagnose", elastic.objective, False, limit, None)
+    slacks = np.array([slack.variable.index for slack in elastic.slacks], dtype=np.int64)
+    result = _least_stretch(engine, elastic.objective, started + limit, slacks)
     seconds = time.perf_counter() - started
     if result.state not in (StageState.OPTIMAL, StageState.STOPPED) or result.values is None:
         message = (
@@ -163,6 +165,43 @@ def diagnose(scenario: Scenario, time_limit_s: float | None = None) -> Diagnosis
     )
     log.info("diagnosis: %d relaxation(s) in %.2fs", count, seconds)
     return Diagnosis(False, relaxations, seconds, proven, message, scenario)
+
+
+def _least_stretch(engine, objective, deadline: float, slacks: np.ndarray) -> StageResult:
+    """The elastic search: the least weighted stretch of the commitments.
+
+    With whole numbers (units, on/off decisions) its relaxation is solved first and, on
+    engines that can round, the search restricted to the floors and ceilings of the
+    relaxation's whole numbers (the stretches themselves left free, so that the box
+    always holds a plan): a plan of that box as small as the relaxation's minimum
+    (within ``_DIAGNOSIS_GAP``) is proven the least, and the full search is spared (the
+    national sample with personnel at 0.2: about 0.5 s where the full search takes
+    2.5 s). Otherwise the full search starts from the best plan found."""
+    def left() -> float:
+        return max(deadline - time.perf_counter(), MIN_RUN_S)
+
+    start = None
+    if len(engine.integer) and engine.can_round:
+        relaxed = engine.run("diagnose-bound", objective, False, left(), None, relaxed=True)
+        if relaxed.state is StageState.INFEASIBLE:
+            return relaxed
+        if relaxed.state is StageState.OPTIMAL:
+            columns = np.setdiff1d(engine.integer, slacks).astype(engine.integer.dtype)
+            x = relaxed.values[columns]
+            low = np.maximum(np.floor(x + 1e-6), engine.lower[columns])
+            high = np.maximum(np.minimum(np.ceil(x - 1e-6), engine.upper[columns]), low)
+            engine.bound(columns, low, high)
+            try:
+                boxed = engine.run("diagnose-round", objective, False, min(left(), _BOX_S), None,
+                                   gap=_DIAGNOSIS_GAP)
+            finally:
+                engine.unfix(columns)
+            if boxed.state in (StageState.OPTIMAL, StageState.STOPPED) and boxed.values is not None:
+                least = float(relaxed.objective)
+                if boxed.objective <= least + _DIAGNOSIS_GAP * max(abs(least), 1.0):
+                    return dataclasses.replace(boxed, state=StageState.OPTIMAL, bound=least, gap=0.0)
+                start = boxed.values
+    return engine.run("diagnose", objective, False, left(), start)
 
 
 def explain_infeasible(plan: Plan, scenario: Scenario) -> Plan:
