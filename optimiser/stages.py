@@ -391,8 +391,23 @@ class Stages:
         attempts = [(none, none, 1.0)]
         if up.any() or capped.any():
             attempts += [(up & ~capped, capped, shrink) for shrink in _REPAIR_SHRINK]
-        for attempt, (rounded_up, shrunk, shrink) in enumerate(attempts):
-            x = relaxed.values.copy()
+        # plans over time: first the LPs of the running patterns rounded from the
+        # relaxation (each keeps every rule with its decisions whole), then the relaxation
+        points = []
+        if len(self.running_cols) and not engine.running_fixed:
+            for decisions in self._patterns(relaxed.values):
+                engine.fix_running(*self.model.fixed_running(decisions))
+                try:
+                    limit = max(self.deadline - time.perf_counter(), _REPAIR_MIN_S)
+                    pattern = self._run(f"{name}-repair-lp", objective, True, limit, None, relaxed=True)
+                finally:
+                    engine.free_running(self.running_fixable)
+                if pattern.state is StageState.OPTIMAL and pattern.values is not None:
+                    points.append(pattern.values)
+        points.append(relaxed.values)
+        tries = [(point, *attempt) for point in points for attempt in attempts]
+        for attempt, (point, rounded_up, shrunk, shrink) in enumerate(tries):
+            x = point.copy()
             x[self.unit_cols[shrunk[self.unit_cell]]] *= shrink
             fixed = self._rounded(x, rounded_up)
             engine.fix(columns, np.clip(fixed[columns], engine.lower[columns], engine.upper[columns]))
@@ -715,7 +730,10 @@ class Stages:
         running floor (:meth:`_rounded_runs`), and on where its running decision is at
         least one half (a relaxation running a battalion at 0.48 that needs a start-up of
         USD 5.9m rarely pays in whole; one keeping a mission at 0.49 of its minimum to
-        spare a closure cost does). Either is often within the gap where the other is not."""
+        spare a closure cost does). Either is often within the gap where the other is not.
+        Last, on wherever the relaxation runs it at all: it pays no closure and no start-up
+        the relaxation did not half pay, a plan where the others have none (a budget too
+        tight for a closure the relaxation paid a fraction of)."""
         cells = self.model.cells
         by_coverage = self._rounded_runs(values)
         on, lean = np.zeros(len(cells)), np.zeros(len(cells))
@@ -723,9 +741,13 @@ class Stages:
         on[self.running_cells] = decided >= 0.5
         lean[self.running_cells] = decided
         by_decision = keep_rules(cells, on, lean)[self.running_cells]
-        if np.array_equal(by_coverage, by_decision):
-            return [by_coverage]
-        return [by_coverage, by_decision]
+        on[self.running_cells] = decided > 1e-6
+        anywhere = keep_rules(cells, on, lean)[self.running_cells]
+        patterns: list[np.ndarray] = []
+        for pattern in (by_coverage, by_decision, anywhere):
+            if not any(np.array_equal(pattern, p) for p in patterns):
+                patterns.append(pattern)
+        return patterns
 
     def _rounded_runs(self, values: np.ndarray) -> np.ndarray:
         """Plans over time: the running decisions (one per :attr:`running_cells`) rounded
