@@ -372,10 +372,7 @@ class ScenarioStore:
         StoreError
             when the name is saved for several workbooks and none is given.
         """
-        if not self._exists():
-            raise UnknownScenario(f"no scenario named '{_plain_name(name)}' in {self.path}; none is saved")
-        with self._transaction() as connection:
-            found = self._find(connection, name, workbook_sha256, ", ".join(_SUMMARY_COLUMNS))
+        with self._lookup(name, workbook_sha256, _SUMMARY_COLUMNS, write=True) as (connection, found):
             connection.execute("DELETE FROM scenarios WHERE workbook_sha256 = ? AND name = ?",
                                (found["workbook_sha256"], found["name"]))
         return _summary(found)
@@ -406,13 +403,10 @@ class ScenarioStore:
         StoreError
             when the name is saved for several workbooks and none is given.
         """
-        if not self._exists():
-            raise UnknownScenario(f"no scenario named '{_plain_name(name)}' in {self.path}; none is saved")
-        with self._connection() as connection:
-            row = self._find(connection, name, workbook_sha256, ", ".join((*_SUMMARY_COLUMNS, "result")))
-        summary = _summary(row)
+        with self._lookup(name, workbook_sha256, (*_SUMMARY_COLUMNS, "result")) as (_, row):
+            summary, result = _summary(row), json.loads(row["result"])
         return SavedScenario(**{f.name: getattr(summary, f.name) for f in dataclasses.fields(summary)},
-                             result=json.loads(row["result"]))
+                             result=result)
 
     def compare(self, names: Sequence[str], workbook_sha256: str | None = None) -> ScenarioComparison:
         """Compare saved scenarios side by side, each against the first (which levers
@@ -434,6 +428,17 @@ class ScenarioStore:
         return compare_scenarios(scenarios)
 
     # ----------------------------------------------------------------- plumbing
+
+    @contextlib.contextmanager
+    def _lookup(self, name: str, workbook_sha256: str | None, columns: Sequence[str],
+                write: bool = False) -> Iterator[tuple[sqlite3.Connection, sqlite3.Row]]:
+        """The one scenario ``name`` (of that workbook) with ``columns``, on a connection
+        (in a transaction when ``write``); refused when the store has no file yet (looking
+        never creates it) or there is no such scenario."""
+        if not self._exists():
+            raise UnknownScenario(f"no scenario named '{_plain_name(name)}' in {self.path}; none is saved")
+        with (self._transaction() if write else self._connection()) as connection:
+            yield connection, self._find(connection, name, workbook_sha256, ", ".join(columns))
 
     def _find(self, connection: sqlite3.Connection, name: str, workbook_sha256: str | None,
               columns: str) -> sqlite3.Row:

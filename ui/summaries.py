@@ -2,7 +2,9 @@
 
 Every function here reads the public :class:`optimiser.Plan` tables and reshapes them
 for a planner's eye (one row per mission instead of per mission-period, tier counts,
-the difference between two plans). They are unit-testable without a browser.
+the levers that reproduce a scenario); two plans are compared by
+:mod:`optimiser.explore.compare`, through the scenario store. They are unit-testable
+without a browser.
 """
 
 from __future__ import annotations
@@ -424,57 +426,6 @@ def binding_sentences(plan: Plan, limit: int = 10, ranges: pd.DataFrame | None =
             sentence += f"; {row.holds}"
         sentences.append(sentence)
     return sentences
-
-
-# --------------------------------------------------------------------------- two plans
-
-
-def headline_deltas(before: Plan, after: Plan) -> dict[str, tuple[float, float, float]]:
-    """``name -> (before, after, after - before)`` for the comparable headline numbers."""
-    a, b = headline(before), headline(after)
-    pairs = {
-        "value": (a.value, b.value),
-        "value_share": (a.value_share, b.value_share),
-        "total_cost": (a.total_cost, b.total_cost),
-        "money_available": (a.money_available, b.money_available),
-        "personnel": (a.personnel, b.personnel),
-    }
-    counts_a, counts_b = tier_counts(before), tier_counts(after)
-    for label in COVERAGE_CLASSES:
-        pairs[label] = (float(counts_a[label].sum()), float(counts_b[label].sum()))
-    return {name: (x, y, y - x) for name, (x, y) in pairs.items()}
-
-
-def compare_missions(before: Plan, after: Plan) -> pd.DataFrame:
-    """One row per mission: the changes first (coverage, money), then coverage and money in
-    each plan, largest change first (by coverage, then by money). One ``priority`` column
-    when no mission's priority differs between the plans, else ``priority_before`` and
-    ``priority_after``."""
-    a = mission_coverage(before).set_index("mission_id")
-    b = mission_coverage(after).set_index("mission_id")
-    ids = list(dict.fromkeys([*a.index, *b.index]))
-    info = pd.concat([a[["name", "priority"]], b[["name", "priority"]]])
-    info = info[~info.index.duplicated(keep="last")].reindex(ids)
-    priority_before = a["priority"].reindex(ids).to_numpy()
-    priority_after = b["priority"].reindex(ids).to_numpy()
-    table = pd.DataFrame({"mission_id": ids, "name": info["name"].to_numpy()})
-    if pd.Series(priority_before).equals(pd.Series(priority_after)):
-        table["priority"] = priority_after
-    else:
-        table["priority_before"], table["priority_after"] = priority_before, priority_after
-    coverage_before = a["coverage"].reindex(ids).fillna(0.0).to_numpy()
-    coverage_after = b["coverage"].reindex(ids).fillna(0.0).to_numpy()
-    cost_before = a["cost"].reindex(ids).fillna(0.0).to_numpy()
-    cost_after = b["cost"].reindex(ids).fillna(0.0).to_numpy()
-    table["coverage_change"] = coverage_after - coverage_before
-    table["cost_change"] = cost_after - cost_before
-    table["coverage_before"], table["coverage_after"] = coverage_before, coverage_after
-    table["cost_before"], table["cost_after"] = cost_before, cost_after
-    order = pd.DataFrame(
-        {"c": table["coverage_change"].abs().round(9), "m": table["cost_change"].abs().round(2)}
-    )
-    ranked = order.sort_values(["c", "m"], ascending=False, kind="stable").index
-    return table.loc[ranked].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- reproducing a scenario
