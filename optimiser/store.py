@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from optimiser.explore.compare import UNCHANGED, Comparison, compare_plans
+from optimiser.explore.compare import FIGURE_WORDS, UNCHANGED, Comparison, compare_plans
 from optimiser.levers import Levers, PriorityMode, SolverName
 
 STORE_VARIABLE = "MISSION_OPTIMISER_STORE"
@@ -47,15 +47,7 @@ BUSY_TIMEOUT_S = 30.0  # how long a call waits for another writer before giving 
 MAX_NAME_LENGTH = 200
 WORKBOOK_DEFAULT = "(as the workbook)"
 # The headline figures of a comparison (:class:`Comparison`'s), in a planner's words.
-HEADLINE_LABELS = {
-    "status": "plan",
-    "value": "value reached (points)",
-    "value_share": "value reached (share of the most possible)",
-    "total_cost": "money spent",
-    "money_available": "money available",
-    "missions_covered": "missions covered (at least in part)",
-    "missions_fully_covered": "missions fully covered",
-}  # a per-item lever one scenario sets and another leaves alone
+HEADLINE_LABELS = FIGURE_WORDS
 
 _SCHEMA = """
 CREATE TABLE scenarios (
@@ -243,6 +235,12 @@ class ScenarioComparison:
     @property
     def currency(self) -> str:
         return self.scenarios[-1].currency or self.scenarios[0].currency or "USD"
+
+    @property
+    def tolerance_notes(self) -> list[str]:
+        """Why a figure moves the "wrong" way against the first scenario by less than the
+        searches' tolerance, one sentence per scenario that does (:attr:`Comparison.tolerance`)."""
+        return [pair.tolerance for pair in self.against_first if pair.tolerance]
 
     def __repr__(self) -> str:
         return (f"ScenarioComparison({', '.join(map(repr, self.names))}: {len(self.levers)} levers differ, "

@@ -219,3 +219,53 @@ def price_holds(constraint: str, low: float, high: float, limit: float, currency
         text += (", so one more whole unit goes past that range and adds at most this "
                  "(optimiser solve --explain measures it by solving again)")
     return text
+
+
+# Every lever in a planner's words: (label for a header or a slider, noun for a sentence).
+# The keys are the Settings keys (``--set KEY=VALUE``), which stay in commands only.
+LEVER_WORDS: dict[str, tuple[str, str]] = {
+    "currency": ("Currency", "the currency"),
+    "budget_scale": ("Budget (× the workbook's funding)", "the budget"),
+    "personnel_scale": ("Personnel (× available)", "personnel"),
+    "equipment_scale": ("Equipment (× available)", "equipment"),
+    "reserve_share": ("Reserve held back (share)", "the reserve held back"),
+    "priority_weights": ("Worth of each priority", "the worth of each priority"),
+    "priority_mode": ("Priority rule (weighted or strict)", "the priority rule"),
+    "diminishing_returns": ("Diminishing returns", "diminishing returns"),
+    "integer": ("Whole units", "whole units"),
+    "solver": ("Solver", "the solver"),
+    "time_limit_s": ("Time limit (s)", "the time limit"),
+    "mip_gap": ("Search tolerance (share of the best possible)", "the search tolerance"),
+    "continuity": ("One unbroken stretch per mission", "continuity"),
+    "tier_tolerance": ("Value a priority may give up (strict rule)", "the value a priority may give up"),
+    "max_change": ("Most coverage change from the baseline", "the most coverage change"),
+    "change_penalty": ("Value given up per coverage moved", "the change penalty"),
+    "source_scale": ("Funding source (× its amounts)", "the funding source"),
+    "zone_cap": ("Zone personnel cap", "the zone's personnel cap"),
+    "must_fund": ("Must fund", "must fund"),
+    "priority": ("Priority", "the priority"),
+    "min_coverage": ("Least coverage", "the least coverage"),
+    "max_coverage": ("Most coverage wanted", "the most coverage wanted"),
+    "cancel": ("Cancelled", "cancelling"),
+}
+
+
+def lever_label(key: str) -> str:
+    """A lever's header: ``"budget_scale"`` -> ``"Budget (× the workbook's funding)"``,
+    ``"zone_cap.Z01"`` -> ``"Zone personnel cap: Z01"`` (unknown keys read with spaces)."""
+    prefix, dot, item = key.partition(".")
+    words = LEVER_WORDS.get(prefix, (prefix.replace("_", " ").capitalize(), ""))[0]
+    return f"{words}: {item}" if dot else words
+
+
+def lever_noun(key: str) -> str:
+    """A lever in a sentence: ``"budget_scale"`` -> ``"the budget"`` ("as the budget falls")."""
+    prefix, dot, item = key.partition(".")
+    noun = LEVER_WORDS.get(prefix, ("", prefix.replace("_", " ")))[1]
+    return f"{noun} of {item}" if dot else noun
+
+
+def lever_setting(key: str, value: object) -> str:
+    """A lever and its value in words: ``"Budget (× the workbook's funding) 0.8"``."""
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{lever_label(key)} {text}"

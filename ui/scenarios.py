@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from optimiser import Levers, Portfolio
+from optimiser import Levers, Portfolio, wording
 from optimiser.report import plan_to_dict
 from optimiser.safe_text import markdown_literal
 from optimiser.store import (
@@ -49,6 +49,7 @@ COMPARE_LEVERS = "compare_levers"
 COMPARE_HEADLINE = "compare_headline"
 COMPARE_TABLE = "compare_table"
 STORE_PLACE = "scenario_store_place"
+COMPARE_TOLERANCE = "compare_tolerance"  # the notes on moves within the searches' tolerance
 DEFAULT_COMPARED = 4  # scenarios compared when the planner has not chosen
 
 
@@ -199,10 +200,11 @@ ITEM_TABLES = {"source_scale": "sources", "zone_cap": "zones", "must_fund": "mis
 
 
 def lever_label(key: str, portfolio: Portfolio | None = None) -> str:
-    """A ``--set`` key in words: ``budget_scale`` -> "Budget scale", ``zone_cap.Z01`` ->
-    "Zone cap: Gao (Z01)" (the name from the portfolio, when it has one)."""
+    """A ``--set`` key in words (:func:`optimiser.wording.lever_label`): ``budget_scale`` ->
+    "Budget (× the workbook's funding)", ``zone_cap.Z01`` -> "Zone personnel cap: Gao (Z01)"
+    (the name from the portfolio, when it has one)."""
     prefix, dot, item = key.partition(".")
-    words = prefix.replace("_", " ").capitalize()
+    words = wording.lever_label(prefix)
     if not dot:
         return words
     table = getattr(portfolio, ITEM_TABLES.get(prefix, ""), None) if portfolio is not None else None
@@ -228,7 +230,7 @@ def _headline_cells(figure: str, values: list[Any], currency: str) -> list[str]:
             text = money(float(value), currency)
             if abs(change) >= 0.5:
                 text += f" ({'+' if change >= 0 else '-'}{money(abs(change), currency)})"
-        elif figure == "value":
+        elif figure == "value" or figure.startswith("value_p"):
             text = number(float(value), 1) + (f" ({change:+,.1f})" if abs(change) > 0.05 else "")
         else:
             text = number(float(value), 0) + (f" ({change:+,.0f})" if abs(change) >= 0.5 else "")
@@ -322,6 +324,9 @@ def store_section(book: Workbook, saved: Sequence[ScenarioSummary], on_load: Cal
     st.markdown("#### The plans")
     _table(headline, COMPARE_HEADLINE)
     st.caption("In brackets: the change against the first scenario chosen.")
+    for note in comparison.tolerance_notes:
+        with st.container(key=f"{COMPARE_TOLERANCE}_{comparison.tolerance_notes.index(note)}"):
+            st.info(plain(note))
     total = len(comparison.against_first[0].missions)
     st.markdown(f"#### Missions that change ({len(missions)} of {total})")
     if missions.empty:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from optimiser import Plan, Status
 from optimiser.coverage import lacking
+from optimiser.explore.tolerance import plan_figures, tolerance_note
 from optimiser.formats import value_meaning
 from optimiser.safe_text import markdown_literal as literal
 from ui import charts
@@ -42,6 +43,7 @@ RESOURCE_PERIOD = "resource_period"
 RELAX_COMMITMENTS = "relax_commitments"  # the toggle under an impossible scenario's diagnosis
 RELAXED_NOTE = "relaxed_plan_note"  # container: what the plan with stretched commitments breaks
 BINDING_TABLE = "binding_table"  # container: shadow prices with their ranges
+TOLERANCE_NOTE = "tolerance_note"  # container: why a delta moves against the change, within the gap
 VIEW = "view"  # the tabs
 TABS = ("Plan", "Timeline", "What binds", "Missions", "Tables", "Compare scenarios")
 
@@ -141,6 +143,12 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
         gap = "–" if now.gap is None else f"within {now.gap:.2%} of the best"
         mode = "whole units" if plan.levers.integer else "fractional units (faster)"
         st.caption(f"{mode} · {gap} · {now.solve_s:.1f} s")
+    if before is not None and previous is not None:
+        note = tolerance_note(plan_figures(previous), plan_figures(plan),
+                              ("the plan before the last change", "the plan on screen"), quote=False)
+        if note:
+            with st.container(key=TOLERANCE_NOTE):
+                st.caption(literal(note))
     return now
 
 
