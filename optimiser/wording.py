@@ -1,5 +1,6 @@
-"""Numbers and names in a planner's words, for the diagnosis and the sensitivity sentences,
-the plan's headline and the portfolio's description.
+"""Sentences and names in a planner's words, for the diagnosis and the sensitivity sentences,
+the plan's headline and the portfolio's description (each number in them written by
+:mod:`optimiser.formats`, the one place for how a number of each kind reads).
 
 ``count_of(850, "Infantry", "person")`` gives ``"850 Infantry"``; one unit of a resource
 named in the plural reads in the singular (``"1 Military engineer"``), and a name that
@@ -11,6 +12,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+
+from optimiser import formats
+from optimiser.formats import money, percent
+from optimiser.formats import units as number
 
 # Names whose last word is a collective noun: one of them is "a person of ...".
 _COLLECTIVE = {
@@ -65,56 +70,6 @@ def count_of(units: float, name: str, unit: str = "unit") -> str:
 
 def is_one(units: float) -> bool:
     return abs(float(units) - 1.0) < 1e-9
-
-
-def number(units: float) -> str:
-    """Whole numbers without decimals (thousands separated), others to 3 significant
-    figures: ``850``, ``1,200``, ``2.5``, ``0.333``."""
-    units = float(units)
-    if abs(units - round(units)) < 1e-6:
-        return f"{round(units):,}"
-    if abs(units) >= 100:
-        return f"{units:,.1f}"
-    return f"{units:.3g}"
-
-
-def money(amount: float, currency: str) -> str:
-    """``"USD 2,400,000"``; amounts below 10 keep two decimals."""
-    amount = float(amount)
-    if abs(amount) < 10 and abs(amount - round(amount)) > 1e-9:
-        return f"{currency} {amount:,.2f}"
-    return f"{currency} {amount:,.0f}"
-
-
-def money_step_text(step: float) -> str:
-    """A round sum: ``1m``, ``100,000``, ``1bn``."""
-    if step >= 1e9:
-        return f"{step / 1e9:g}bn"
-    if step >= 1e6:
-        return f"{step / 1e6:g}m"
-    return f"{step:,.0f}"
-
-
-def value(amount: float) -> str:
-    """A value for a sentence: 3 significant figures, thousands separated."""
-    amount = float(amount)
-    if not math.isfinite(amount):
-        return "n/a"
-    return f"{amount:,.0f}" if abs(amount) >= 1000 else f"{amount:.3g}"
-
-
-def percent(share: float, digits: int = 0) -> str:
-    """``0.425`` -> ``"42%"`` (or ``"42.5%"`` with one digit); trailing ``.0`` dropped."""
-    text = f"{100 * float(share):.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text + "%"
-
-
-def points(share: float) -> str:
-    """A difference of shares in percentage points: ``0.07`` -> ``"7 points"``."""
-    text = percent(abs(share), 1)[:-1]
-    return f"{text} point" + ("" if text == "1" else "s")
 
 
 def listing(items: Sequence[str], most: int = 4) -> str:
@@ -269,3 +224,10 @@ def lever_setting(key: str, value: object) -> str:
     """A lever and its value in words: ``"Budget (× the workbook's funding) 0.8"``."""
     text = f"{value:g}" if isinstance(value, float) else str(value)
     return f"{lever_label(key)} {text}"
+
+
+# The numbers are written by optimiser.formats (one place per kind); these names are kept
+# only for optimiser/why.py, which still calls them through this module.
+value = formats.per_unit
+points = formats.points
+money_step_text = formats.money_step

@@ -19,11 +19,12 @@ from streamlit.testing.v1 import AppTest
 
 from optimiser import Levers, Plan, Status, explain, load_portfolio, optimise, relax_commitments
 from optimiser.coverage import lacking
+from optimiser.formats import money_short as money
 from optimiser.read import MAX_FILE_BYTES
 from optimiser.store import ScenarioStore
 from optimiser.wording import price_holds
 from ui import controls, scenarios, state, views
-from ui.summaries import CONSTRAINT_WORDS, money, plan_status
+from ui.summaries import CONSTRAINT_WORDS, plan_status
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "ui" / "app.py")
@@ -490,7 +491,7 @@ def test_comparing_three_scenarios_shows_levers_headline_and_missions() -> None:
 
     levers = table(at, scenarios.COMPARE_LEVERS)
     assert levers.to_dict("records") == [
-        {"Lever": "Budget scale", "baseline": "1", "cut 20%": "0.8", "cut 40%": "0.6"},
+        {"Lever": "Budget (× the workbook's funding)", "baseline": "1", "cut 20%": "0.8", "cut 40%": "0.6"},
         {"Lever": "Personnel scale", "baseline": "1", "cut 20%": "1", "cut 40%": "0.9"},
     ]
     headline = table(at, scenarios.COMPARE_HEADLINE).set_index("Figure")

@@ -15,9 +15,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from optimiser import Levers, Portfolio, PriorityMode, SolverName
+from optimiser import Levers, Portfolio, PriorityMode, SolverName, formats
 from optimiser.safe_text import markdown_literal as literal
-from ui.summaries import money
 
 # widget keys
 BUDGET = "budget_scale"
@@ -211,7 +210,7 @@ def lever_panel(portfolio: Portfolio, on_reset: Any) -> None:
                 literal(f"{name} ({source_id})" if name != source_id else source_id),
                 min_value=0.0, step=max(1.0, round(total / 20, -3) or 1.0), format="%.0f",
                 key=source_key(source_id), disabled=total <= 0,
-                help=literal(f"Workbook: {money(total, currency)}"),
+                help=literal(f"Workbook: {formats.money_short(total, currency)}"),
             )
 
     zones = portfolio.zones

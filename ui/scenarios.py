@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from optimiser import Levers, Portfolio, wording
+from optimiser import Levers, Portfolio, formats, wording
 from optimiser.report import plan_to_dict
 from optimiser.safe_text import markdown_literal
 from optimiser.store import (
@@ -31,7 +31,6 @@ from optimiser.store import (
 )
 from ui import controls
 from ui.state import NOTICE, Workbook, lever_key, solve
-from ui.summaries import money, number
 
 # widget keys
 SCENARIO_NAME = "scenario_name"
@@ -227,13 +226,13 @@ def _headline_cells(figure: str, values: list[Any], currency: str) -> list[str]:
         if figure == "value_share":
             text = f"{float(value):.1%}" + (f" ({change * 100:+.1f} pts)" if abs(change) > 5e-4 else "")
         elif figure in ("total_cost", "money_available"):
-            text = money(float(value), currency)
+            text = formats.money_short(float(value), currency)
             if abs(change) >= 0.5:
-                text += f" ({'+' if change >= 0 else '-'}{money(abs(change), currency)})"
+                text += f" ({'+' if change >= 0 else '-'}{formats.money_short(abs(change), currency)})"
         elif figure == "value" or figure.startswith("value_p"):
-            text = number(float(value), 1) + (f" ({change:+,.1f})" if abs(change) > 0.05 else "")
+            text = formats.value(float(value)) + (f" ({change:+,.1f})" if abs(change) > 0.05 else "")
         else:
-            text = number(float(value), 0) + (f" ({change:+,.0f})" if abs(change) >= 0.5 else "")
+            text = formats.whole(float(value)) + (f" ({change:+,.0f})" if abs(change) >= 0.5 else "")
         cells.append(text)
     return cells
 

@@ -27,31 +27,7 @@ NONE = CLASS_WORDS[NOT]
 COVERAGE_CLASSES = (FULL, PARTLY, NONE)
 
 
-# --------------------------------------------------------------------------- formatting
-
-
-def money(amount: float | None, currency: str = "USD") -> str:
-    """``"USD 12.3 m"``: money in the short form planners read in briefings."""
-    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
-        return "–"
-    size = abs(amount)
-    for limit, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if size >= limit:
-            return f"{currency} {amount / limit:,.{1 if size < 100 * limit else 0}f} {suffix}"
-    return f"{currency} {amount:,.0f}"
-
-
-def number(amount: float | None, digits: int = 1) -> str:
-    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
-        return "–"
-    if abs(amount - round(amount)) < 1e-9:
-        return f"{amount:,.0f}"
-    return f"{amount:,.{digits}f}"
-
-
-def share_text(fraction: float | None) -> str:
-    """``42.5%``: one decimal, always (:func:`optimiser.formats.share`)."""
-    return formats.share(fraction)
+# --------------------------------------------------------------------------- words
 
 
 def plan_status(plan: Plan) -> str:
@@ -111,6 +87,7 @@ COLUMN_WORDS: dict[str, tuple[str, Kind | None]] = {
     "startup_cost": ("Start-up cost ({currency})", Kind.MONEY),
     "closure_cost": ("Closure cost ({currency})", Kind.MONEY),
 }
+LACKS_SHOWN = 2  # resources named in the Unmet tab's "still lacks" (the rest counted)
 CONSTRAINT_WORDS = {"resource": "Resource", "budget": "Funding source", "zone_cap": "Zone personnel cap"}
 # Shadow prices per unit, by table: what one more unit is.
 PRICE_WORDS = {"resources": "Value of one more unit", "zones": "Value of one more person allowed"}
@@ -303,27 +280,26 @@ def tier_counts(plan: Plan, coverage: pd.DataFrame | None = None) -> pd.DataFram
     return counts.reset_index()
 
 
-def unmet_by_mission(plan: Plan) -> pd.DataFrame:
+def unmet_by_mission(plan: Plan, most: int = LACKS_SHOWN) -> pd.DataFrame:
     """What each under-covered mission still lacks to reach its max_coverage
     (:func:`optimiser.coverage.lacking`): one row per mission, needs in words (the largest
-    shortfall of each resource over the mission's periods)."""
+    shortfall of each resource in any period), the ``most`` largest named and the rest
+    counted, so that the column reads without scrolling ("38 Military engineers,
+    4 Light vehicles (4x4) and 1 more"; every shortfall is on the Tables tab)."""
     columns = ["mission_id", "name", "priority", "coverage", "lacks", "shortfall_cost"]
     unmet = lacking(plan)
     if unmet.empty:
         return pd.DataFrame(columns=columns)
     needs = unmet.groupby(["mission_id", "resource_id"], sort=False).agg(
-        total=("shortfall", "sum"), peak=("shortfall", "max"), periods=("period_id", "nunique")
+        total=("shortfall", "sum"), peak=("shortfall", "max")
     )
     needs = needs.reset_index().sort_values(["mission_id", "total"], ascending=[True, False], kind="stable")
     names = _resource_units(plan)
     words: dict[str, list[str]] = {}
-    for mission_id, resource_id, peak, periods in zip(
-        needs["mission_id"], needs["resource_id"], needs["peak"], needs["periods"], strict=True
-    ):
-        text = f"{number(float(peak))} {_unit_label(resource_id, names)}"
-        if periods > 1:
-            text += f" (peak, {periods} periods)"
-        words.setdefault(mission_id, []).append(text)
+    for mission_id, resource_id, peak in zip(needs["mission_id"], needs["resource_id"], needs["peak"],
+                                             strict=True):
+        need = f"{formats.units(float(peak))} {_unit_label(resource_id, names)}"
+        words.setdefault(mission_id, []).append(need)
     missions = plan.missions.groupby("mission_id", sort=False).agg(
         name=("name", "first"), priority=("priority", "first"), coverage=("coverage", "mean")
     )
@@ -332,7 +308,7 @@ def unmet_by_mission(plan: Plan) -> pd.DataFrame:
     table["name"] = table["mission_id"].map(missions["name"]).fillna(table["mission_id"])
     table["priority"] = table["mission_id"].map(missions["priority"]).fillna(0).astype(int)
     table["coverage"] = table["mission_id"].map(missions["coverage"]).fillna(0.0).astype(float)
-    table["lacks"] = ["; ".join(words[m]) for m in table["mission_id"]]
+    table["lacks"] = [wording.listing(words[m], most=most) for m in table["mission_id"]]
     table["shortfall_cost"] = table["mission_id"].map(cost).astype(float)
     return table.sort_values(["priority", "shortfall_cost"], ascending=[True, False], ignore_index=True)
 

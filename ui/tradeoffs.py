@@ -19,14 +19,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from optimiser import Levers, Portfolio
+from optimiser import Levers, Portfolio, formats
 from optimiser.explore import SweepResult, sweep
 from optimiser.explore.sheets import csv_bytes, sweep_workbook
 from optimiser.explore.sweep import MILLION, linspace
 from optimiser.safe_text import markdown_literal as literal
 from optimiser.wording import lever_label, lever_noun
 from ui.state import lever_key
-from ui.summaries import money, number
 
 TAB = "Trade-offs"
 
@@ -202,8 +201,8 @@ def _draw(result: SweepResult, current: float | None, label: str) -> None:
     marginal = result.marginal_value(at=current) if result.lever == "budget_scale" else None
     with first.container(key=MARGINAL):
         st.metric(
-            literal(f"Value of the next {money(MILLION, currency)}"),
-            "–" if marginal is None or math.isnan(marginal) else number(marginal, 2),
+            literal(f"Value of the next {formats.money_short(MILLION, currency)}"),
+            "–" if marginal is None or math.isnan(marginal) else formats.per_unit(marginal),
             help="Value gained per extra 1,000,000 of money at the current budget, from the two "
                  "adjacent points of the budget curve. Sweep the budget to see it.",
         )

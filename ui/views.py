@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from optimiser import Plan, Status
+from optimiser import Plan, Status, formats
 from optimiser.coverage import lacking
 from optimiser.explore.tolerance import plan_figures, tolerance_note
 from optimiser.formats import value_meaning
@@ -29,11 +29,8 @@ from ui.summaries import (
     for_planners,
     headline,
     levers_text,
-    money,
-    number,
     plan_status,
     problems_frame,
-    share_text,
     tier_counts,
     unmet_by_mission,
 )
@@ -56,7 +53,7 @@ def table(frame: pd.DataFrame, key: str, **options: object) -> None:
 
 
 def _percent(share: float) -> str:
-    return share_text(share)
+    return formats.share(share)
 
 
 def _value_meaning(plan: Plan) -> str:
@@ -64,7 +61,7 @@ def _value_meaning(plan: Plan) -> str:
 
 
 def _money_delta(change: float, currency: str) -> str:
-    return ("+" if change >= 0 else "-") + money(abs(change), currency)
+    return ("+" if change >= 0 else "-") + formats.money_short(abs(change), currency)
 
 
 def _slug(text: str) -> str:
@@ -108,6 +105,7 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
     before = headline(previous) if previous is not None and previous.has_plan else None
     cur = now.currency
     value, spent, people, status = st.columns(4)
+    available = formats.money(now.money_available, cur)
     with value.container(key="metric_value"):
         st.metric(
             "Value reached",
@@ -120,16 +118,16 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
     with spent.container(key="metric_money"):
         st.metric(
             "Money spent",
-            money(now.total_cost, cur),
+            formats.money_short(now.total_cost, cur),
             delta=None if before is None else _money_delta(now.total_cost - before.total_cost, cur),
             delta_color="off",
-            help=literal(f"{_percent(now.money_share)} of the {money(now.money_available, cur)} available."),
+            help=literal(f"{_percent(now.money_share)} of the {available} available."),
         )
-        st.caption(literal(f"of {money(now.money_available, cur)} available ({_percent(now.money_share)})"))
+        st.caption(literal(f"of {available} available ({_percent(now.money_share)})"))
     with people.container(key="metric_personnel"):
         st.metric(
             "Personnel deployed",
-            number(now.personnel, 0),
+            formats.whole(now.personnel),
             delta=None if before is None else f"{now.personnel - before.personnel:+,.0f}",
             help="People deployed in the busiest period.",
         )
@@ -278,10 +276,14 @@ def binding_section(plan: Plan, ranges: pd.DataFrame | None = None) -> None:
         return
     unmet = unmet[["mission_id", "name", "priority", "coverage", "shortfall_cost", "lacks"]]
     shown, config = for_planners(unmet, plan, "unmet")
+    # every column visible at 1366 px: the money before the words, the words short
+    config["mission_id"] = st.column_config.TextColumn("Mission ID", width="small")
     config["name"] = st.column_config.TextColumn("Mission", width="medium")
+    config["priority"] = st.column_config.NumberColumn("Priority", format="%d", width="small")
     config["lacks"] = st.column_config.TextColumn("Still lacks (per period, at most)", width="large")
     table(shown, "unmet_table", column_config=config)
-    st.caption("What each mission lacks to reach its most wanted coverage, and the money that would "
+    st.caption("What each mission lacks to reach its most wanted coverage (the two largest needs; "
+               "every one is on the Tables tab and the report's Unmet sheet), and the money that would "
                "close it at the unit costs it pays.")
 
 

@@ -57,7 +57,8 @@ def summary_text(plan: Plan, report_written: bool = False) -> str:
         headline = headline.replace("Optimal plan:", "With the commitments stretched:", 1)
     lines.append(headline)
     if plan.status is Status.RELAXED and plan.message:
-        lines.append(plan.message)
+        # what was stretched; its own copy of the headline is left out (the headline once)
+        lines.append(plan.message.split(" Optimal plan:")[0].split(" Time limit reached:")[0])
     lines += _notes(plan.message) if plan.status is not Status.RELAXED else []
     if plan.diagnosis:
         lines.append("Commitments stretched:" if plan.status is Status.RELAXED else "Diagnosis:")
