@@ -95,7 +95,7 @@ def plan_headline(optimal: bool, value: float, max_value: float, gap: float, cos
         return f"Optimal plan: value {value:,.1f} of {max_value:,.1f} possible{share}{within}; {spend}."
     return (
         f"Time limit reached: the best plan found has value {value:,.1f} of {max_value:,.1f} "
-        f"possible{share}, within {percent(gap, 1)} of the best possible; {spend}."
+        f"possible{share}, within {percent(gap, 2)} of the best possible; {spend}."
     )
 
 
@@ -188,7 +188,7 @@ LEVER_WORDS: dict[str, tuple[str, str]] = {
     "priority_mode": ("Priority rule (weighted or strict)", "the priority rule"),
     "diminishing_returns": ("Diminishing returns", "diminishing returns"),
     "integer": ("Whole units", "whole units"),
-    "solver": ("Solver", "the solver"),
+    "solver": ("Solver (highs or cbc)", "the solver"),
     "time_limit_s": ("Time limit (s)", "the time limit"),
     "mip_gap": ("Search tolerance (share of the best possible)", "the search tolerance"),
     "continuity": ("One unbroken stretch per mission", "continuity"),

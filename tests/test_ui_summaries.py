@@ -98,7 +98,7 @@ def test_headline_reads_value_share_money_and_people(plan) -> None:  # type: ign
 def test_unmet_needs_name_the_resource_and_units_short(plan) -> None:  # type: ignore[no-untyped-def]
     unmet = unmet_by_mission(plan).set_index("mission_id")
     assert set(unmet.index) == {"M2", "M3"}
-    assert unmet.loc["M2", "lacks"] == "1 Linguist (LING)"
+    assert unmet.loc["M2", "lacks"] == "1 Linguist"  # one of them, in the singular
     assert unmet.loc["M2", "shortfall_cost"] == pytest.approx(1000.0)
     assert list(unmet.reset_index()["mission_id"]) == ["M2", "M3"]  # by priority
 
@@ -240,3 +240,41 @@ def test_levers_text_of_the_stretched_plan_asks_for_relax_commitments(portfolio)
     assert "--set personnel_scale=0.3 " in text and text.splitlines()[3].endswith(" --relax-commitments")
     assert "commitments stretched" in text.splitlines()[0]
     assert "--relax-commitments" not in levers_text(levers, "p.xlsx", "f00")
+
+
+def test_the_unmet_tab_names_the_three_largest_needs_and_counts_the_rest() -> None:
+    # one mission needing four resources, none of which is there: it lacks all four
+    tables = {
+        "Missions": """
+            mission_id, name, zone_id, type, priority
+            M1, Observer team, Z1, monitoring, 1
+        """,
+        "Zones": """
+            zone_id, region
+            Z1, Sahel
+        """,
+        "Resources": """
+            resource_id, name, kind, unit, unit_cost, available
+            OBS, Military observers, personnel, person, 100, 0
+            VEH, Light vehicles, equipment, unit, 100, 0
+            RAD, Radios, equipment, unit, 10, 0
+            GEN, Generators, equipment, unit, 10, 0
+        """,
+        "Requirements": """
+            mission_id, resource_id, quantity
+            M1, OBS, 40
+            M1, VEH, 8
+            M1, RAD, 3
+            M1, GEN, 2
+        """,
+        "Funding": """
+            source_id, name, amount
+            CORE, Core budget, 100000
+        """,
+    }
+    portfolio = validate(read_tables(tables))
+    unmet = unmet_by_mission(optimise(portfolio, portfolio.levers)).set_index("mission_id")
+    assert unmet.loc["M1", "lacks"] == "40 Military observers, 8 Light vehicles, 3 Radios and 1 more"
+    assert unmet.loc["M1", "shortfall_cost"] == pytest.approx(40 * 100 + 8 * 100 + 3 * 10 + 2 * 10)
+    every = unmet_by_mission(optimise(portfolio, portfolio.levers), most=4).loc[0, "lacks"]
+    assert every.endswith("3 Radios and 2 Generators")

@@ -32,8 +32,10 @@ COVERAGE_CLASSES = (FULL, PARTLY, NONE)
 
 def plan_status(plan: Plan) -> str:
     """The plan's status in a planner's words (``relaxed`` is the plan with the commitments
-    stretched, not one with fractional units)."""
-    return {"relaxed": "commitments stretched"}.get(str(plan.status), str(plan.status))
+    stretched, not one with fractional units; ``feasible`` is the best plan found when
+    the time limit stopped the search, "near best": the caption says how near)."""
+    words = {"relaxed": "commitments stretched", "feasible": "near best", "infeasible": "no plan"}
+    return words.get(str(plan.status), str(plan.status))
 
 
 def portfolio_caption(portfolio: Portfolio) -> str:
@@ -87,7 +89,7 @@ COLUMN_WORDS: dict[str, tuple[str, Kind | None]] = {
     "startup_cost": ("Start-up cost ({currency})", Kind.MONEY),
     "closure_cost": ("Closure cost ({currency})", Kind.MONEY),
 }
-LACKS_SHOWN = 2  # resources named in the Unmet tab's "still lacks" (the rest counted)
+LACKS_SHOWN = 3  # resources named in the Unmet tab's "still lacks" (the rest counted)
 CONSTRAINT_WORDS = {"resource": "Resource", "budget": "Funding source", "zone_cap": "Zone personnel cap"}
 # Shadow prices per unit, by table: what one more unit is.
 PRICE_WORDS = {"resources": "Value of one more unit", "zones": "Value of one more person allowed"}
@@ -283,9 +285,9 @@ def tier_counts(plan: Plan, coverage: pd.DataFrame | None = None) -> pd.DataFram
 def unmet_by_mission(plan: Plan, most: int = LACKS_SHOWN) -> pd.DataFrame:
     """What each under-covered mission still lacks to reach its max_coverage
     (:func:`optimiser.coverage.lacking`): one row per mission, needs in words (the largest
-    shortfall of each resource in any period), the ``most`` largest named and the rest
-    counted, so that the column reads without scrolling ("38 Military engineers,
-    4 Light vehicles (4x4) and 1 more"; every shortfall is on the Tables tab)."""
+    shortfall of each resource in any period, one of a resource in the singular), the
+    ``most`` largest named and the rest counted ("38 Military engineers, 4 Light vehicles
+    (4x4), 2 Generators and 1 more"; every shortfall is on the Tables tab)."""
     columns = ["mission_id", "name", "priority", "coverage", "lacks", "shortfall_cost"]
     unmet = lacking(plan)
     if unmet.empty:
@@ -294,11 +296,12 @@ def unmet_by_mission(plan: Plan, most: int = LACKS_SHOWN) -> pd.DataFrame:
         total=("shortfall", "sum"), peak=("shortfall", "max")
     )
     needs = needs.reset_index().sort_values(["mission_id", "total"], ascending=[True, False], kind="stable")
-    names = _resource_units(plan)
+    names, units = _resource_units(plan), _resource_kinds(plan)
     words: dict[str, list[str]] = {}
     for mission_id, resource_id, peak in zip(needs["mission_id"], needs["resource_id"], needs["peak"],
                                              strict=True):
-        need = f"{formats.units(float(peak))} {_unit_label(resource_id, names)}"
+        rid = str(resource_id)
+        need = wording.count_of(round(float(peak), 1), names.get(rid, rid), units.get(rid, "unit"))
         words.setdefault(mission_id, []).append(need)
     missions = plan.missions.groupby("mission_id", sort=False).agg(
         name=("name", "first"), priority=("priority", "first"), coverage=("coverage", "mean")
@@ -317,6 +320,14 @@ def _resource_units(plan: Plan) -> Mapping[str, str]:
     if plan.portfolio is None:
         return {}
     return plan.portfolio.resources["name"].to_dict()
+
+
+def _resource_kinds(plan: Plan) -> Mapping[str, str]:
+    """Each resource's unit ("person", "unit"), for its singular ("1 person of Medical staff")."""
+    resources = plan.portfolio.resources if plan.portfolio is not None else None
+    if resources is None or "unit" not in resources:
+        return {}
+    return {str(k): str(v) for k, v in resources["unit"].items() if isinstance(v, str) and v}
 
 
 def _unit_label(resource_id: str, names: Mapping[str, str]) -> str:

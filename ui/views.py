@@ -138,8 +138,10 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
             plan_status(plan),
             help=literal(plan.message) if plan.message else None,
         )
-        gap = "–" if now.gap is None else f"within {now.gap:.2%} of the best"
+        gap = "–" if now.gap is None else f"within {formats.percent(now.gap, 2)} of the best"
         mode = "whole units" if plan.levers.integer else "fractional units (faster)"
+        if plan.status is Status.FEASIBLE:
+            mode = "time limit reached · " + mode
         st.caption(f"{mode} · {gap} · {now.solve_s:.1f} s")
     if before is not None and previous is not None:
         note = tolerance_note(plan_figures(previous), plan_figures(plan),
@@ -274,15 +276,20 @@ def binding_section(plan: Plan, ranges: pd.DataFrame | None = None) -> None:
     if unmet.empty:
         st.success("Every mission is fully covered.")
         return
-    unmet = unmet[["mission_id", "name", "priority", "coverage", "shortfall_cost", "lacks"]]
-    shown, config = for_planners(unmet, plan, "unmet")
-    # every column visible at 1366 px: the money before the words, the words short
-    config["mission_id"] = st.column_config.TextColumn("Mission ID", width="small")
-    config["name"] = st.column_config.TextColumn("Mission", width="medium")
-    config["priority"] = st.column_config.NumberColumn("Priority", format="%d", width="small")
-    config["lacks"] = st.column_config.TextColumn("Still lacks (per period, at most)", width="large")
-    table(shown, "unmet_table", column_config=config)
-    st.caption("What each mission lacks to reach its most wanted coverage (the two largest needs; "
+    # a static table: its text wraps, so that what a mission lacks and the money to close
+    # it are both read at 1366 px without scrolling sideways
+    currency = plan.levers.currency
+    shown = pd.DataFrame({
+        "Mission ID": unmet["mission_id"].astype(str),
+        "Mission": unmet["name"].astype(str),
+        "Priority": unmet["priority"].astype(int).astype(str),
+        "Coverage": [formats.share(c) for c in unmet["coverage"]],
+        f"Money to close it ({currency})": [formats.whole(m) for m in unmet["shortfall_cost"]],
+        "Still lacks (per period, at most)": unmet["lacks"].astype(str),
+    })
+    with st.container(key="unmet_table"):
+        st.table(shown.set_index("Mission ID"))
+    st.caption("What each mission lacks to reach its most wanted coverage (the three largest needs; "
                "every one is on the Tables tab and the report's Unmet sheet), and the money that would "
                "close it at the unit costs it pays.")
 

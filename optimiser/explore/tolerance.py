@@ -62,8 +62,8 @@ def plan_figures(plan: Plan) -> dict[str, Any]:
 
 
 def _gaps(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
-    gaps = sorted({formats.share(g) for g in (_number(a.get("gap")), _number(b.get("gap"))) if g})
-    return " and ".join(gaps) or formats.share(0.0)
+    gaps = sorted(g for g in (_number(a.get("gap")), _number(b.get("gap"))) if g)
+    return " and ".join(dict.fromkeys(formats.percent(g, 2) for g in gaps)) or "0%"
 
 
 def tolerance_note(a: Mapping[str, Any], b: Mapping[str, Any], labels: Sequence[str] = ("A", "B"),

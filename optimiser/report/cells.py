@@ -289,3 +289,12 @@ class SheetWriter:
         widths.update(fixed or {})
         for column, width in widths.items():
             self.ws.column_dimensions[get_column_letter(column)].width = width
+        for column, longest in self._widths.items():  # text wider than its column wraps, never cut
+            if longest + 2 > widths[column]:
+                self._wrap(column, widths[column] - 2)
+
+    def _wrap(self, column: int, width: float) -> None:
+        for (cell,) in self.ws.iter_rows(min_col=column, max_col=column):
+            if isinstance(cell.value, str) and len(cell.value) > width:
+                old = cell.alignment
+                cell.alignment = Alignment(horizontal=old.horizontal, vertical="top", wrap_text=True)

@@ -53,7 +53,8 @@ def allocation_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
     currency = plan.levers.currency
     missions = columns(plan.missions, MISSION_COLUMNS)
     rows = (
-        [m.mission_id, m.name, names.zone(str(m.zone_id)), m.type, m.priority, yes_no(m.must_fund),
+        [m.mission_id, m.name, names.zone(str(m.zone_id)), str(m.type).replace("_", " "), m.priority,
+         yes_no(m.must_fund),
          m.period_id, m.coverage, m.value, m.cost]
         for m in missions.itertuples()
     )
