@@ -31,6 +31,7 @@ from optimiser.store import (
 )
 from ui import controls
 from ui.state import NOTICE, Workbook, lever_key, solve
+from ui.summaries import status_words
 
 # widget keys
 SCENARIO_NAME = "scenario_name"
@@ -50,6 +51,7 @@ COMPARE_TABLE = "compare_table"
 STORE_PLACE = "scenario_store_place"
 COMPARE_TOLERANCE = "compare_tolerance"  # the notes on moves within the searches' tolerance
 DEFAULT_COMPARED = 4  # scenarios compared when the planner has not chosen
+ROW_PX = 35  # a table row's height on the page
 
 
 def store() -> ScenarioStore:
@@ -187,7 +189,7 @@ def _list_table(saved: Sequence[ScenarioSummary]) -> pd.DataFrame:
         "Scenario": [s.name for s in saved],
         "Saved (UTC)": [s.saved_at.strftime("%Y-%m-%d %H:%M") for s in saved],
         "By": [s.saved_by for s in saved],
-        "Plan": [s.status for s in saved],
+        "Plan": [status_words(s.status or "") for s in saved],
         "Value reached": [None if s.value_share is None else s.value_share * 100 for s in saved],
         f"Money spent ({currency})": [None if s.total_cost is None else round(s.total_cost) for s in saved],
         "Note": [s.note for s in saved],
@@ -217,7 +219,7 @@ def _headline_cells(figure: str, values: list[Any], currency: str) -> list[str]:
     for i, value in enumerate(values):
         missing = value is None or (isinstance(value, float) and pd.isna(value))
         if figure == "status":
-            cells.append(str(value))
+            cells.append(status_words(str(value)))
             continue
         if missing:
             cells.append("–")
@@ -252,9 +254,10 @@ def comparison_tables(
     headline = pd.DataFrame(rows, columns=["Figure", *names])
 
     missions = comparison.missions
-    table = pd.DataFrame({
+    table = pd.DataFrame({  # what changed first: on screen without scrolling sideways
         "Mission": missions["mission_id"].astype(str),
         "Name": missions["name"].astype(str),
+        "What changed": missions["change"].to_numpy(),
         "Priority": missions["priority"],
     })
     ids = list(missions["mission_id"])
@@ -263,7 +266,6 @@ def comparison_tables(
     for name in names[1:]:
         change = comparison.cost.loc[ids, name] - comparison.cost.loc[ids, names[0]]
         table[f"Cost change · {name}"] = change.round(0).to_numpy()  # whole money: a planner's table
-    table["What changed"] = missions["change"].to_numpy()
     return levers, headline, table
 
 
@@ -321,7 +323,7 @@ def store_section(book: Workbook, saved: Sequence[ScenarioSummary], on_load: Cal
     else:
         _table(levers, COMPARE_LEVERS)
     st.markdown("#### The plans")
-    _table(headline, COMPARE_HEADLINE)
+    _table(headline, COMPARE_HEADLINE, height=ROW_PX * (len(headline) + 1) + 3)  # every figure, no scroll
     st.caption("In brackets: the change against the first scenario chosen.")
     for note in comparison.tolerance_notes:
         with st.container(key=f"{COMPARE_TOLERANCE}_{comparison.tolerance_notes.index(note)}"):
@@ -333,12 +335,13 @@ def store_section(book: Workbook, saved: Sequence[ScenarioSummary], on_load: Cal
         return
     config: dict[str, Any] = {
         "Name": st.column_config.TextColumn(width="medium"),
+        "What changed": st.column_config.TextColumn(width="medium"),
         "Priority": st.column_config.NumberColumn(format="%d", width="small"),
     }
     for column in missions.columns:
         if column.startswith("Coverage · "):
             missions[column] = missions[column] * 100
-            config[column] = st.column_config.NumberColumn(format="%.0f%%")
+            config[column] = st.column_config.NumberColumn(format="%.1f%%")
         elif column.startswith("Cost change · "):
             config[column] = st.column_config.NumberColumn(f"{column} ({comparison.currency})",
                                                            format="localized")

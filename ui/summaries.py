@@ -34,8 +34,15 @@ def plan_status(plan: Plan) -> str:
     """The plan's status in a planner's words (``relaxed`` is the plan with the commitments
     stretched, not one with fractional units; ``feasible`` is the best plan found when
     the time limit stopped the search, "near best": the caption says how near)."""
-    words = {"relaxed": "commitments stretched", "feasible": "near best", "infeasible": "no plan"}
-    return words.get(str(plan.status), str(plan.status))
+    return status_words(str(plan.status))
+
+
+# A plan's status in a planner's words (the headline tile, the scenario list and comparison).
+STATUS_WORDS = {"relaxed": "commitments stretched", "feasible": "near best", "infeasible": "no plan"}
+
+
+def status_words(status: str) -> str:
+    return STATUS_WORDS.get(status, status)
 
 
 def portfolio_caption(portfolio: Portfolio) -> str:

@@ -220,11 +220,9 @@ def stretched_plan(infeasible: Plan, solved: Solved) -> Plan | None:
 
 def chart_section(plan: Plan, coverage: pd.DataFrame | None = None) -> None:
     st.altair_chart(charts.coverage_by_mission(plan, coverage), width="stretch")
-    left, right = st.columns(2)
-    with left:
-        st.altair_chart(charts.money_by_zone_and_type(plan), width="stretch")
-    with right:
-        st.altair_chart(charts.funding_flows(plan), width="stretch")
+    # one above the other: side by side at 1366 px their bars and titles were squeezed
+    st.altair_chart(charts.money_by_zone_and_type(plan), width="stretch")
+    st.altair_chart(charts.funding_flows(plan), width="stretch")
     periods = charts.resource_periods(plan)
     if st.session_state.get(RESOURCE_PERIOD) not in periods:
         st.session_state[RESOURCE_PERIOD] = periods[0]
