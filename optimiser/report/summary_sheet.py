@@ -113,6 +113,7 @@ def summary_sheet(ws: Worksheet, plan: Plan, names: Names, written_at: datetime)
         top=row,
         autofilter=False,
     )
+    _span_meaning(out.ws, first - 1)  # the header
     for line in range(first, row + 1):
         out.ws.cell(row=line, column=2).alignment = LEFT
         _span_meaning(out.ws, line)
@@ -190,6 +191,9 @@ def _span_meaning(ws: Worksheet, row: int) -> None:
     lines = max(1, math.ceil(len(text) / MEANING_CHARACTERS))
     if lines > 1:
         ws.row_dimensions[row].height = 13.0 * lines
+        for column in (1, 2):  # the lever and its value on the meaning's first line
+            left = ws.cell(row=row, column=column)
+            left.alignment = Alignment(horizontal=left.alignment.horizontal, vertical="top")
 
 
 def _lever_meaning(key: str) -> str:
