@@ -495,7 +495,7 @@ def test_comparing_three_scenarios_shows_levers_headline_and_missions() -> None:
     levers = table(at, scenarios.COMPARE_LEVERS)
     assert levers.to_dict("records") == [
         {"Lever": "Budget (× the workbook's funding)", "baseline": "1", "cut 20%": "0.8", "cut 40%": "0.6"},
-        {"Lever": "Personnel scale", "baseline": "1", "cut 20%": "1", "cut 40%": "0.9"},
+        {"Lever": "Personnel (× available)", "baseline": "1", "cut 20%": "1", "cut 40%": "0.9"},
     ]
     headline = table(at, scenarios.COMPARE_HEADLINE).set_index("Figure")
     assert list(headline.columns) == ["baseline", "cut 20%", "cut 40%"]
