@@ -106,8 +106,8 @@ def money_note(seconds: float, gap: float) -> str:
     if gap <= 0.05:
         return (f"The money spent is at most {percent(gap, 1)} above the least this value needs "
                 f"(the search for a cheaper plan stopped after {seconds:.1f} s).")
-    return (f"A cheaper plan of the same value may exist: the search for one stopped after "
-            f"{seconds:.1f} s before proving the least money this value needs.")
+    return (f"A plan of the same value may cost less: the search for the cheapest one stopped after "
+            f"{seconds:.1f} s, before it could say how much less.")
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:

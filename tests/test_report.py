@@ -712,3 +712,12 @@ def test_people_print_as_whole_numbers_and_money_per_million(report: openpyxl.Wo
     # EUR 0.0012 per EUR from the UN is 1,200 per EUR 1m, never 1.2E-03.
     assert max(c.value for c in prices) == pytest.approx(1200.0)
     assert all("E" not in c.number_format for c in prices)
+
+
+def test_the_money_line_says_in_a_planners_words_what_the_search_for_the_cheapest_plan_achieved() -> None:
+    from optimiser.wording import money_note
+
+    assert money_note(5.2, 0.004) == ("The money spent is at most 0.4% above the least this value needs "
+                                      "(the search for a cheaper plan stopped after 5.2 s).")
+    assert money_note(0.3, 0.5) == ("A plan of the same value may cost less: the search for the cheapest one "
+                                    "stopped after 0.3 s, before it could say how much less.")

@@ -411,10 +411,11 @@ def binding_sentences(plan: Plan, limit: int = 10, ranges: pd.DataFrame | None =
     for row in binding_table(plan, ranges, limit).itertuples():
         sentence = "" if pd.isna(row.sentence) else str(row.sentence).strip()
         if not sentence:  # a plain fallback; the core's sentence is preferred
+            limit_words = CONSTRAINT_WORDS.get(str(row.constraint), str(row.constraint)).lower()
             sentence = (
-                f"One more {row.unit} of {row.constraint} {row.id}"
+                f"One more {row.unit} of {limit_words} {row.id}"
                 + (f" in {row.period_id}" if row.period_id else "")
-                + f" adds {row.shadow_price:,.3g} value"
+                + f" adds {formats.per_unit(row.shadow_price)} value"
             )
         if row.holds:
             sentence += f"; {row.holds}"
