@@ -84,3 +84,13 @@ def test_a_sweep_whose_value_falls_as_the_budget_rises_within_the_gap_is_explain
     # more reserve held back can only lower the value: a rise is the wrong way there
     reserve = pd.DataFrame({"reserve_share": [0.1, 0.2], "value": [1000.0, 1001.0], "gap": [0.005, 0.005]})
     assert "by 1.0 points" in sweep_note(reserve, "reserve_share", "the reserve held back")
+
+
+def test_the_comparison_workbook_carries_the_note_and_the_tier_values() -> None:
+    from optimiser.explore.sheets import comparison_workbook
+
+    comparison = compare_plans(FULL, CUT, labels=("full budget", "cut 20%"))
+    summary = comparison_workbook(comparison)["Summary"]
+    texts = [c for row in summary.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert comparison.tolerance in texts
+    assert "Value from priority 1" in texts
