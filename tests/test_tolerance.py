@@ -94,3 +94,14 @@ def test_the_comparison_workbook_carries_the_note_and_the_tier_values() -> None:
     texts = [c for row in summary.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert comparison.tolerance in texts
     assert "Value from priority 1" in texts
+
+
+def test_a_sweep_result_gives_the_note_of_its_curve(monkeypatch) -> None:
+    from optimiser.explore.sweep import SweepResult
+
+    table = pd.DataFrame({"point": [1, 2], "budget_scale": [0.8, 1.0], "status": ["optimal", "optimal"],
+                          "value": [1002.0, 1000.0], "gap": [0.005, 0.005]})
+    monkeypatch.setattr(SweepResult, "curves", lambda self: [({}, table)])
+    monkeypatch.setattr(SweepResult, "lever", property(lambda self: "budget_scale"))
+    result = SweepResult.__new__(SweepResult)
+    assert result.tolerance_note().startswith("Between the budget 0.8 and 1 the value moves against the lever")

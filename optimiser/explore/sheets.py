@@ -169,6 +169,10 @@ def _curve_sheet(out: SheetWriter, result: SweepResult, points: Worksheet, heade
         out.note(row - 1, 3, f"at {lever_label(axis.key)} = {_text(_own_value(result))}, from the adjacent "
                              "sweep points")
     row += 1
+    tolerance = result.tolerance_note()
+    if tolerance:  # the curve moves against the lever somewhere, within the searches' gap
+        out.note(row, 1, tolerance)
+        row += 1
     out.note(row, 1, f"Drop-outs: each point against the next higher {lever_noun(axis.key)}, other levers "
                      "equal; "
                      "details on the Drop-outs sheet, every mission's coverage on the Coverage sheet.")
