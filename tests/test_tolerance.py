@@ -104,4 +104,5 @@ def test_a_sweep_result_gives_the_note_of_its_curve(monkeypatch) -> None:
     monkeypatch.setattr(SweepResult, "curves", lambda self: [({}, table)])
     monkeypatch.setattr(SweepResult, "lever", property(lambda self: "budget_scale"))
     result = SweepResult.__new__(SweepResult)
-    assert result.tolerance_note().startswith("Between the budget 0.8 and 1 the value moves against the lever")
+    note = result.tolerance_note()
+    assert note.startswith("Between the budget 0.8 and 1 the value moves against the lever")
