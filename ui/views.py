@@ -295,7 +295,10 @@ def binding_section(plan: Plan, ranges: pd.DataFrame | None = None) -> None:
 def mission_table(plan: Plan, coverage: pd.DataFrame, on_pick: Callable | None = None) -> None:
     """Coverage per mission; with ``on_pick``, a row clicked is handed to it (the
     selection and the table) so that "why is this mission short?" can answer for it."""
-    shown, config = for_planners(coverage, plan, "missions")
+    first = [c for c in ("mission_id", "name", "coverage", "lowest_coverage", "covered", "priority",
+                         "must_fund", "cost", "value") if c in coverage.columns]
+    ordered = coverage[first + [c for c in coverage.columns if c not in first]]  # coverage in view at 1366 px
+    shown, config = for_planners(ordered, plan, "missions")
     config["coverage"] = st.column_config.NumberColumn("Coverage (mean)", format="%.1f%%")
     options: dict[str, object] = {}
     if on_pick is not None:
