@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from memory import peak_rss  # noqa: E402
+
 SIZES = (150, 300, 600, 1000, 2000)
 RUNS = 5  # runs per size up to 600 missions
 BIG_RUNS = 3  # runs per size above (the reference takes minutes there)
@@ -81,19 +83,10 @@ def _child(arguments: list[str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _peak_rss() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return float(line.split()[1]) * 1024.0
-    import resource
-
-    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024.0
-
-
 def _solve_child(which: str, size: dict, integer: bool) -> dict:
     portfolio = make_portfolio(size)
     levers = portfolio.levers.changed(integer=integer)
-    before = _peak_rss()
+    before = peak_rss()
     if which == "ours":
         from optimiser import optimise
         from optimiser.solvers import SolveError
@@ -103,7 +96,7 @@ def _solve_child(which: str, size: dict, integer: bool) -> dict:
             plan = optimise(portfolio, levers)
         except SolveError as error:  # "no plan found": a figure too
             return {"seconds": time.perf_counter() - started, "status": "no plan", "value": None,
-                    "gap": None, "money": None, "note": str(error), "peak_gib": _peak_rss() / GIB,
+                    "gap": None, "money": None, "note": str(error), "peak_gib": peak_rss() / GIB,
                     "before_gib": before / GIB}
         seconds = time.perf_counter() - started
         answer = {
@@ -128,7 +121,7 @@ def _solve_child(which: str, size: dict, integer: bool) -> dict:
             "gap": result.gap,
             "money": result.spending,
         }
-    answer["peak_gib"] = _peak_rss() / GIB
+    answer["peak_gib"] = peak_rss() / GIB
     answer["before_gib"] = before / GIB
     return answer
 

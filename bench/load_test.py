@@ -108,7 +108,8 @@ def session_workbooks(count: int) -> list[tuple[str, bytes, float]]:
 def expected_figures(data: bytes, name: str) -> tuple[str, str]:
     """(money spent, value reached) as the page shows them, for the plan computed here."""
     from optimiser import optimise, read_workbook, validate
-    from ui.summaries import headline, money
+    from optimiser.formats import money_short as money
+    from ui.summaries import headline
 
     plan = optimise(validate(read_workbook(data, name=name)))
     figures = headline(plan)

@@ -43,6 +43,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from memory import peak_rss  # noqa: E402
 
 SIZE = {"missions": 2000, "zones": 60, "resources": 20, "periods": 8, "sources": 7}
 SEED = 1
@@ -210,30 +213,15 @@ def _child_rss(path: str) -> dict:
     from optimiser import optimise
 
     portfolio = pickle.loads(Path(path).read_bytes())
-    before = _peak_rss()
+    before = peak_rss()
     started = time.perf_counter()
     plan = optimise(portfolio, portfolio.levers.changed(integer=False))
     return {
-        "peak_gib": _peak_rss() / GIB,
+        "peak_gib": peak_rss() / GIB,
         "before_gib": before / GIB,
         "seconds": time.perf_counter() - started,
         "status": str(plan.status),
     }
-
-
-def _peak_rss() -> float:
-    """This process's peak resident memory in bytes (VmHWM; ru_maxrss where there is no
-    /proc)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return float(line.split()[1]) * 1024.0
-    except OSError:
-        pass
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return float(peak) * (1.0 if sys.platform == "darwin" else 1024.0)
 
 
 # -- the figures -------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pulp
 
-from optimiser import wording
+from optimiser import formats, wording
 from optimiser.levers import Levers
 from optimiser.model import MissionModel, build_model
 from optimiser.plan import Plan, SolverInfo
@@ -95,14 +95,14 @@ class Alternative:
             return wording.listing([f"{m} ({', '.join(ps)})" for m, ps in by_mission.items()], most=6)
 
         money = (
-            f"spends {wording.money(abs(self.cost_change), currency)} "
+            f"spends {formats.money(abs(self.cost_change), currency)} "
             f"{'more' if self.cost_change > 0 else 'less'}"
             if abs(self.cost_change) >= 0.5
             else "spends the same"
         )
         parts = [
-            f"Alternative {self.number}: value {wording.value(self.plan.value or 0.0)} "
-            f"({wording.percent(self.value_share, 1)} of the chosen plan's), {money}"
+            f"Alternative {self.number}: value {formats.value(self.plan.value or 0.0)} "
+            f"({formats.percent(self.value_share, 1)} of the chosen plan's), {money}"
         ]
         if self.started:
             parts.append(f"runs {missions(self.started)}")
@@ -337,7 +337,7 @@ def alternatives_table(found: list[Alternative], currency: str) -> pd.DataFrame:
 def alternatives_text(found: list[Alternative], share: float, currency: str) -> str:
     """The alternatives for a terminal."""
     if not found:
-        return f"No other plan within {wording.percent(share, 1)} of this one's value runs other missions."
-    lines = [f"Plans within {wording.percent(share, 1)} of this one's value that run other missions:"]
+        return f"No other plan within {formats.percent(share, 1)} of this one's value runs other missions."
+    lines = [f"Plans within {formats.percent(share, 1)} of this one's value that run other missions:"]
     lines += [f"  - {a.sentence(currency)}" for a in found]
     return "\n".join(lines)

@@ -29,6 +29,7 @@ from typing import TextIO
 from optimiser.levers import Levers
 from optimiser.problems import InvalidInput, Problem, Severity
 from optimiser.safe_text import printable
+from optimiser.wording import counted
 
 EXIT_PLAN, EXIT_NO_PLAN, EXIT_INVALID, EXIT_FAILURE = 0, 1, 2, 3
 EXIT_DONE = EXIT_PLAN
@@ -181,11 +182,12 @@ def print_problems(problems: Sequence[Problem]) -> None:
     errors = [p for p in problems if p.severity is Severity.ERROR]
     warnings = [p for p in problems if p.severity is Severity.WARNING]
     if errors:
-        say(f"{len(errors)} problem(s) stop a plan:", sys.stderr)
+        verb = "stops" if len(errors) == 1 else "stop"
+        say(f"{counted(len(errors), 'problem')} {verb} a plan:", sys.stderr)
         for problem in errors:
             say(f"  error: {problem}", sys.stderr)
     if warnings:
-        say(f"{len(warnings)} warning(s):", sys.stderr)
+        say(f"{counted(len(warnings), 'warning')}:", sys.stderr)
         for problem in warnings:
             say(f"  warning: {problem}", sys.stderr)
 

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from optimiser import wording
+from optimiser import formats, wording
 from optimiser.levers import Levers
 from optimiser.model import MissionModel, build_model, in_scope
 from optimiser.plan import Plan, Status
@@ -513,7 +513,7 @@ class _Words:
         before = [bool(first["running_now"]), *runs]
         money = self.currency
         if not runs[at] and before[at] and float(first["closure_cost"]) > 0:
-            cost = wording.money(float(first["closure_cost"]), money)
+            cost = formats.money(float(first["closure_cost"]), money)
             return f"{mission_id} stops in {self._period(period_id)} and pays its closure cost of {cost}"
         min_run = int(first["min_run"])
         for s in range(at, -1, -1):
@@ -529,7 +529,7 @@ class _Words:
         if all(runs[: at + 1]) and bool(first["running_now"]):
             closure = float(first["closure_cost"])
             if bool(first["continuity"]) and closure > 0:
-                cost = wording.money(closure, money)
+                cost = formats.money(closure, money)
                 return (
                     f"{mission_id} is running now: stopping would cost its closure of {cost}, and once "
                     "stopped it may not restart (continuity)"
@@ -537,7 +537,7 @@ class _Words:
             if bool(first["continuity"]):
                 return f"{mission_id} is running now and, once stopped, may not restart (continuity)"
             if float(first["closure_cost"]) > 0:
-                cost = wording.money(float(first["closure_cost"]), money)
+                cost = formats.money(float(first["closure_cost"]), money)
                 return f"{mission_id} is running now and stopping would cost its closure of {cost}"
         if bool(first["continuity"]) and runs[at] and any(runs[at + 1 :]) and not all(runs[:at]):
             return f"{mission_id} runs on to a later period and may not stop and restart (continuity)"
@@ -558,10 +558,10 @@ class _Words:
         needs = self.plan.needs
         users = needs[(needs["resource_id"] == resource_id) & (needs["period_id"] == period_id)]
         parts, others = self._users(users, "units")
-        subject, ids = self._who(parts, wording.number)
+        subject, ids = self._who(parts, formats.units)
         because = ""
         if others > 1e-6:
-            extra, because = self._others(users, "units", period_id, wording.number)
+            extra, because = self._others(users, "units", period_id, formats.units)
             subject = f"{subject} and {extra}" if parts else extra[0].upper() + extra[1:]
         verb = "needs" if len(parts) + (others > 1e-6) == 1 and " (" not in subject else "need"
         qualifiers = []
@@ -571,16 +571,16 @@ class _Words:
             qualifiers.append(f"at {kind}_scale {scale:g}")
         reserve = float(capacity["reserve"])
         if reserve > 0 and available > 0:
-            qualifiers.append(f"after the {wording.percent(reserve / available, 1)} reserve")
+            qualifiers.append(f"after the {formats.percent(reserve / available, 1)} reserve")
         have = (
             "none is"
             if usable <= 1e-9
-            else f"{wording.number(usable)} {'is' if wording.is_one(usable) else 'are'}"
+            else f"{formats.units(usable)} {'is' if wording.is_one(usable) else 'are'}"
         )
         sentence = (
             f"{subject} {verb} {wording.count_of(needed, name, unit)} in {self._period(period_id)}; "
             f"{have} available{(' ' + ' '.join(qualifiers)) if qualifiers else ''} "
-            f"(short {wording.number(shortfall)})"
+            f"(short {formats.units(shortfall)})"
         )
         if because:  # plans over time: the rules that hold them (SPEC 3.1)
             sentence += f": {because}"
@@ -598,7 +598,7 @@ class _Words:
         parts, others = self._users(drawn, "money")
 
         def money(amount: float) -> str:
-            return wording.money(amount, self.currency)
+            return formats.money(amount, self.currency)
 
         subject, ids = self._who(parts, money)
         because = ""
@@ -630,17 +630,17 @@ class _Words:
             (needs["zone_id"] == zone_id) & (needs["period_id"] == period_id) & (needs["kind"] == "personnel")
         ]
         parts, others = self._users(people, "units")
-        subject, ids = self._who(parts, wording.number)
+        subject, ids = self._who(parts, formats.units)
         because = ""
         if others > 1e-6:
-            extra, because = self._others(people, "units", period_id, wording.number)
+            extra, because = self._others(people, "units", period_id, formats.units)
             subject = f"{subject} and {extra}" if parts else extra[0].upper() + extra[1:]
         verb = "needs" if len(parts) + (others > 1e-6) == 1 and " (" not in subject else "need"
         needed = cap + shortfall
         zone = str(self.portfolio.zones.at[zone_id, "name"])
         sentence = (
-            f"{subject} {verb} {wording.number(needed)} personnel in {zone} in {self._period(period_id)}; "
-            f"the zone's cap is {wording.number(cap)} (short {wording.number(shortfall)})"
+            f"{subject} {verb} {formats.units(needed)} personnel in {zone} in {self._period(period_id)}; "
+            f"the zone's cap is {formats.units(cap)} (short {formats.units(shortfall)})"
         )
         if because:  # plans over time: the rules that hold them (SPEC 3.1)
             sentence += f": {because}"
@@ -659,9 +659,9 @@ class _Words:
             reached = float(cells.loc[chosen, "coverage"].mean()) if chosen.any() else 0.0
             reached = min(reached, share)
             sentence = (
-                f"Policy: the mean coverage of {scope} must be at least {wording.percent(share)} in "
+                f"Policy: the mean coverage of {scope} must be at least {formats.percent(share)} in "
                 f"{self._period(period_id)}; the people, equipment and money available allow "
-                f"{wording.percent(reached, 1)} (short {wording.points(share - reached)})"
+                f"{formats.percent(reached, 1)} (short {formats.points(share - reached)})"
             )
             return self._row(
                 "policy", str(index), period_id, share, reached, share - reached, "share", ids, sentence
@@ -674,16 +674,16 @@ class _Words:
         if rule == "min_budget_share":
             reached = min(reached, share)
             sentence = (
-                f"Policy: at least {wording.percent(share, 1)} of spending must go to {scope}; with the "
+                f"Policy: at least {formats.percent(share, 1)} of spending must go to {scope}; with the "
                 "must-fund commitments and what those missions can use, at most "
-                f"{wording.percent(reached, 1)} can (short {wording.points(share - reached)})"
+                f"{formats.percent(reached, 1)} can (short {formats.points(share - reached)})"
             )
         else:
             reached = max(reached, share)
             sentence = (
-                f"Policy: at most {wording.percent(share, 1)} of spending may go to {scope}; the must-fund "
-                f"commitments put at least {wording.percent(reached, 1)} there "
-                f"(over by {wording.points(reached - share)})"
+                f"Policy: at most {formats.percent(share, 1)} of spending may go to {scope}; the must-fund "
+                f"commitments put at least {formats.percent(reached, 1)} there "
+                f"(over by {formats.points(reached - share)})"
             )
         return self._row(
             "policy", str(index), None, share, reached, abs(reached - share), "share", ids, sentence
@@ -703,10 +703,10 @@ class _Words:
             needed, available = today + limit + amount, today + limit
             reached = needed
         sentence = (
-            f"max_change: {mission_id} may move at most {wording.points(limit)} from today's "
-            f"{wording.percent(today, 1)} in {self._period(period_id)}, but {cause} "
-            f"{wording.percent(reached, 1)} (a move of {wording.points(reached - today)}, "
-            f"{wording.points(amount)} more than allowed)"
+            f"max_change: {mission_id} may move at most {formats.points(limit)} from today's "
+            f"{formats.percent(today, 1)} in {self._period(period_id)}, but {cause} "
+            f"{formats.percent(reached, 1)} (a move of {formats.points(reached - today)}, "
+            f"{formats.points(amount)} more than allowed)"
         )
         return self._row(
             "change_limit",
@@ -725,10 +725,10 @@ class _Words:
         amount = amount_units * self.model.money_unit
         cells = self.model.cells
         cell = cells[(cells["mission_id"] == mission_id) & (cells["period_id"] == period_id)].iloc[0]
-        floor = wording.percent(float(cell["min_coverage"]), 1)
+        floor = formats.percent(float(cell["min_coverage"]), 1)
         where = f"type {cell['type']}, zone {cell['zone_id']}, region {cell['region']}"
         sentence = (
-            f"Must-fund {mission_id} costs {wording.money(amount, self.currency)} in "
+            f"Must-fund {mission_id} costs {formats.money(amount, self.currency)} in "
             f"{self._period(period_id)} at its {floor} floor, but no funding source may pay for it "
             f"({where}; see the Funding sheet's eligible_types, eligible_zones and eligible_regions)"
         )

@@ -17,6 +17,14 @@ kind           text                    Excel            page (Streamlit column)
 
 A shadow price per unit of money is never shown as ``3.874E-07``: it is given per
 USD 1m (:func:`per_million`), the step the sensitivity sentences use.
+
+In sentences (diagnosis, sensitivity, the plan's headline) the same functions write the
+numbers: units with :func:`units`, money with :func:`money`, a value per unit with
+:func:`per_unit`; a share reads whole (:func:`percent`: ``42%``, or with the digits asked
+for), a difference of shares in points (:func:`points`), a round sum of money short
+(:func:`money_step`: ``1m``). Where space is short (the page's headline tiles) money reads
+in millions (:func:`money_short`: ``USD 12.3 m``). :mod:`optimiser.wording` builds the
+sentences; it writes no number itself.
 """
 
 from __future__ import annotations
@@ -82,6 +90,46 @@ def money(amount: object, currency: str = "USD") -> str:
     if number is None:
         return "–"
     return f"{'-' if number < -0.5 else ''}{currency} {abs(number):,.0f}"
+
+
+def money_short(amount: object, currency: str = "USD") -> str:
+    """``USD 12.3 m``, ``USD 965 m``, ``USD 1.2 bn``, ``USD 850``: money as a briefing
+    gives it, where a tile has no room for every digit."""
+    number = _finite(amount)
+    if number is None:
+        return "–"
+    size, sign = abs(number), "-" if number < -0.5 else ""
+    for limit, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if size >= limit:
+            return f"{sign}{currency} {size / limit:,.{1 if size < 100 * limit else 0}f} {suffix}"
+    return f"{sign}{currency} {size:,.0f}"
+
+
+def money_step(step: float) -> str:
+    """A round sum, as a sentence's step: ``1m``, ``100,000``, ``1bn``."""
+    if step >= 1e9:
+        return f"{step / 1e9:g}bn"
+    if step >= 1e6:
+        return f"{step / 1e6:g}m"
+    return f"{step:,.0f}"
+
+
+def percent(fraction: object, digits: int = 0) -> str:
+    """A share in a sentence: ``0.425`` -> ``"42%"`` (``"42.5%"`` with one digit);
+    trailing ``.0`` dropped."""
+    number = _finite(fraction)
+    if number is None:
+        return "–"
+    text = f"{100 * number:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text + "%"
+
+
+def points(difference: float) -> str:
+    """A difference of shares in percentage points: ``0.07`` -> ``"7 points"``."""
+    text = percent(abs(difference), 1)[:-1]
+    return f"{text} point" + ("" if text == "1" else "s")
 
 
 def share(fraction: object) -> str:

@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from optimiser import wording
+from optimiser import formats, wording
 from optimiser.plan import Plan
 
 SENSITIVITY_COLUMNS = ["constraint", "id", "period_id", "shadow_price", "unit", "sentence", "step", "gain"]
@@ -55,7 +55,7 @@ def shadow_price_table(plan: Plan) -> pd.DataFrame:
     period_order = {p: i for i, p in enumerate(portfolio.period_ids)}
     currency = plan.levers.currency
     step = money_step(typical_amount(plan.budgets))
-    per = f"{currency} {wording.money_step_text(step)}"
+    per = f"{currency} {formats.money_step(step)}"
     resource_name = texts_of(portfolio.resources, "name")
     resource_unit = texts_of(portfolio.resources, "unit")
     unit_cost = {str(k): float(v) for k, v in portfolio.resources["unit_cost"].items()}
@@ -66,17 +66,17 @@ def shadow_price_table(plan: Plan) -> pd.DataFrame:
             continue
         name, unit = resource_name[r], resource_unit[r]
         one = wording.singular(name, unit)
-        sentence = f"One more {one} in {period_name.get(p, p)} adds {wording.value(price)} value"
+        sentence = f"One more {one} in {period_name.get(p, p)} adds {formats.per_unit(price)} value"
         cost = unit_cost[r]
         if cost > 0:
-            sentence += f" ({wording.value(price / cost * step)} per {per} of its cost)"
+            sentence += f" ({formats.per_unit(price / cost * step)} per {per} of its cost)"
         rows.append(("resource", r, p, price, unit, sentence, 1.0, price))
     for s, p, price in plan.budgets[["source_id", "period_id", "shadow_price"]].itertuples(index=False):
         if not price > 0:
             continue
         sentence = (
             f"One more {per} of {source_name[s]} in {period_name.get(p, p)} adds "
-            f"{wording.value(price * step)} value"
+            f"{formats.per_unit(price * step)} value"
         )
         rows.append(("budget", s, p, price, currency, sentence, step, price * step))
     for z, p, price in plan.zones[["zone_id", "period_id", "shadow_price"]].itertuples(index=False):
@@ -84,7 +84,7 @@ def shadow_price_table(plan: Plan) -> pd.DataFrame:
             continue
         sentence = (
             f"One more person allowed in {zone_name[z]} in {period_name.get(p, p)} adds "
-            f"{wording.value(price)} value"
+            f"{formats.per_unit(price)} value"
         )
         rows.append(("zone_cap", z, p, price, "person", sentence, 1.0, price))
     if not rows:

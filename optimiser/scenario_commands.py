@@ -34,6 +34,7 @@ from optimiser.store import (
     StoreError,
     default_path,
 )
+from optimiser.wording import lever_label
 
 STORE_HELP = (f"the scenario store (default: ${STORE_VARIABLE}, else "
               "~/.local/share/mission-optimiser/scenarios.sqlite)")
@@ -301,7 +302,7 @@ def _figure_cells(figure: str, values: list[object], currency: str) -> list[str]
             text = share(value)
             change = (f"{(float(value) - float(first)) * 100:+.1f} pts"  # type: ignore[arg-type]
                       if i and not _missing(value) and not _missing(first) else "")
-        elif figure == "value":
+        elif figure == "value" or figure.startswith("value_p"):
             text = "-" if _missing(value) else f"{float(value):,.1f}"  # type: ignore[arg-type]
             change = (f"{float(value) - float(first):+,.1f}"  # type: ignore[arg-type]
                       if i and not _missing(value) and not _missing(first) else "")
@@ -324,7 +325,7 @@ def compare_text(comparison: ScenarioComparison, limit: int | None = 30) -> str:
         lines.append("Levers: the same in every scenario.")
     else:
         lines.append("Levers that differ:")
-        rows = [[str(lever), *(str(v) for v in values)] for lever, values in
+        rows = [[f"{lever_label(str(lever))} ({lever})", *(str(v) for v in values)] for lever, values in
                 zip(comparison.levers.index, comparison.levers.to_numpy().tolist(), strict=True)]
         lines += _render(["lever", *names], rows, set())
 
@@ -337,6 +338,7 @@ def compare_text(comparison: ScenarioComparison, limit: int | None = 30) -> str:
             label += f" ({currency})"
         rows.append([label, *_figure_cells(str(figure), values, currency)])
     lines += _render(["", *names], rows, set(range(1, len(names) + 1)))
+    lines += [line for note in comparison.tolerance_notes for line in ("", note)]
 
     missions = comparison.missions
     total = len(comparison.against_first[0].missions)

@@ -392,7 +392,8 @@ SETTING_KEYS: dict[str, Setting] = {
         Setting("integer", "yes", "no: every resource may be allocated in fractions (a faster plan)."),
         Setting("solver", "highs", "highs or cbc."),
         Setting("time_limit_s", "60", "Solver time limit in seconds."),
-        Setting("mip_gap", "0.005", "Relative optimality gap accepted for integer plans."),
+        Setting("mip_gap", "0.005",
+                "How far below the best possible an integer plan may stop (0.005: 0.5%)."),
         Setting(
             "continuity",
             "yes",

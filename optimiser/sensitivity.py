@@ -26,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 
-from optimiser import wording
+from optimiser import formats, wording
 from optimiser.levers import Levers, SolverName
 from optimiser.model import build_model
 from optimiser.plan import Plan
@@ -180,14 +180,14 @@ def _objective_sentence(row, portfolio: Portfolio) -> str:
     period = portfolio.periods["name"].get(row.period_id, row.period_id)
 
     def end(x: float, text: str) -> str:
-        return text if math.isnan(x) else wording.value(x)
+        return text if math.isnan(x) else formats.per_unit(x)
 
     weights = (
         f"weight {end(row.weight_low, '0')} to {end(row.weight_high, 'any')}, now {row.weight:g}"
     )
     return (
-        f"{row.mission_id} in {period} (coverage {wording.percent(row.coverage)}): its value per unit of "
-        f"coverage, {wording.value(row.value_per_unit)}, may move from {end(row.low, 'any lower')} to "
+        f"{row.mission_id} in {period} (coverage {formats.percent(row.coverage)}): its value per unit of "
+        f"coverage, {formats.per_unit(row.value_per_unit)}, may move from {end(row.low, 'any lower')} to "
         f"{end(row.high, 'any higher')} ({weights}) before the plan changes shape"
     )
 
@@ -275,7 +275,7 @@ def range_words(constraint: str, low: float, high: float, limit: float, currency
     """
 
     def amount(x: float) -> str:
-        return wording.money(x, currency) if constraint == "budget" else wording.number(x)
+        return formats.money(x, currency) if constraint == "budget" else formats.units(x)
 
     start = "" if math.isnan(low) else f"from {amount(low)} "
     end = "up" if math.isnan(high) else f"to {amount(high)}"
@@ -294,16 +294,16 @@ def _range_sentence(row, portfolio: Portfolio, currency: str, step: float) -> st
 
     if row.shadow_price > 0:
         if row.constraint == "budget":
-            per = f"{currency} {wording.money_step_text(step)}"
-            price = f"{wording.value(row.shadow_price * step)} value per {per}"
+            per = f"{currency} {formats.money_step(step)}"
+            price = f"{formats.per_unit(row.shadow_price * step)} value per {per}"
         else:
             per = "person" if row.constraint == "zone_cap" else str(row.unit)
-            price = f"{wording.value(row.shadow_price)} value per {per}"
+            price = f"{formats.per_unit(row.shadow_price)} value per {per}"
         holds = range_words(row.constraint, row.low, row.high, row.limit, currency)
         return f"{what}: {price} holds {holds}"
 
     def amount(x: float) -> str:
-        return wording.money(x, currency) if row.constraint == "budget" else wording.number(x)
+        return formats.money(x, currency) if row.constraint == "budget" else formats.units(x)
 
     spare = row.limit - row.used
     return (
@@ -442,7 +442,7 @@ def _resource_trials(plan: Plan, scenario: Scenario, share: float, top: int) -> 
         per_period = float(np.max(added))
         same = bool(np.allclose(added, per_period))
         count = wording.count_of(per_period, name, unit)
-        change = f"+{count} {'per period' if same else 'in the busiest period'} (+{wording.percent(share)})"
+        change = f"+{count} {'per period' if same else 'in the busiest period'} (+{formats.percent(share)})"
         trials.append(
             dict(
                 kind="resource",
@@ -476,7 +476,7 @@ def _source_trials(plan: Plan, scenario: Scenario, share: float, top: int) -> li
         more.loc[index, "amount"] = more.loc[index, "amount"] + added
         total = float(added.sum())
         name = str(sources.at[source_id, "name"])
-        change = f"+{wording.money(total, currency)} of {name} over all periods (+{wording.percent(share)})"
+        change = f"+{formats.money(total, currency)} of {name} over all periods (+{formats.percent(share)})"
         trials.append(
             dict(
                 kind="source",
@@ -496,19 +496,19 @@ def _what_if_sentence(trial: dict, currency: str) -> str:
     subject = str(trial["change"])
     if math.isnan(gain):
         return f"{subject}: no plan (the solve failed)"
-    promised = wording.value(trial["estimated_gain"])
+    promised = formats.per_unit(trial["estimated_gain"])
     if math.isfinite(bound) and bound - gain > max(0.01 * abs(gain), 1e-6):
         text = (
-            f"{subject} adds at least {wording.value(gain)} value, at most {wording.value(bound)} "
+            f"{subject} adds at least {formats.per_unit(gain)} value, at most {formats.per_unit(bound)} "
             f"(the search stopped short of proof; shadow prices promised {promised})"
         )
     else:
-        text = f"{subject} adds {wording.value(gain)} value (shadow prices promised {promised})"
+        text = f"{subject} adds {formats.per_unit(gain)} value (shadow prices promised {promised})"
     if abs(trial["extra_cost"]) >= 0.5:
         text += (
-            f"; spends {wording.money(trial['extra_cost'], currency)} more"
+            f"; spends {formats.money(trial['extra_cost'], currency)} more"
             if trial["extra_cost"] > 0
-            else (f"; spends {wording.money(-trial['extra_cost'], currency)} less")
+            else (f"; spends {formats.money(-trial['extra_cost'], currency)} less")
         )
     return text
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from optimiser.explore.compare import UNCHANGED, Comparison, compare_plans
+from optimiser.explore.compare import FIGURE_WORDS, UNCHANGED, Comparison, compare_plans
 from optimiser.levers import Levers, PriorityMode, SolverName
 
 STORE_VARIABLE = "MISSION_OPTIMISER_STORE"
@@ -47,15 +47,7 @@ BUSY_TIMEOUT_S = 30.0  # how long a call waits for another writer before giving 
 MAX_NAME_LENGTH = 200
 WORKBOOK_DEFAULT = "(as the workbook)"
 # The headline figures of a comparison (:class:`Comparison`'s), in a planner's words.
-HEADLINE_LABELS = {
-    "status": "plan",
-    "value": "value reached (points)",
-    "value_share": "value reached (share of the most possible)",
-    "total_cost": "money spent",
-    "money_available": "money available",
-    "missions_covered": "missions covered (at least in part)",
-    "missions_fully_covered": "missions fully covered",
-}  # a per-item lever one scenario sets and another leaves alone
+HEADLINE_LABELS = FIGURE_WORDS
 
 _SCHEMA = """
 CREATE TABLE scenarios (
@@ -244,6 +236,12 @@ class ScenarioComparison:
     def currency(self) -> str:
         return self.scenarios[-1].currency or self.scenarios[0].currency or "USD"
 
+    @property
+    def tolerance_notes(self) -> list[str]:
+        """Why a figure moves the "wrong" way against the first scenario by less than the
+        searches' tolerance, one sentence per scenario that does (:attr:`Comparison.tolerance`)."""
+        return [pair.tolerance for pair in self.against_first if pair.tolerance]
+
     def __repr__(self) -> str:
         return (f"ScenarioComparison({', '.join(map(repr, self.names))}: {len(self.levers)} levers differ, "
                 f"{len(self.missions)} missions change)")
@@ -372,10 +370,7 @@ class ScenarioStore:
         StoreError
             when the name is saved for several workbooks and none is given.
         """
-        if not self._exists():
-            raise UnknownScenario(f"no scenario named '{_plain_name(name)}' in {self.path}; none is saved")
-        with self._transaction() as connection:
-            found = self._find(connection, name, workbook_sha256, ", ".join(_SUMMARY_COLUMNS))
+        with self._lookup(name, workbook_sha256, _SUMMARY_COLUMNS, write=True) as (connection, found):
             connection.execute("DELETE FROM scenarios WHERE workbook_sha256 = ? AND name = ?",
                                (found["workbook_sha256"], found["name"]))
         return _summary(found)
@@ -406,13 +401,10 @@ class ScenarioStore:
         StoreError
             when the name is saved for several workbooks and none is given.
         """
-        if not self._exists():
-            raise UnknownScenario(f"no scenario named '{_plain_name(name)}' in {self.path}; none is saved")
-        with self._connection() as connection:
-            row = self._find(connection, name, workbook_sha256, ", ".join((*_SUMMARY_COLUMNS, "result")))
-        summary = _summary(row)
+        with self._lookup(name, workbook_sha256, (*_SUMMARY_COLUMNS, "result")) as (_, row):
+            summary, result = _summary(row), json.loads(row["result"])
         return SavedScenario(**{f.name: getattr(summary, f.name) for f in dataclasses.fields(summary)},
-                             result=json.loads(row["result"]))
+                             result=result)
 
     def compare(self, names: Sequence[str], workbook_sha256: str | None = None) -> ScenarioComparison:
         """Compare saved scenarios side by side, each against the first (which levers
@@ -434,6 +426,17 @@ class ScenarioStore:
         return compare_scenarios(scenarios)
 
     # ----------------------------------------------------------------- plumbing
+
+    @contextlib.contextmanager
+    def _lookup(self, name: str, workbook_sha256: str | None, columns: Sequence[str],
+                write: bool = False) -> Iterator[tuple[sqlite3.Connection, sqlite3.Row]]:
+        """The one scenario ``name`` (of that workbook) with ``columns``, on a connection
+        (in a transaction when ``write``); refused when the store has no file yet (looking
+        never creates it) or there is no such scenario."""
+        if not self._exists():
+            raise UnknownScenario(f"no scenario named '{_plain_name(name)}' in {self.path}; none is saved")
+        with (self._transaction() if write else self._connection()) as connection:
+            yield connection, self._find(connection, name, workbook_sha256, ", ".join(columns))
 
     def _find(self, connection: sqlite3.Connection, name: str, workbook_sha256: str | None,
               columns: str) -> sqlite3.Row:

@@ -1,5 +1,6 @@
-"""Numbers and names in a planner's words, for the diagnosis and the sensitivity sentences,
-the plan's headline and the portfolio's description.
+"""Sentences and names in a planner's words, for the diagnosis and the sensitivity sentences,
+the plan's headline and the portfolio's description (each number in them written by
+:mod:`optimiser.formats`, the one place for how a number of each kind reads).
 
 ``count_of(850, "Infantry", "person")`` gives ``"850 Infantry"``; one unit of a resource
 named in the plural reads in the singular (``"1 Military engineer"``), and a name that
@@ -11,6 +12,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+
+from optimiser import formats
+from optimiser.formats import money, percent
+from optimiser.formats import units as number
 
 # Names whose last word is a collective noun: one of them is "a person of ...".
 _COLLECTIVE = {
@@ -67,56 +72,6 @@ def is_one(units: float) -> bool:
     return abs(float(units) - 1.0) < 1e-9
 
 
-def number(units: float) -> str:
-    """Whole numbers without decimals (thousands separated), others to 3 significant
-    figures: ``850``, ``1,200``, ``2.5``, ``0.333``."""
-    units = float(units)
-    if abs(units - round(units)) < 1e-6:
-        return f"{round(units):,}"
-    if abs(units) >= 100:
-        return f"{units:,.1f}"
-    return f"{units:.3g}"
-
-
-def money(amount: float, currency: str) -> str:
-    """``"USD 2,400,000"``; amounts below 10 keep two decimals."""
-    amount = float(amount)
-    if abs(amount) < 10 and abs(amount - round(amount)) > 1e-9:
-        return f"{currency} {amount:,.2f}"
-    return f"{currency} {amount:,.0f}"
-
-
-def money_step_text(step: float) -> str:
-    """A round sum: ``1m``, ``100,000``, ``1bn``."""
-    if step >= 1e9:
-        return f"{step / 1e9:g}bn"
-    if step >= 1e6:
-        return f"{step / 1e6:g}m"
-    return f"{step:,.0f}"
-
-
-def value(amount: float) -> str:
-    """A value for a sentence: 3 significant figures, thousands separated."""
-    amount = float(amount)
-    if not math.isfinite(amount):
-        return "n/a"
-    return f"{amount:,.0f}" if abs(amount) >= 1000 else f"{amount:.3g}"
-
-
-def percent(share: float, digits: int = 0) -> str:
-    """``0.425`` -> ``"42%"`` (or ``"42.5%"`` with one digit); trailing ``.0`` dropped."""
-    text = f"{100 * float(share):.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text + "%"
-
-
-def points(share: float) -> str:
-    """A difference of shares in percentage points: ``0.07`` -> ``"7 points"``."""
-    text = percent(abs(share), 1)[:-1]
-    return f"{text} point" + ("" if text == "1" else "s")
-
-
 def listing(items: Sequence[str], most: int = 4) -> str:
     """``"A"``, ``"A and B"``, ``"A, B and C"``, ``"A, B, C, D and 3 more"``."""
     items = list(items)
@@ -140,7 +95,7 @@ def plan_headline(optimal: bool, value: float, max_value: float, gap: float, cos
         return f"Optimal plan: value {value:,.1f} of {max_value:,.1f} possible{share}{within}; {spend}."
     return (
         f"Time limit reached: the best plan found has value {value:,.1f} of {max_value:,.1f} "
-        f"possible{share}, within {percent(gap, 1)} of the best possible; {spend}."
+        f"possible{share}, within {percent(gap, 2)} of the best possible; {spend}."
     )
 
 
@@ -151,8 +106,8 @@ def money_note(seconds: float, gap: float) -> str:
     if gap <= 0.05:
         return (f"The money spent is at most {percent(gap, 1)} above the least this value needs "
                 f"(the search for a cheaper plan stopped after {seconds:.1f} s).")
-    return (f"A cheaper plan of the same value may exist: the search for one stopped after "
-            f"{seconds:.1f} s before proving the least money this value needs.")
+    return (f"A plan of the same value may cost less: the search for the cheapest one stopped after "
+            f"{seconds:.1f} s, before it could say how much less.")
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:
@@ -219,3 +174,60 @@ def price_holds(constraint: str, low: float, high: float, limit: float, currency
         text += (", so one more whole unit goes past that range and adds at most this "
                  "(optimiser solve --explain measures it by solving again)")
     return text
+
+
+# Every lever in a planner's words: (label for a header or a slider, noun for a sentence).
+# The keys are the Settings keys (``--set KEY=VALUE``), which stay in commands only.
+LEVER_WORDS: dict[str, tuple[str, str]] = {
+    "currency": ("Currency", "the currency"),
+    "budget_scale": ("Budget (× the workbook's funding)", "the budget"),
+    "personnel_scale": ("Personnel (× available)", "personnel"),
+    "equipment_scale": ("Equipment (× available)", "equipment"),
+    "reserve_share": ("Reserve held back (share)", "the reserve held back"),
+    "priority_weights": ("Worth of each priority", "the worth of each priority"),
+    "priority_mode": ("Rule between priorities (weighted or strict)", "the rule between priorities"),
+    "diminishing_returns": ("Diminishing returns", "diminishing returns"),
+    "integer": ("Whole units", "whole units"),
+    "solver": ("Solver (highs or cbc)", "the solver"),
+    "time_limit_s": ("Time limit (s)", "the time limit"),
+    "mip_gap": ("Search tolerance (share of the best possible)", "the search tolerance"),
+    "continuity": ("One unbroken stretch per mission", "continuity"),
+    "tier_tolerance": ("Value a priority may give up (strict rule)", "the value a priority may give up"),
+    "max_change": ("Most coverage change from the baseline", "the most coverage change"),
+    "change_penalty": ("Value given up per coverage moved", "the change penalty"),
+    "source_scale": ("Funding source (× its amounts)", "the funding source"),
+    "zone_cap": ("Zone personnel cap", "the zone's personnel cap"),
+    "must_fund": ("Must fund", "must fund"),
+    "priority": ("Mission priority", "the mission's priority"),
+    "min_coverage": ("Least coverage", "the least coverage"),
+    "max_coverage": ("Most coverage wanted", "the most coverage wanted"),
+    "cancel": ("Cancelled", "cancelling"),
+}
+
+
+def lever_label(key: str) -> str:
+    """A lever's header: ``"budget_scale"`` -> ``"Budget (× the workbook's funding)"``,
+    ``"zone_cap.Z01"`` -> ``"Zone personnel cap: Z01"`` (unknown keys read with spaces)."""
+    prefix, dot, item = key.partition(".")
+    words = LEVER_WORDS.get(prefix, (prefix.replace("_", " ").capitalize(), ""))[0]
+    return f"{words}: {item}" if dot else words
+
+
+def lever_noun(key: str) -> str:
+    """A lever in a sentence: ``"budget_scale"`` -> ``"the budget"`` ("as the budget falls")."""
+    prefix, dot, item = key.partition(".")
+    noun = LEVER_WORDS.get(prefix, ("", prefix.replace("_", " ")))[1]
+    return f"{noun} of {item}" if dot else noun
+
+
+def lever_setting(key: str, value: object) -> str:
+    """A lever and its value in words: ``"Budget (× the workbook's funding) 0.8"``."""
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{lever_label(key)} {text}"
+
+
+# The numbers are written by optimiser.formats (one place per kind); these names are kept
+# only for optimiser/why.py, which still calls them through this module.
+value = formats.per_unit
+points = formats.points
+money_step_text = formats.money_step

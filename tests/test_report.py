@@ -30,6 +30,7 @@ from optimiser.plan import Plan, SolverInfo, Status
 from optimiser.portfolio import InputFile, Portfolio
 from optimiser.problems import Problem, Severity
 from optimiser.report import plan_to_dict, summary_text, write_json, write_report
+from optimiser.wording import lever_label
 
 # --- The fixture -------------------------------------------------------------------------
 
@@ -369,8 +370,8 @@ def test_summary_states_result_tiers_levers_input_and_run(plan: Plan, report: op
     assert summary_value(ws, "Tool") == f"mission-optimiser {__version__}"
     assert summary_value(ws, "Solver") == "highs 1.7.2"
     assert summary_value(ws, "Total time (s)") == pytest.approx(0.5)
-    assert summary_value(ws, "currency") == "EUR"  # the levers, as --set would take them
-    assert summary_value(ws, "priority_weights") == "1:16,2:8,3:4,4:2,5:1"
+    assert summary_value(ws, lever_label("currency")) == "EUR"  # the levers, as --set would take them
+    assert summary_value(ws, lever_label("priority_weights")) == "1:16,2:8,3:4,4:2,5:1"
     tiers = {row[0]: row for row in ws.iter_rows(values_only=True) if str(row[0]).startswith("Priority ")}
     # Priority 2: M2 (100% then 0%) and M4 (50% then 75%): both partly covered, mean 56.25%.
     assert tiers["Priority 2"][1:6] == (2, 0, 2, 0, pytest.approx(0.5625))
@@ -641,8 +642,7 @@ def test_a_report_replaces_a_stale_file_whole(plan: Plan, tmp_path: Path) -> Non
 def test_text_summary_gives_the_key_numbers(plan: Plan) -> None:
     text = summary_text(plan)
     # The headline once, the currency always before the amount.
-    assert text.splitlines()[:2] == [
-        "Status: optimal",
+    assert text.splitlines()[:1] == [
         "Optimal plan: value 60.0 of 74.0 possible (81.1%), proven within 0.12% of the best possible; "
         "spends EUR 25,400 of EUR 32,000.",
     ]
@@ -692,9 +692,13 @@ def test_report_written_is_a_date_in_a_column_wide_enough_to_print(report: openp
 
 def test_lever_values_are_stored_as_numbers_where_they_are_numbers(report: openpyxl.Workbook) -> None:
     ws = report["Summary"]
-    assert summary_value(ws, "budget_scale") == 1 and isinstance(summary_value(ws, "budget_scale"), int)
-    assert summary_value(ws, "mip_gap") == pytest.approx(0.005)
-    assert summary_value(ws, "priority_mode") == "weighted"
+    # each lever in a planner's words, its Settings key beside it (to type into Settings)
+    budget = summary_value(ws, lever_label("budget_scale"))
+    assert budget == 1 and isinstance(budget, int)
+    assert summary_value(ws, lever_label("mip_gap")) == pytest.approx(0.005)
+    assert summary_value(ws, lever_label("priority_mode")) == "weighted"
+    keys = {row[0].value: row[2].value for row in ws.iter_rows(min_col=1, max_col=3)}
+    assert keys[lever_label("budget_scale")] == "Multiplies every Funding amount. (budget_scale)"
 
 
 def test_people_print_as_whole_numbers_and_money_per_million(report: openpyxl.Workbook) -> None:
@@ -708,3 +712,12 @@ def test_people_print_as_whole_numbers_and_money_per_million(report: openpyxl.Wo
     # EUR 0.0012 per EUR from the UN is 1,200 per EUR 1m, never 1.2E-03.
     assert max(c.value for c in prices) == pytest.approx(1200.0)
     assert all("E" not in c.number_format for c in prices)
+
+
+def test_the_money_line_says_in_a_planners_words_what_the_search_for_the_cheapest_plan_achieved() -> None:
+    from optimiser.wording import money_note
+
+    assert money_note(5.2, 0.004) == ("The money spent is at most 0.4% above the least this value needs "
+                                      "(the search for a cheaper plan stopped after 5.2 s).")
+    assert money_note(0.3, 0.5) == ("A plan of the same value may cost less: the search for the cheapest one "
+                                    "stopped after 0.3 s, before it could say how much less.")

@@ -544,7 +544,9 @@ def test_compare_names_the_levers_that_differ(result):
     comparison = compare_plans(result, cut)
     assert comparison.levers is not None
     assert comparison.levers.to_dict("records") == [{"lever": "budget_scale", "a": "1", "b": "0.9"}]
-    assert "Levers that differ (A -> B): budget_scale 1 -> 0.9" in comparison_text(comparison)
+    text = comparison_text(comparison)  # the lever in a planner's words, not its key
+    assert "Levers that differ (A -> B): Budget (× the workbook's funding) 1 -> 0.9" in text
+    assert "budget_scale" not in text
     assert "Levers: the same in both runs." in comparison_text(compare_plans(result, result))
 
 

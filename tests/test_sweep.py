@@ -131,8 +131,9 @@ def test_the_missions_frame_has_a_row_per_point_and_mission(budget_sweep):
 def test_the_coverage_matrix_has_every_mission_at_every_point(budget_sweep):
     matrix = budget_sweep.coverage_matrix()
     assert list(matrix.columns[:3]) == ["mission_id", "name", "priority"]
-    assert list(matrix.columns[3:]) == [f"budget_scale={b:g}" for b in BUDGETS]
-    assert matrix.set_index("mission_id").loc["M2", "budget_scale=0.5"] == pytest.approx(0.5)
+    budget = "Budget (× the workbook's funding)"  # the lever in a planner's words, not budget_scale
+    assert list(matrix.columns[3:]) == [f"{budget} {b:g}" for b in BUDGETS]
+    assert matrix.set_index("mission_id").loc["M2", f"{budget} 0.5"] == pytest.approx(0.5)
 
 
 def test_marginal_value_of_money_comes_from_the_adjacent_points(budget_sweep):
@@ -289,12 +290,12 @@ def test_the_workbook_has_a_line_chart_of_value_against_the_lever_and_the_number
     points = book["Points"]
     header = [c.value for c in points[1]]
     value_column = header.index("Value") + 1
-    lever_column = header.index("Budget scale") + 1
+    lever_column = header.index("Budget (× the workbook's funding)") + 1
     assert [points.cell(row=r, column=value_column).value for r in range(2, 9)] == pytest.approx(VALUES)
     assert [points.cell(row=r, column=lever_column).value for r in range(2, 9)] == pytest.approx(BUDGETS)
     money = points.cell(row=5, column=header.index("Money spent (USD)") + 1)
     assert money.value == pytest.approx(225) and money.number_format == "#,##0"
-    assert points.cell(row=5, column=header.index("Mean coverage P3") + 1).number_format == "0.0%"
+    assert points.cell(row=5, column=header.index("Mean coverage, priority 3") + 1).number_format == "0.0%"
     assert points.freeze_panes == "C2"
 
     charts = book["Curve"]._charts
@@ -342,7 +343,8 @@ def test_sweep_command_writes_the_curve_and_exits_0(folder, tmp_path, capsys):
     assert code == 0
     assert list(pd.read_csv(out)["value"]) == pytest.approx(VALUES)
     captured = capsys.readouterr()
-    assert "Sweep of budget_scale (7)" in captured.out and "Marginal value of money" in captured.out
+    assert "Sweep of the budget (7 values)" in captured.out and "Marginal value of money" in captured.out
+    assert "budget_scale" not in captured.out.split("Sweep written")[0]  # the lever in words
     assert "7/7 points" in captured.err  # the progress line
 
 

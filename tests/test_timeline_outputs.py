@@ -202,10 +202,10 @@ def test_the_timeline_sheet_shows_coverage_by_period_with_starts_stops_and_their
         "Starts", "Stops", f"Start-up cost ({currency})", f"Closure cost ({currency})",
     ]
     assert rows == [  # most important first
-        ["NEW", NEW_NAME, 1, "Z2", "crisis_response", "no", None, None, None, None, 1, "▲ starts",
+        ["NEW", NEW_NAME, 1, "Z2", "crisis response", "no", None, None, None, None, 1, "▲ starts",
          1, 0, 2000, 0],
         ["STAY", "Liaison office", 2, "Z1", "attache", "yes", 1, None, 1, None, 1, None, 0, 0, 0, 0],
-        ["FRESH", "Training team", 2, "Z2", "capacity_building", "no", 1, "▲ starts", 1, None, 1, None,
+        ["FRESH", "Training team", 2, "Z2", "capacity building", "no", 1, "▲ starts", 1, None, 1, None,
          1, 0, 0, 0],
         ["OLD", "Border monitors", 3, "Z1", "monitoring", "yes", 1, None, 0, "▼ stops", 0, None,
          0, 1, 0, 500],

@@ -76,8 +76,10 @@ def page_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]
+    # the page's scenarios go to a store of this test's own, never the user's
+    env = {**os.environ, "MISSION_OPTIMISER_STORE": str(log_path.parent / "scenarios.sqlite")}
     with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             _wait_until_healthy(port, server, log_path)
             yield f"http://127.0.0.1:{port}/"
@@ -225,6 +227,71 @@ def test_every_tab_reads_as_a_planner_would_and_agrees_with_the_report(page_url:
             figures = {row[0]: row[1] for row in summary.iter_rows(max_col=2, values_only=True)}
             assert f"value {figures['Value']:,.1f} of" in caption
             assert f"spends USD {figures['Money spent (USD)']:,.0f} of" in caption
+        finally:
+            browser.close()
+
+
+LEVER_KEYS = re.compile(r"\b(?:budget|personnel|equipment|source)_scale\b|\breserve_share\b|\bmip_gap\b")
+
+
+def test_a_saved_cut_compares_in_words_and_unmet_needs_fit_a_laptop_screen(page_url: str) -> None:
+    """At 1366 x 900: the Unmet table shows what each mission lacks and the money to close
+    it without scrolling sideways; a 20% budget cut saved beside the full budget compares
+    with the lever in a planner's words and the value the plan's headline gives."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(page_url, timeout=PLAN_TIMEOUT_MS)
+            money = page.locator(".st-key-metric_money [data-testid='stMetricValue']")
+            expect(money).to_be_visible(timeout=PLAN_TIMEOUT_MS)
+            _wait_for_idle(page)
+            page.locator(".st-key-integer label").click()  # fractional units: quick to re-plan
+            status = page.locator(".st-key-metric_status [data-testid='stCaptionContainer']")
+            expect(status).to_contain_text("fractional units", timeout=PLAN_TIMEOUT_MS)
+            _wait_for_idle(page)
+
+            # What binds: every column of the Unmet table inside the page's width
+            page.get_by_role("tab", name="What binds").click()
+            _wait_for_idle(page)
+            unmet = page.locator(".st-key-unmet_table table")
+            expect(unmet).to_be_visible(timeout=PLAN_TIMEOUT_MS)
+            main = page.locator("[data-testid='stMainBlockContainer']").bounding_box()
+            box = unmet.bounding_box()
+            assert main is not None and box is not None
+            assert box["x"] + box["width"] <= main["x"] + main["width"] + 1, (box, main)
+            headers = [h.strip() for h in unmet.locator("th").all_inner_texts()]
+            assert "Money to close it (USD)" in headers and "Still lacks (per period, at most)" in headers
+
+            # save the full budget, cut it by 20%, save again, compare
+            for name, steps in (("Full budget", 0), ("Cut 20%", 4)):
+                if steps:
+                    before = money.inner_text()
+                    page.locator(".st-key-budget_scale input[type='range']").focus()
+                    for _ in range(steps):
+                        page.keyboard.press("ArrowLeft")
+                    expect(money).not_to_have_text(before, timeout=PLAN_TIMEOUT_MS)
+                    _wait_for_idle(page)
+                page.locator(".st-key-scenario_name input").fill(name)
+                page.locator(".st-key-scenario_name input").press("Enter")
+                _wait_for_idle(page)
+                page.locator(".st-key-save_scenario button").click()
+                expect(page.get_by_text(f"Saved scenario '{name}'.")).to_be_visible(timeout=PLAN_TIMEOUT_MS)
+                _wait_for_idle(page)
+            caption = page.locator(".st-key-metric_value [data-testid='stCaptionContainer']").inner_text()
+            page.get_by_role("tab", name="Compare scenarios").click()
+            _wait_for_idle(page)
+            levers = page.locator(".st-key-compare_levers")
+            expect(levers).to_contain_text("Budget (× the workbook's funding)", timeout=60_000)
+            text = page.locator("[data-testid='stMain']").inner_text()
+            assert not LEVER_KEYS.search(text), LEVER_KEYS.search(text)
+            # the cut's value in the comparison is the value its headline gave
+            value = re.search(r"value ([\d,]+\.\d) of", caption)
+            assert value is not None
+            cells = page.locator(".st-key-compare_headline [role='gridcell']").all_inner_texts()
+            assert any(cell.strip().startswith(value.group(1)) for cell in cells), (value.group(1), cells)
         finally:
             browser.close()
 

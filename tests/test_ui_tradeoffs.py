@@ -55,7 +55,8 @@ def test_the_tab_asks_before_planning_the_curve(portfolio):
 
 
 def test_drawing_the_budget_curve_marks_the_scenario_and_the_next_million(portfolio):
-    # At budget 0.5 the next point (0.75) adds 5 value for 75 money: 66,666.67 per million.
+    # At budget 0.5 the next point (0.75) adds 5 value for 75 money: 66,666.67 per million,
+    # which reads 66,667 (a value per unit, to three significant figures).
     at = open_tab(portfolio, portfolio.levers.changed(budget_scale=0.5))
     at.number_input(key=tradeoffs.range_key("budget_scale", "from")).set_value(0.0)
     at.number_input(key=tradeoffs.range_key("budget_scale", "to")).set_value(1.0)
@@ -67,7 +68,7 @@ def test_drawing_the_budget_curve_marks_the_scenario_and_the_next_million(portfo
     assert list(result.table["budget_scale"]) == [0, 0.25, 0.5, 0.75, 1]
     assert list(result.table["value"]) == pytest.approx([0, 12, 20, 25, 28])
     metric = at.get_by_key(tradeoffs.MARGINAL).metric[0]
-    assert metric.value == "66,666.67"
+    assert metric.value == "66,667"  # a value per unit: formats.per_unit, as everywhere
     assert len(at.get_by_key(tradeoffs.CURVE).get("vega_lite_chart")) == 1
     drops = at.get_by_key(tradeoffs.DROPOUTS).dataframe[0].value
     assert list(drops["Mission ID"]) == ["M3", "M2", "M3", "M1", "M2", "M1"]  # as the budget falls from 1

@@ -15,9 +15,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from optimiser import Levers, Portfolio, PriorityMode, SolverName
+from optimiser import Levers, Portfolio, PriorityMode, SolverName, formats
 from optimiser.safe_text import markdown_literal as literal
-from ui.summaries import money
 
 # widget keys
 BUDGET = "budget_scale"
@@ -211,7 +210,7 @@ def lever_panel(portfolio: Portfolio, on_reset: Any) -> None:
                 literal(f"{name} ({source_id})" if name != source_id else source_id),
                 min_value=0.0, step=max(1.0, round(total / 20, -3) or 1.0), format="%.0f",
                 key=source_key(source_id), disabled=total <= 0,
-                help=literal(f"Workbook: {money(total, currency)}"),
+                help=literal(f"Workbook: {formats.money_short(total, currency)}"),
             )
 
     zones = portfolio.zones
@@ -254,13 +253,14 @@ def mission_editor(portfolio: Portfolio, state: MutableMapping[Any, Any]) -> Non
         {
             "mission_id": missions.index.astype(str),
             "name": missions["name"].astype(str).to_numpy(),
-            "zone_id": missions["zone_id"].astype(str).map(_zone_names(portfolio)).to_numpy(),
-            "type": missions["type"].astype(str).str.replace("_", " ").to_numpy(),
+            # what may be changed first, in view at 1366 px; where and what kind after it
             "priority": [int(edits["priority"].get(m, p)) for m, p in missions["priority"].items()],
             "must_fund": [bool(edits["must_fund"].get(m, f)) for m, f in missions["must_fund"].items()],
             **{column: [float(edits[column].get(m, c)) for m, c in missions[column].items()]
                for column in ("min_coverage", "max_coverage")},
             "cancel": [bool(edits["cancel"].get(m, False)) for m in missions.index],
+            "zone_id": missions["zone_id"].astype(str).map(_zone_names(portfolio)).to_numpy(),
+            "type": missions["type"].astype(str).str.replace("_", " ").to_numpy(),
         }
     )
     edited = st.data_editor(
@@ -273,7 +273,7 @@ def mission_editor(portfolio: Portfolio, state: MutableMapping[Any, Any]) -> Non
         height=min(38 + 35 * len(table), 640),  # some 17 rows in view, the rest a scroll away
         column_config={
             "mission_id": st.column_config.TextColumn("Mission ID", width="medium"),
-            "name": st.column_config.TextColumn("Mission", width="large"),
+            "name": st.column_config.TextColumn("Mission", width="medium"),
             "zone_id": st.column_config.TextColumn("Zone"),
             "type": st.column_config.TextColumn("Type"),
             "priority": st.column_config.NumberColumn("Priority", min_value=1, max_value=5, step=1,

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from optimiser import Levers, Portfolio
+from optimiser import Levers, Portfolio, formats, wording
 from optimiser.report import plan_to_dict
 from optimiser.safe_text import markdown_literal
 from optimiser.store import (
@@ -31,7 +31,7 @@ from optimiser.store import (
 )
 from ui import controls
 from ui.state import NOTICE, Workbook, lever_key, solve
-from ui.summaries import money, number
+from ui.summaries import status_words
 
 # widget keys
 SCENARIO_NAME = "scenario_name"
@@ -49,7 +49,9 @@ COMPARE_LEVERS = "compare_levers"
 COMPARE_HEADLINE = "compare_headline"
 COMPARE_TABLE = "compare_table"
 STORE_PLACE = "scenario_store_place"
+COMPARE_TOLERANCE = "compare_tolerance"  # the notes on moves within the searches' tolerance
 DEFAULT_COMPARED = 4  # scenarios compared when the planner has not chosen
+ROW_PX = 35  # a table row's height on the page
 
 
 def store() -> ScenarioStore:
@@ -187,7 +189,7 @@ def _list_table(saved: Sequence[ScenarioSummary]) -> pd.DataFrame:
         "Scenario": [s.name for s in saved],
         "Saved (UTC)": [s.saved_at.strftime("%Y-%m-%d %H:%M") for s in saved],
         "By": [s.saved_by for s in saved],
-        "Plan": [s.status for s in saved],
+        "Plan": [status_words(s.status or "") for s in saved],
         "Value reached": [None if s.value_share is None else s.value_share * 100 for s in saved],
         f"Money spent ({currency})": [None if s.total_cost is None else round(s.total_cost) for s in saved],
         "Note": [s.note for s in saved],
@@ -199,10 +201,11 @@ ITEM_TABLES = {"source_scale": "sources", "zone_cap": "zones", "must_fund": "mis
 
 
 def lever_label(key: str, portfolio: Portfolio | None = None) -> str:
-    """A ``--set`` key in words: ``budget_scale`` -> "Budget scale", ``zone_cap.Z01`` ->
-    "Zone cap: Gao (Z01)" (the name from the portfolio, when it has one)."""
+    """A ``--set`` key in words (:func:`optimiser.wording.lever_label`): ``budget_scale`` ->
+    "Budget (× the workbook's funding)", ``zone_cap.Z01`` -> "Zone personnel cap: Gao (Z01)"
+    (the name from the portfolio, when it has one)."""
     prefix, dot, item = key.partition(".")
-    words = prefix.replace("_", " ").capitalize()
+    words = wording.lever_label(prefix)
     if not dot:
         return words
     table = getattr(portfolio, ITEM_TABLES.get(prefix, ""), None) if portfolio is not None else None
@@ -216,7 +219,7 @@ def _headline_cells(figure: str, values: list[Any], currency: str) -> list[str]:
     for i, value in enumerate(values):
         missing = value is None or (isinstance(value, float) and pd.isna(value))
         if figure == "status":
-            cells.append(str(value))
+            cells.append(status_words(str(value)))
             continue
         if missing:
             cells.append("–")
@@ -225,13 +228,13 @@ def _headline_cells(figure: str, values: list[Any], currency: str) -> list[str]:
         if figure == "value_share":
             text = f"{float(value):.1%}" + (f" ({change * 100:+.1f} pts)" if abs(change) > 5e-4 else "")
         elif figure in ("total_cost", "money_available"):
-            text = money(float(value), currency)
+            text = formats.money_short(float(value), currency)
             if abs(change) >= 0.5:
-                text += f" ({'+' if change >= 0 else '-'}{money(abs(change), currency)})"
-        elif figure == "value":
-            text = number(float(value), 1) + (f" ({change:+,.1f})" if abs(change) > 0.05 else "")
+                text += f" ({'+' if change >= 0 else '-'}{formats.money_short(abs(change), currency)})"
+        elif figure == "value" or figure.startswith("value_p"):
+            text = formats.value(float(value)) + (f" ({change:+,.1f})" if abs(change) > 0.05 else "")
         else:
-            text = number(float(value), 0) + (f" ({change:+,.0f})" if abs(change) >= 0.5 else "")
+            text = formats.whole(float(value)) + (f" ({change:+,.0f})" if abs(change) >= 0.5 else "")
         cells.append(text)
     return cells
 
@@ -251,9 +254,10 @@ def comparison_tables(
     headline = pd.DataFrame(rows, columns=["Figure", *names])
 
     missions = comparison.missions
-    table = pd.DataFrame({
+    table = pd.DataFrame({  # what changed first: on screen without scrolling sideways
         "Mission": missions["mission_id"].astype(str),
         "Name": missions["name"].astype(str),
+        "What changed": missions["change"].to_numpy(),
         "Priority": missions["priority"],
     })
     ids = list(missions["mission_id"])
@@ -262,7 +266,6 @@ def comparison_tables(
     for name in names[1:]:
         change = comparison.cost.loc[ids, name] - comparison.cost.loc[ids, names[0]]
         table[f"Cost change · {name}"] = change.round(0).to_numpy()  # whole money: a planner's table
-    table["What changed"] = missions["change"].to_numpy()
     return levers, headline, table
 
 
@@ -320,8 +323,11 @@ def store_section(book: Workbook, saved: Sequence[ScenarioSummary], on_load: Cal
     else:
         _table(levers, COMPARE_LEVERS)
     st.markdown("#### The plans")
-    _table(headline, COMPARE_HEADLINE)
+    _table(headline, COMPARE_HEADLINE, height=ROW_PX * (len(headline) + 1) + 3)  # every figure, no scroll
     st.caption("In brackets: the change against the first scenario chosen.")
+    for note in comparison.tolerance_notes:
+        with st.container(key=f"{COMPARE_TOLERANCE}_{comparison.tolerance_notes.index(note)}"):
+            st.info(plain(note))
     total = len(comparison.against_first[0].missions)
     st.markdown(f"#### Missions that change ({len(missions)} of {total})")
     if missions.empty:
@@ -329,12 +335,13 @@ def store_section(book: Workbook, saved: Sequence[ScenarioSummary], on_load: Cal
         return
     config: dict[str, Any] = {
         "Name": st.column_config.TextColumn(width="medium"),
+        "What changed": st.column_config.TextColumn(width="medium"),
         "Priority": st.column_config.NumberColumn(format="%d", width="small"),
     }
     for column in missions.columns:
         if column.startswith("Coverage · "):
             missions[column] = missions[column] * 100
-            config[column] = st.column_config.NumberColumn(format="%.0f%%")
+            config[column] = st.column_config.NumberColumn(format="%.1f%%")
         elif column.startswith("Cost change · "):
             config[column] = st.column_config.NumberColumn(f"{column} ({comparison.currency})",
                                                            format="localized")

@@ -2,7 +2,9 @@
 
 Every function here reads the public :class:`optimiser.Plan` tables and reshapes them
 for a planner's eye (one row per mission instead of per mission-period, tier counts,
-the difference between two plans). They are unit-testable without a browser.
+the levers that reproduce a scenario); two plans are compared by
+:mod:`optimiser.explore.compare`, through the scenario store. They are unit-testable
+without a browser.
 """
 
 from __future__ import annotations
@@ -25,37 +27,22 @@ NONE = CLASS_WORDS[NOT]
 COVERAGE_CLASSES = (FULL, PARTLY, NONE)
 
 
-# --------------------------------------------------------------------------- formatting
-
-
-def money(amount: float | None, currency: str = "USD") -> str:
-    """``"USD 12.3 m"``: money in the short form planners read in briefings."""
-    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
-        return "–"
-    size = abs(amount)
-    for limit, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if size >= limit:
-            return f"{currency} {amount / limit:,.{1 if size < 100 * limit else 0}f} {suffix}"
-    return f"{currency} {amount:,.0f}"
-
-
-def number(amount: float | None, digits: int = 1) -> str:
-    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
-        return "–"
-    if abs(amount - round(amount)) < 1e-9:
-        return f"{amount:,.0f}"
-    return f"{amount:,.{digits}f}"
-
-
-def share_text(fraction: float | None) -> str:
-    """``42.5%``: one decimal, always (:func:`optimiser.formats.share`)."""
-    return formats.share(fraction)
+# --------------------------------------------------------------------------- words
 
 
 def plan_status(plan: Plan) -> str:
     """The plan's status in a planner's words (``relaxed`` is the plan with the commitments
-    stretched, not one with fractional units)."""
-    return {"relaxed": "commitments stretched"}.get(str(plan.status), str(plan.status))
+    stretched, not one with fractional units; ``feasible`` is the best plan found when
+    the time limit stopped the search, "near best": the caption says how near)."""
+    return status_words(str(plan.status))
+
+
+# A plan's status in a planner's words (the headline tile, the scenario list and comparison).
+STATUS_WORDS = {"relaxed": "commitments stretched", "feasible": "near best", "infeasible": "no plan"}
+
+
+def status_words(status: str) -> str:
+    return STATUS_WORDS.get(status, status)
 
 
 def portfolio_caption(portfolio: Portfolio) -> str:
@@ -109,6 +96,7 @@ COLUMN_WORDS: dict[str, tuple[str, Kind | None]] = {
     "startup_cost": ("Start-up cost ({currency})", Kind.MONEY),
     "closure_cost": ("Closure cost ({currency})", Kind.MONEY),
 }
+LACKS_SHOWN = 3  # resources named in the Unmet tab's "still lacks" (the rest counted)
 CONSTRAINT_WORDS = {"resource": "Resource", "budget": "Funding source", "zone_cap": "Zone personnel cap"}
 # Shadow prices per unit, by table: what one more unit is.
 PRICE_WORDS = {"resources": "Value of one more unit", "zones": "Value of one more person allowed"}
@@ -301,27 +289,27 @@ def tier_counts(plan: Plan, coverage: pd.DataFrame | None = None) -> pd.DataFram
     return counts.reset_index()
 
 
-def unmet_by_mission(plan: Plan) -> pd.DataFrame:
+def unmet_by_mission(plan: Plan, most: int = LACKS_SHOWN) -> pd.DataFrame:
     """What each under-covered mission still lacks to reach its max_coverage
     (:func:`optimiser.coverage.lacking`): one row per mission, needs in words (the largest
-    shortfall of each resource over the mission's periods)."""
+    shortfall of each resource in any period, one of a resource in the singular), the
+    ``most`` largest named and the rest counted ("38 Military engineers, 4 Light vehicles
+    (4x4), 2 Generators and 1 more"; every shortfall is on the Tables tab)."""
     columns = ["mission_id", "name", "priority", "coverage", "lacks", "shortfall_cost"]
     unmet = lacking(plan)
     if unmet.empty:
         return pd.DataFrame(columns=columns)
     needs = unmet.groupby(["mission_id", "resource_id"], sort=False).agg(
-        total=("shortfall", "sum"), peak=("shortfall", "max"), periods=("period_id", "nunique")
+        total=("shortfall", "sum"), peak=("shortfall", "max")
     )
     needs = needs.reset_index().sort_values(["mission_id", "total"], ascending=[True, False], kind="stable")
-    names = _resource_units(plan)
+    names, units = _resource_units(plan), _resource_kinds(plan)
     words: dict[str, list[str]] = {}
-    for mission_id, resource_id, peak, periods in zip(
-        needs["mission_id"], needs["resource_id"], needs["peak"], needs["periods"], strict=True
-    ):
-        text = f"{number(float(peak))} {_unit_label(resource_id, names)}"
-        if periods > 1:
-            text += f" (peak, {periods} periods)"
-        words.setdefault(mission_id, []).append(text)
+    for mission_id, resource_id, peak in zip(needs["mission_id"], needs["resource_id"], needs["peak"],
+                                             strict=True):
+        rid = str(resource_id)
+        need = wording.count_of(round(float(peak), 1), names.get(rid, rid), units.get(rid, "unit"))
+        words.setdefault(mission_id, []).append(need)
     missions = plan.missions.groupby("mission_id", sort=False).agg(
         name=("name", "first"), priority=("priority", "first"), coverage=("coverage", "mean")
     )
@@ -330,7 +318,7 @@ def unmet_by_mission(plan: Plan) -> pd.DataFrame:
     table["name"] = table["mission_id"].map(missions["name"]).fillna(table["mission_id"])
     table["priority"] = table["mission_id"].map(missions["priority"]).fillna(0).astype(int)
     table["coverage"] = table["mission_id"].map(missions["coverage"]).fillna(0.0).astype(float)
-    table["lacks"] = ["; ".join(words[m]) for m in table["mission_id"]]
+    table["lacks"] = [wording.listing(words[m], most=most) for m in table["mission_id"]]
     table["shortfall_cost"] = table["mission_id"].map(cost).astype(float)
     return table.sort_values(["priority", "shortfall_cost"], ascending=[True, False], ignore_index=True)
 
@@ -339,6 +327,14 @@ def _resource_units(plan: Plan) -> Mapping[str, str]:
     if plan.portfolio is None:
         return {}
     return plan.portfolio.resources["name"].to_dict()
+
+
+def _resource_kinds(plan: Plan) -> Mapping[str, str]:
+    """Each resource's unit ("person", "unit"), for its singular ("1 person of Medical staff")."""
+    resources = plan.portfolio.resources if plan.portfolio is not None else None
+    if resources is None or "unit" not in resources:
+        return {}
+    return {str(k): str(v) for k, v in resources["unit"].items() if isinstance(v, str) and v}
 
 
 def _unit_label(resource_id: str, names: Mapping[str, str]) -> str:
@@ -415,66 +411,16 @@ def binding_sentences(plan: Plan, limit: int = 10, ranges: pd.DataFrame | None =
     for row in binding_table(plan, ranges, limit).itertuples():
         sentence = "" if pd.isna(row.sentence) else str(row.sentence).strip()
         if not sentence:  # a plain fallback; the core's sentence is preferred
+            limit_words = CONSTRAINT_WORDS.get(str(row.constraint), str(row.constraint)).lower()
             sentence = (
-                f"One more {row.unit} of {row.constraint} {row.id}"
+                f"One more {row.unit} of {limit_words} {row.id}"
                 + (f" in {row.period_id}" if row.period_id else "")
-                + f" adds {row.shadow_price:,.3g} value"
+                + f" adds {formats.per_unit(row.shadow_price)} value"
             )
         if row.holds:
             sentence += f"; {row.holds}"
         sentences.append(sentence)
     return sentences
-
-
-# --------------------------------------------------------------------------- two plans
-
-
-def headline_deltas(before: Plan, after: Plan) -> dict[str, tuple[float, float, float]]:
-    """``name -> (before, after, after - before)`` for the comparable headline numbers."""
-    a, b = headline(before), headline(after)
-    pairs = {
-        "value": (a.value, b.value),
-        "value_share": (a.value_share, b.value_share),
-        "total_cost": (a.total_cost, b.total_cost),
-        "money_available": (a.money_available, b.money_available),
-        "personnel": (a.personnel, b.personnel),
-    }
-    counts_a, counts_b = tier_counts(before), tier_counts(after)
-    for label in COVERAGE_CLASSES:
-        pairs[label] = (float(counts_a[label].sum()), float(counts_b[label].sum()))
-    return {name: (x, y, y - x) for name, (x, y) in pairs.items()}
-
-
-def compare_missions(before: Plan, after: Plan) -> pd.DataFrame:
-    """One row per mission: the changes first (coverage, money), then coverage and money in
-    each plan, largest change first (by coverage, then by money). One ``priority`` column
-    when no mission's priority differs between the plans, else ``priority_before`` and
-    ``priority_after``."""
-    a = mission_coverage(before).set_index("mission_id")
-    b = mission_coverage(after).set_index("mission_id")
-    ids = list(dict.fromkeys([*a.index, *b.index]))
-    info = pd.concat([a[["name", "priority"]], b[["name", "priority"]]])
-    info = info[~info.index.duplicated(keep="last")].reindex(ids)
-    priority_before = a["priority"].reindex(ids).to_numpy()
-    priority_after = b["priority"].reindex(ids).to_numpy()
-    table = pd.DataFrame({"mission_id": ids, "name": info["name"].to_numpy()})
-    if pd.Series(priority_before).equals(pd.Series(priority_after)):
-        table["priority"] = priority_after
-    else:
-        table["priority_before"], table["priority_after"] = priority_before, priority_after
-    coverage_before = a["coverage"].reindex(ids).fillna(0.0).to_numpy()
-    coverage_after = b["coverage"].reindex(ids).fillna(0.0).to_numpy()
-    cost_before = a["cost"].reindex(ids).fillna(0.0).to_numpy()
-    cost_after = b["cost"].reindex(ids).fillna(0.0).to_numpy()
-    table["coverage_change"] = coverage_after - coverage_before
-    table["cost_change"] = cost_after - cost_before
-    table["coverage_before"], table["coverage_after"] = coverage_before, coverage_after
-    table["cost_before"], table["cost_after"] = cost_before, cost_after
-    order = pd.DataFrame(
-        {"c": table["coverage_change"].abs().round(9), "m": table["cost_change"].abs().round(2)}
-    )
-    ranked = order.sort_values(["c", "m"], ascending=False, kind="stable").index
-    return table.loc[ranked].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- reproducing a scenario

@@ -19,13 +19,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from optimiser import Levers, Portfolio
+from optimiser import Levers, Portfolio, formats
 from optimiser.explore import SweepResult, sweep
 from optimiser.explore.sheets import csv_bytes, sweep_workbook
 from optimiser.explore.sweep import MILLION, linspace
 from optimiser.safe_text import markdown_literal as literal
+from optimiser.wording import lever_label, lever_noun
 from ui.state import lever_key
-from ui.summaries import money, number
 
 TAB = "Trade-offs"
 
@@ -38,6 +38,7 @@ RESULT = "tradeoff_result"  # (fingerprint, SweepResult) of the last curve drawn
 MARGINAL = "tradeoff_marginal"  # container of the marginal-value metric
 DROPOUTS = "tradeoff_dropouts"  # container of the drop-outs table
 CURVE = "tradeoff_curve"  # container of the chart
+TOLERANCE = "tradeoff_tolerance"  # container: why the curve moves against the lever, within the gap
 DOWNLOAD_XLSX = "tradeoff_download_xlsx"
 DOWNLOAD_CSV = "tradeoff_download_csv"
 
@@ -55,16 +56,11 @@ class SweptLever:
 
 
 LEVERS = {
-    "budget_scale": SweptLever("Budget (× the workbook's funding)", 0.5, 5.0),
-    "personnel_scale": SweptLever("Personnel (× available)", 0.5, 5.0),
-    "equipment_scale": SweptLever("Equipment (× available)", 0.5, 5.0),
-    "reserve_share": SweptLever("Reserve share (held back)", 0.25, 0.95),
+    "budget_scale": SweptLever(lever_label("budget_scale"), 0.5, 5.0),
+    "personnel_scale": SweptLever(lever_label("personnel_scale"), 0.5, 5.0),
+    "equipment_scale": SweptLever(lever_label("equipment_scale"), 0.5, 5.0),
+    "reserve_share": SweptLever(lever_label("reserve_share"), 0.25, 0.95),
 }
-
-
-# The lever in a sentence ("Missions that drop out as the budget falls").
-LEVER_NOUNS = {"budget_scale": "budget", "personnel_scale": "personnel", "equipment_scale": "equipment",
-               "reserve_share": "reserve share"}
 
 
 def current_value(levers: Levers, lever: str) -> float | None:
@@ -205,8 +201,8 @@ def _draw(result: SweepResult, current: float | None, label: str) -> None:
     marginal = result.marginal_value(at=current) if result.lever == "budget_scale" else None
     with first.container(key=MARGINAL):
         st.metric(
-            literal(f"Value of the next {money(MILLION, currency)}"),
-            "–" if marginal is None or math.isnan(marginal) else number(marginal, 2),
+            literal(f"Value of the next {formats.money_short(MILLION, currency)}"),
+            "–" if marginal is None or math.isnan(marginal) else formats.per_unit(marginal),
             help="Value gained per extra 1,000,000 of money at the current budget, from the two "
                  "adjacent points of the budget curve. Sweep the budget to see it.",
         )
@@ -222,7 +218,11 @@ def _draw(result: SweepResult, current: float | None, label: str) -> None:
     if (result.table["status"] == "infeasible").any():
         st.caption("Gaps in the curve are points where no plan is possible (the must-fund "
                    "commitments cannot all be met there).")
-    st.markdown(f"#### Missions that drop out as the {LEVER_NOUNS.get(result.lever, 'lever')} falls")
+    note = result.tolerance_note()
+    if note:
+        with st.container(key=TOLERANCE):
+            st.info(literal(note))
+    st.markdown(f"#### Missions that drop out as {lever_noun(result.lever)} falls")
     st.caption("Each point against the next one up: *dropped out* means coverage falls to zero there; "
                "*reduced*, it falls but stays above zero.")
     with st.container(key=DROPOUTS):

@@ -11,8 +11,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from optimiser import Plan, Status
+from optimiser import Plan, Status, formats
 from optimiser.coverage import lacking
+from optimiser.explore.tolerance import plan_figures, tolerance_note
 from optimiser.formats import value_meaning
 from optimiser.safe_text import markdown_literal as literal
 from ui import charts
@@ -28,11 +29,8 @@ from ui.summaries import (
     for_planners,
     headline,
     levers_text,
-    money,
-    number,
     plan_status,
     problems_frame,
-    share_text,
     tier_counts,
     unmet_by_mission,
 )
@@ -42,6 +40,7 @@ RESOURCE_PERIOD = "resource_period"
 RELAX_COMMITMENTS = "relax_commitments"  # the toggle under an impossible scenario's diagnosis
 RELAXED_NOTE = "relaxed_plan_note"  # container: what the plan with stretched commitments breaks
 BINDING_TABLE = "binding_table"  # container: shadow prices with their ranges
+TOLERANCE_NOTE = "tolerance_note"  # container: why a delta moves against the change, within the gap
 VIEW = "view"  # the tabs
 TABS = ("Plan", "Timeline", "What binds", "Missions", "Tables", "Compare scenarios")
 
@@ -54,7 +53,7 @@ def table(frame: pd.DataFrame, key: str, **options: object) -> None:
 
 
 def _percent(share: float) -> str:
-    return share_text(share)
+    return formats.share(share)
 
 
 def _value_meaning(plan: Plan) -> str:
@@ -62,7 +61,7 @@ def _value_meaning(plan: Plan) -> str:
 
 
 def _money_delta(change: float, currency: str) -> str:
-    return ("+" if change >= 0 else "-") + money(abs(change), currency)
+    return ("+" if change >= 0 else "-") + formats.money_short(abs(change), currency)
 
 
 def _slug(text: str) -> str:
@@ -106,6 +105,7 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
     before = headline(previous) if previous is not None and previous.has_plan else None
     cur = now.currency
     value, spent, people, status = st.columns(4)
+    available = formats.money(now.money_available, cur)
     with value.container(key="metric_value"):
         st.metric(
             "Value reached",
@@ -118,16 +118,16 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
     with spent.container(key="metric_money"):
         st.metric(
             "Money spent",
-            money(now.total_cost, cur),
+            formats.money_short(now.total_cost, cur),
             delta=None if before is None else _money_delta(now.total_cost - before.total_cost, cur),
             delta_color="off",
-            help=literal(f"{_percent(now.money_share)} of the {money(now.money_available, cur)} available."),
+            help=literal(f"{_percent(now.money_share)} of the {available} available."),
         )
-        st.caption(literal(f"of {money(now.money_available, cur)} available ({_percent(now.money_share)})"))
+        st.caption(literal(f"of {available} available ({_percent(now.money_share)})"))
     with people.container(key="metric_personnel"):
         st.metric(
             "Personnel deployed",
-            number(now.personnel, 0),
+            formats.whole(now.personnel),
             delta=None if before is None else f"{now.personnel - before.personnel:+,.0f}",
             help="People deployed in the busiest period.",
         )
@@ -138,9 +138,17 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
             plan_status(plan),
             help=literal(plan.message) if plan.message else None,
         )
-        gap = "–" if now.gap is None else f"within {now.gap:.2%} of the best"
+        gap = "–" if now.gap is None else f"within {formats.percent(now.gap, 2)} of the best"
         mode = "whole units" if plan.levers.integer else "fractional units (faster)"
+        if plan.status is Status.FEASIBLE:
+            mode = "time limit reached · " + mode
         st.caption(f"{mode} · {gap} · {now.solve_s:.1f} s")
+    if before is not None and previous is not None:
+        note = tolerance_note(plan_figures(previous), plan_figures(plan),
+                              ("the plan before the last change", "the plan on screen"), quote=False)
+        if note:
+            with st.container(key=TOLERANCE_NOTE):
+                st.caption(literal(note))
     return now
 
 
@@ -212,11 +220,9 @@ def stretched_plan(infeasible: Plan, solved: Solved) -> Plan | None:
 
 def chart_section(plan: Plan, coverage: pd.DataFrame | None = None) -> None:
     st.altair_chart(charts.coverage_by_mission(plan, coverage), width="stretch")
-    left, right = st.columns(2)
-    with left:
-        st.altair_chart(charts.money_by_zone_and_type(plan), width="stretch")
-    with right:
-        st.altair_chart(charts.funding_flows(plan), width="stretch")
+    # one above the other: side by side at 1366 px their bars and titles were squeezed
+    st.altair_chart(charts.money_by_zone_and_type(plan), width="stretch")
+    st.altair_chart(charts.funding_flows(plan), width="stretch")
     periods = charts.resource_periods(plan)
     if st.session_state.get(RESOURCE_PERIOD) not in periods:
         st.session_state[RESOURCE_PERIOD] = periods[0]
@@ -268,19 +274,31 @@ def binding_section(plan: Plan, ranges: pd.DataFrame | None = None) -> None:
     if unmet.empty:
         st.success("Every mission is fully covered.")
         return
-    unmet = unmet[["mission_id", "name", "priority", "coverage", "shortfall_cost", "lacks"]]
-    shown, config = for_planners(unmet, plan, "unmet")
-    config["name"] = st.column_config.TextColumn("Mission", width="medium")
-    config["lacks"] = st.column_config.TextColumn("Still lacks (per period, at most)", width="large")
-    table(shown, "unmet_table", column_config=config)
-    st.caption("What each mission lacks to reach its most wanted coverage, and the money that would "
+    # a static table: its text wraps, so that what a mission lacks and the money to close
+    # it are both read at 1366 px without scrolling sideways
+    currency = plan.levers.currency
+    shown = pd.DataFrame({
+        "Mission ID": unmet["mission_id"].astype(str),
+        "Mission": unmet["name"].astype(str),
+        "Priority": unmet["priority"].astype(int).astype(str),
+        "Coverage": [formats.share(c) for c in unmet["coverage"]],
+        f"Money to close it ({currency})": [formats.whole(m) for m in unmet["shortfall_cost"]],
+        "Still lacks (per period, at most)": unmet["lacks"].astype(str),
+    })
+    with st.container(key="unmet_table"):
+        st.table(shown.set_index("Mission ID"))
+    st.caption("What each mission lacks to reach its most wanted coverage (the three largest needs; "
+               "every one is on the Tables tab and the report's Unmet sheet), and the money that would "
                "close it at the unit costs it pays.")
 
 
 def mission_table(plan: Plan, coverage: pd.DataFrame, on_pick: Callable | None = None) -> None:
     """Coverage per mission; with ``on_pick``, a row clicked is handed to it (the
     selection and the table) so that "why is this mission short?" can answer for it."""
-    shown, config = for_planners(coverage, plan, "missions")
+    first = [c for c in ("mission_id", "name", "coverage", "lowest_coverage", "covered", "priority",
+                         "must_fund", "cost", "value") if c in coverage.columns]
+    ordered = coverage[first + [c for c in coverage.columns if c not in first]]  # coverage in view at 1366 px
+    shown, config = for_planners(ordered, plan, "missions")
     config["coverage"] = st.column_config.NumberColumn("Coverage (mean)", format="%.1f%%")
     options: dict[str, object] = {}
     if on_pick is not None:

@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimiser.explore.tolerance import tolerance_note
 from optimiser.plan import Plan
 from optimiser.problems import InvalidInput, Problem, Severity
+from optimiser.report.derived import TIERS
 from optimiser.report.result import FORMAT_NAME, plan_to_dict
 
 TOLERANCE = 1e-6  # coverage and units closer than this are equal
@@ -43,6 +45,18 @@ MISSION_COLUMNS = ["mission_id", "name", "priority", "coverage_a", "coverage_b",
                    "cost_a", "cost_b", "cost_change", "resources_change", "change"]
 RESOURCE_COLUMNS = ["mission_id", "resource_id", "units_a", "units_b", "change"]
 LEVER_COLUMNS = ["lever", "a", "b"]
+
+# The headline figures, in a planner's words (the terminal, the sheet, the store and the page).
+FIGURE_WORDS = {
+    "status": "plan",
+    "value": "value reached (points)",
+    "value_share": "value reached (share of the most possible)",
+    "total_cost": "money spent",
+    "money_available": "money available",
+    "missions_covered": "missions covered (at least in part)",
+    "missions_fully_covered": "missions fully covered",
+    **{f"value_p{tier}": f"value from priority {tier} (points)" for tier in TIERS},
+}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -65,8 +79,10 @@ class Comparison:
         first: ``mission_id``, ``resource_id``, ``units_a``, ``units_b``, ``change``
         (units per period, mean over the mission's active periods).
     headline : one row per figure (``figure``: status, value, value_share,
-        total_cost, money_available, missions_covered, missions_fully_covered) with
-        columns ``a``, ``b`` and ``change`` (numbers only).
+        total_cost, money_available, missions_covered, missions_fully_covered (SPEC 5's
+        classes, as the report counts them), value_p1 .. value_p5 (value by priority))
+        with columns ``a``, ``b`` and ``change`` (numbers only); :data:`FIGURE_WORDS`
+        names them.
     labels : names of plan A and plan B, for tables and reports.
     currency : the money label (B's).
     statuses : the two plans' statuses.
@@ -76,6 +92,8 @@ class Comparison:
     levers : one row per lever whose setting differs between the two runs: ``lever``,
         ``a``, ``b`` (as ``--set`` would write them); ``None`` when a result does not
         record its levers.
+    tolerance : a sentence when B moves against A the "wrong" way by less than the two
+        searches' tolerance (:func:`optimiser.explore.tolerance.tolerance_note`), else "".
     """
 
     missions: pd.DataFrame
@@ -86,6 +104,7 @@ class Comparison:
     statuses: tuple[str, str]
     currencies: tuple[str, str] = ("", "")
     levers: pd.DataFrame | None = None
+    tolerance: str = ""
 
     @property
     def changed(self) -> pd.DataFrame:
@@ -283,6 +302,7 @@ def compare_plans(a: PlanLike, b: PlanLike, labels: tuple[str, str] | None = Non
         statuses=statuses,
         currencies=currencies,
         levers=_lever_changes(result_a, result_b),
+        tolerance=tolerance_note(result_a, result_b, labels) if not any(missing) else "",
     )
 
 
@@ -354,9 +374,29 @@ def _headline(a: Mapping[str, Any], b: Mapping[str, Any], table: pd.DataFrame) -
     for key in ("value", "value_share", "total_cost", "money_available"):
         x, y = number(a, key), number(b, key)
         rows.append((key, x, y, y - x))
-    for key, column_test in (("missions_covered", lambda c: c > TOLERANCE),
-                             ("missions_fully_covered", lambda c: c >= 1 - TOLERANCE)):
-        x = float(column_test(table["coverage_a"]).sum())
-        y = float(column_test(table["coverage_b"]).sum())
+    classes_a, classes_b = _classes(a), _classes(b)
+    for key, column_test, classes in (("missions_covered", lambda c: c > TOLERANCE, ("fully", "partly")),
+                                      ("missions_fully_covered", lambda c: c >= 1 - TOLERANCE, ("fully",))):
+        # SPEC 5's classes as the report counts them; a result without them: by coverage
+        x = (sum(classes_a[c] for c in classes) if classes_a is not None
+             else float(column_test(table["coverage_a"]).sum()))
+        y = (sum(classes_b[c] for c in classes) if classes_b is not None
+             else float(column_test(table["coverage_b"]).sum()))
         rows.append((key, x, y, y - x))
+    tiers_a, tiers_b = a.get("value_by_priority") or {}, b.get("value_by_priority") or {}
+    for tier in TIERS:
+        x, y = number(tiers_a, str(tier)), number(tiers_b, str(tier))
+        rows.append((f"value_p{tier}", x, y, y - x))
     return pd.DataFrame(rows, columns=["figure", "a", "b", "change"])
+
+
+def _classes(result: Mapping[str, Any]) -> dict[str, float] | None:
+    """Missions fully, partly and not covered, summed over the tiers of the result's
+    ``coverage_by_priority`` (:mod:`optimiser.coverage`); ``None`` when it has none."""
+    tiers = result.get("coverage_by_priority")
+    if not isinstance(tiers, list) or not tiers:
+        return None
+    try:
+        return {c: float(sum(float(t.get(c) or 0) for t in tiers)) for c in ("fully", "partly", "uncovered")}
+    except (AttributeError, TypeError, ValueError):
+        return None

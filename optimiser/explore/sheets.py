@@ -50,6 +50,7 @@ from optimiser.report.cells import (
 )
 from optimiser.report.derived import TIERS, run_time, tool_version
 from optimiser.report.workbook import save_in_memory
+from optimiser.wording import lever_label, lever_noun
 
 logger = logging.getLogger(__name__)
 
@@ -110,12 +111,12 @@ def sweep_workbook(result: SweepResult) -> Workbook:
 
 
 def _lever_title(key: str) -> str:
-    return key.replace("_", " ").capitalize() if "." not in key else key
+    return lever_label(key)
 
 
 def _points_sheet(out: SheetWriter, result: SweepResult) -> tuple[int, dict[str, int]]:
     """The sweep's table; returns its header row and the column of each field."""
-    table, currency, lever = result.table, result.currency, result.lever
+    table, currency, lever = result.table, result.currency, lever_noun(result.lever)
     fields: list[tuple[str, str, str | None]] = [("point", "Point", UNITS)]
     fields += [(axis.key, _lever_title(axis.key), LEVER_FORMAT if axis.numeric else None)
                for axis in result.axes]
@@ -125,8 +126,8 @@ def _points_sheet(out: SheetWriter, result: SweepResult) -> tuple[int, dict[str,
         ("value_share", "Share of the most value possible", PERCENT),
         ("total_cost", f"Money spent ({currency})", MONEY),
         ("money_available", f"Money available ({currency})", MONEY),
-        ("gap", "Gap", PERCENT_FINE),
-        *((f"coverage_p{t}", f"Mean coverage P{t}", PERCENT) for t in TIERS),
+        ("gap", "Proven within (of the best possible)", PERCENT_FINE),
+        *((f"coverage_p{t}", f"Mean coverage, priority {t}", PERCENT) for t in TIERS),
         ("missions_covered", "Missions covered", UNITS),
         ("dropped_out", f"Dropped out (vs next higher {lever})", None),
         ("reduced", f"Reduced (vs next higher {lever})", None),
@@ -146,8 +147,8 @@ def _curve_sheet(out: SheetWriter, result: SweepResult, points: Worksheet, heade
                  columns: dict[str, int]) -> None:
     """What was swept, the marginal value of money, and the charts (data on Points)."""
     axis, currency = result.axes[0], result.currency
-    out.note(1, 1, f"Trade-off: value against {axis.key}", font=TITLE_FONT)
-    varied = "; ".join(f"{a.key} = {', '.join(_text(v) for v in a.values)}" for a in result.axes)
+    out.note(1, 1, f"Trade-off: value against {lever_noun(axis.key)}", font=TITLE_FONT)
+    varied = "; ".join(f"{lever_label(a.key)} = {', '.join(_text(v) for v in a.values)}" for a in result.axes)
     facts: list[tuple[str, object, str | None]] = [
         ("Workbook", result.source.path or "(in memory)", None),
         ("Varied", varied, None),
@@ -165,9 +166,15 @@ def _curve_sheet(out: SheetWriter, result: SweepResult, points: Worksheet, heade
         out.put(row, 2, value, code, measure=False)
         row += 1
     if marginal is not None:
-        out.note(row - 1, 3, f"at {axis.key} = {_text(_own_value(result))}, from the adjacent sweep points")
+        out.note(row - 1, 3, f"at {lever_label(axis.key)} = {_text(_own_value(result))}, from the adjacent "
+                             "sweep points")
     row += 1
-    out.note(row, 1, f"Drop-outs: each point against the next higher {axis.key}, other levers equal; "
+    tolerance = result.tolerance_note()
+    if tolerance:  # the curve moves against the lever somewhere, within the searches' gap
+        out.note(row, 1, tolerance)
+        row += 1
+    out.note(row, 1, f"Drop-outs: each point against the next higher {lever_noun(axis.key)}, other levers "
+                     "equal; "
                      "details on the Drop-outs sheet, every mission's coverage on the Coverage sheet.")
     out.ws.column_dimensions["A"].width = 30
     out.ws.column_dimensions["B"].width = 18
@@ -177,7 +184,8 @@ def _curve_sheet(out: SheetWriter, result: SweepResult, points: Worksheet, heade
     if len(curves) > 1:  # the curves' names, in cells that the chart's legend reads
         row = out.section(row + 2, "Curves")
         for others, _ in curves:
-            out.put(row, 1, ", ".join(f"{k}={_text(v)}" for k, v in others.items()), measure=False)
+            curve = ", ".join(f"{lever_label(k)} {_text(v)}" for k, v in others.items())
+            out.put(row, 1, curve, measure=False)
             labels.append(f"'{out.ws.title}'!$A${row}")
             row += 1
     x_column = columns[axis.key]
@@ -188,7 +196,8 @@ def _curve_sheet(out: SheetWriter, result: SweepResult, points: Worksheet, heade
                              Reference(points, min_col=columns["value"], min_row=first, max_row=last),
                              Reference(points, min_col=x_column, min_row=first, max_row=last)))
     chart_row = row + 2
-    value_chart = _line_chart(axis.numeric, f"Value against {axis.key}", axis.key, "Value", "#,##0",
+    value_chart = _line_chart(axis.numeric, f"Value against {lever_noun(axis.key)}", lever_label(axis.key),
+                              "Value", "#,##0",
                               value_series)
     if len(curves) == 1:
         value_chart.legend = None
@@ -201,9 +210,10 @@ def _curve_sheet(out: SheetWriter, result: SweepResult, points: Worksheet, heade
          Reference(points, min_col=x_column, min_row=first, max_row=last))
         for tier in TIERS if result.table[f"coverage_p{tier}"].notna().any()
     ]
-    which = ", ".join(f"{k}={_text(v)}" for k, v in curves[0][0].items())
-    tier_chart = _line_chart(axis.numeric, f"Mean coverage by priority tier against {axis.key}"
-                             + (f" ({which})" if which else ""), axis.key, "Mean coverage", "0%", tier_series)
+    which = ", ".join(f"{lever_label(k)} {_text(v)}" for k, v in curves[0][0].items())
+    tier_chart = _line_chart(axis.numeric, f"Mean coverage by priority tier against {lever_noun(axis.key)}"
+                             + (f" ({which})" if which else ""), lever_label(axis.key), "Mean coverage", "0%",
+                             tier_series)
     tier_chart.y_axis.scaling.min, tier_chart.y_axis.scaling.max = 0, 1
     out.ws.add_chart(tier_chart, f"A{chart_row + 21}")
 
@@ -246,7 +256,7 @@ def _line_chart(numeric: bool, title: str, x_title: str, y_title: str, y_format:
 
 def _dropouts_sheet(out: SheetWriter, result: SweepResult) -> None:
     drops = result.dropouts()
-    lever = result.lever
+    lever = lever_noun(result.lever)
     header = ["Point", *(_lever_title(a.key) for a in result.axes), "Mission ID", "Mission", "Priority",
               "Coverage here", f"Coverage at next higher {lever}", "Change", "What happens"]
     formats = [UNITS, *(LEVER_FORMAT if a.numeric else None for a in result.axes), None, None, UNITS,
@@ -283,8 +293,8 @@ def _about_sheet(out: SheetWriter, result: SweepResult) -> None:
         ("Workbook", result.source.path or "(in memory)"),
         ("Workbook format", result.source.format),
         ("Workbook SHA-256", result.source.sha256),
-        *((f"Varied: {a.key}", ", ".join(_text(v) for v in a.values)) for a in result.axes),
-        *((f"Held: {k}", v) for k, v in held.items()),
+        *((f"Varied: {lever_label(a.key)}", ", ".join(_text(v) for v in a.values)) for a in result.axes),
+        *((f"Held: {lever_label(k)}", v) for k, v in held.items()),
         ("Points", len(result.table)),
         ("Planned on", result.runner),
         ("Sweep time (s)", round(result.seconds, 2)),
@@ -354,6 +364,7 @@ def comparison_workbook(comparison: Comparison) -> Workbook:
         "money_available": (f"Money available ({currency})", MONEY),
         "missions_covered": ("Missions covered", UNITS),
         "missions_fully_covered": ("Missions fully covered", UNITS),
+        **{f"value_p{tier}": (f"Value from priority {tier}", VALUE) for tier in TIERS},
     }
     headline = comparison.headline.to_dict("records")
     rows = ([figures[str(f["figure"])][0], f["a"], f["b"], f["change"]] for f in headline)
@@ -365,6 +376,9 @@ def comparison_workbook(comparison: Comparison) -> Workbook:
             out.put(header_row + offset, column, value, code)
     counts = comparison.missions["change"].value_counts()
     row = header_row + len(codes) + 2
+    if comparison.tolerance:
+        out.note(row, 1, comparison.tolerance)
+        row += 2
     out.section(row, "Missions by what changed")
     out.table(["What changed", "Missions"], ([what, int(n)] for what, n in counts.items()), [None, UNITS],
               top=row + 1, autofilter=False)

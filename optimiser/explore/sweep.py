@@ -39,6 +39,7 @@ import pandas as pd
 
 from optimiser.explore.point import FAILED, PointOutcome
 from optimiser.explore.runners import Progress, run_points
+from optimiser.explore.tolerance import sweep_note
 from optimiser.levers import Levers
 from optimiser.portfolio import InputFile, Portfolio
 from optimiser.problems import InvalidInput, Problem, Severity
@@ -46,6 +47,7 @@ from optimiser.report.derived import TIERS
 from optimiser.scenario import apply_levers
 from optimiser.schema import ITEM_LEVERS, SETTING_KEYS, canonical
 from optimiser.values import parse_number
+from optimiser.wording import lever_label, lever_noun
 
 NUMERIC_KEYS = frozenset({"budget_scale", "personnel_scale", "equipment_scale", "reserve_share",
                           "time_limit_s", "mip_gap"})
@@ -331,9 +333,16 @@ class SweepResult:
         return info.join(wide).reset_index()
 
     def point_label(self, point: int) -> str:
-        """``"budget_scale=0.5"``, or ``"budget_scale=0.5, priority_mode=strict"`` for a grid."""
+        """``"Budget (× the workbook's funding) 0.5"``, or several levers separated by
+        commas for a grid (the levers in a planner's words)."""
         row = self.table.loc[self.table["point"] == point].iloc[0]
-        return ", ".join(f"{key}={_label(row[key])}" for key in self.keys)
+        return ", ".join(f"{lever_label(key)} {_label(row[key])}" for key in self.keys)
+
+    def tolerance_note(self) -> str:
+        """A sentence when the value moves against the first lever between neighbouring
+        points by less than their searches' tolerance (:func:`sweep_note`), else ""."""
+        notes = (sweep_note(rows, self.lever, lever_noun(self.lever)) for _, rows in self.curves())
+        return next((note for note in notes if note), "")
 
     def marginal_value(self, at: float | None = None, per: float = MILLION,
                        where: Mapping[str, Any] | None = None) -> float | None:

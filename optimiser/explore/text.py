@@ -10,9 +10,11 @@ import math
 
 import pandas as pd
 
-from optimiser.explore.compare import PLANNED, Comparison
+from optimiser.explore.compare import FIGURE_WORDS, PLANNED, Comparison
 from optimiser.explore.sweep import MILLION, SweepResult, setting_text
+from optimiser.report.derived import TIERS
 from optimiser.safe_text import printable
+from optimiser.wording import counted, lever_label, lever_noun
 
 
 def _cell(value: object, kind: str = "") -> str:
@@ -54,8 +56,8 @@ def sweep_text(result: SweepResult, dropped_width: int = 60) -> str:
     """The sweep as a table: one line per point, with the missions that drop out."""
     keys = list(result.keys)
     currency = result.currency
-    header = [*keys, "status", "value", "share", f"spent ({currency})", f"available ({currency})",
-              f"dropped out (vs next higher {result.lever})"]
+    header = [*(lever_label(k) for k in keys), "plan", "value", "share", f"spent ({currency})",
+              f"available ({currency})", f"dropped out (vs next higher {lever_noun(result.lever)})"]
     rows = []
     for _, point in result.table.iterrows():
         dropped = point["dropped_out"]
@@ -66,16 +68,19 @@ def sweep_text(result: SweepResult, dropped_width: int = 60) -> str:
                      _cell(point["value_share"], "share"), _cell(point["total_cost"], "money"),
                      _cell(point["money_available"], "money"), _shorten(dropped, dropped_width)])
     right = set(range(len(keys))) | {len(keys) + i for i in (1, 2, 3, 4)}
-    shape = " x ".join(f"{axis.key} ({len(axis)})" for axis in result.axes)
+    shape = " x ".join(f"{lever_noun(axis.key)} ({counted(len(axis), 'value')})" for axis in result.axes)
     lines = [f"Sweep of {shape}: {len(result.table)} points in {result.seconds:.1f} s ({result.runner})", "",
              *render(header, rows, right)]
     marginal = result.marginal_value()
     if marginal is not None:
-        lines += ["", f"Marginal value of money: {marginal:,.2f} value per extra {MILLION:,.0f} {currency} "
-                      f"at the scenario's {result.lever} (from the adjacent sweep points)."]
+        lines += ["", f"Marginal value of money: {marginal:,.2f} value per extra {currency} {MILLION:,.0f} "
+                      f"at the scenario's {lever_noun(result.lever)} (from the adjacent sweep points)."]
+    note = result.tolerance_note()
+    if note:
+        lines += ["", note]
     if result.failed:
         first = result.table.loc[result.table["status"] == "failed", "message"].iloc[0]
-        lines += ["", f"{result.failed} point(s) failed: {first}"]
+        lines += ["", f"{result.failed} point{'s' if result.failed != 1 else ''} failed: {first}"]
     return printable("\n".join(lines))
 
 
@@ -90,13 +95,14 @@ def comparison_text(comparison: Comparison, limit: int | None = 30) -> str:
                   "changes are not shown (each plan's own figures are).", ""]
         currency = f"{currency_a} / {currency_b}"
     if comparison.levers is not None and len(comparison.levers):
-        changes = "; ".join(f"{lever} {value_a or '(blank)'} -> {value_b or '(blank)'}"
+        changes = "; ".join(f"{lever_label(lever)} {value_a or '(blank)'} -> {value_b or '(blank)'}"
                             for lever, value_a, value_b in comparison.levers.itertuples(index=False))
         lines += [f"Levers that differ (A -> B): {changes}", ""]
     elif comparison.levers is not None:
         lines += ["Levers: the same in both runs.", ""]
     kinds = {"value": "value", "value_share": "share", "total_cost": "money", "money_available": "money",
-             "missions_covered": "count", "missions_fully_covered": "count"}
+             "missions_covered": "count", "missions_fully_covered": "count",
+             **{f"value_p{tier}": "value" for tier in TIERS}}
     header = ["", f"A: {a}", f"B: {b}", "change"]
     rows = []
     for figure in comparison.headline.to_dict("records"):
@@ -111,9 +117,12 @@ def comparison_text(comparison: Comparison, limit: int | None = 30) -> str:
             cells = [_cell(a_value, kind), _cell(b_value, kind), _cell(change, signed)]
         else:
             cells = [str(a_value), str(b_value), ""]
-        label = name.replace("_", " ") + (f" ({currency})" if kind == "money" else "")
+        words = FIGURE_WORDS.get(name, name)
+        label = words[:1].upper() + words[1:] + (f" ({currency})" if kind == "money" else "")
         rows.append([label, *cells])
     lines += render(header, rows, {1, 2, 3})
+    if comparison.tolerance:
+        lines += ["", comparison.tolerance]
 
     missing = [label for label, status in zip((f"A ({a})", f"B ({b})"), comparison.statuses, strict=True)
                if status not in PLANNED]

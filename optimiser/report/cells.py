@@ -59,6 +59,10 @@ BOLD = Font(bold=True)
 TOTAL_BORDER = Border(top=Side(style="thin"))
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 WRAP = Alignment(wrap_text=True, vertical="top")
+LINE_HEIGHT = 12.75  # points: one line of the default font
+# Characters of text a column holds per unit of its width (the width of a "0"; text in a
+# proportional font is narrower), measured on the printed report.
+CHARACTERS_PER_WIDTH = 1.2
 
 
 def excel_value(value: object) -> object:
@@ -289,3 +293,27 @@ class SheetWriter:
         widths.update(fixed or {})
         for column, width in widths.items():
             self.ws.column_dimensions[get_column_letter(column)].width = width
+        wrapped: set[int] = set()
+        for column, longest in self._widths.items():  # text wider than its column wraps, never cut
+            if longest > widths[column] * CHARACTERS_PER_WIDTH:
+                wrapped |= self._wrap(column, widths[column] * CHARACTERS_PER_WIDTH)
+        for row in wrapped:  # a wrapped row reads from its top line, every cell
+            for cell in self.ws[row]:
+                old = cell.alignment
+                cell.alignment = Alignment(horizontal=old.horizontal, vertical="top", wrap_text=old.wrap_text)
+
+    def _wrap(self, column: int, characters: float) -> set[int]:
+        """Wrap the column's cells longer than ``characters``, their rows made as tall as
+        their lines (a spreadsheet reading the file need not grow them itself); returns the
+        rows wrapped."""
+        rows = set()
+        for (cell,) in self.ws.iter_rows(min_col=column, max_col=column):
+            if isinstance(cell.value, str) and len(cell.value) > characters:
+                old = cell.alignment
+                cell.alignment = Alignment(horizontal=old.horizontal, vertical="top", wrap_text=True)
+                height = LINE_HEIGHT * math.ceil(len(cell.value) / max(characters, 1.0)) + 2
+                dimension = self.ws.row_dimensions[cell.row]
+                if dimension.height is None or dimension.height < height:
+                    dimension.height = height
+                rows.add(cell.row)
+        return rows

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
-from optimiser import wording
+from optimiser import formats
 from optimiser.coverage import lacking
 from optimiser.formats import EXCEL, MILLION, Kind, per_million
 from optimiser.plan import Plan
@@ -53,7 +53,8 @@ def allocation_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
     currency = plan.levers.currency
     missions = columns(plan.missions, MISSION_COLUMNS)
     rows = (
-        [m.mission_id, m.name, names.zone(str(m.zone_id)), m.type, m.priority, yes_no(m.must_fund),
+        [m.mission_id, m.name, names.zone(str(m.zone_id)), str(m.type).replace("_", " "), m.priority,
+         yes_no(m.must_fund),
          m.period_id, m.coverage, m.value, m.cost]
         for m in missions.itertuples()
     )
@@ -377,10 +378,10 @@ def _step(row: object, plan: Plan) -> str:
     step = _step_size(row)
     unit = str(getattr(row, "unit", "") or "unit")
     if getattr(row, "constraint", "") == "budget":
-        return f"{plan.levers.currency} {wording.money_step_text(step)}"
+        return f"{plan.levers.currency} {formats.money_step(step)}"
     if getattr(row, "constraint", "") == "zone_cap":
         unit = "person"
-    return f"{wording.number(step)} {unit}"
+    return f"{formats.units(step)} {unit}"
 
 
 def _explained(out: SheetWriter, plan: Plan, names: Names, row: int) -> int:

@@ -3,6 +3,7 @@ diagnosis, scenario levers, input file and run."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -35,6 +36,7 @@ from optimiser.report.derived import (
     zone_spending,
 )
 from optimiser.schema import ITEM_LEVERS, SETTING_KEYS
+from optimiser.wording import lever_label
 
 STATUS_MEANING = {
     Status.OPTIMAL: "the best plan, proven within the accepted gap",
@@ -73,7 +75,7 @@ def summary_sheet(ws: Worksheet, plan: Plan, names: Names, written_at: datetime)
             ("Value", plan.value, EXCEL[Kind.VALUE]),
             ("Most possible value (every mission fully covered)", plan.max_value, EXCEL[Kind.VALUE]),
             ("Share of the most possible value", share(plan.value, plan.max_value), EXCEL[Kind.SHARE]),
-            ("Optimality gap", plan.gap, PERCENT_FINE),
+            ("Proven within (of the best possible)", plan.gap, PERCENT_FINE),
             (f"Money spent ({currency})", plan.total_cost, EXCEL[Kind.MONEY]),
         ]
     figures.append((f"Money available ({currency})", plan.money_available, EXCEL[Kind.MONEY]))
@@ -104,14 +106,17 @@ def summary_sheet(ws: Worksheet, plan: Plan, names: Names, written_at: datetime)
     levers = plan.levers.as_settings()
     first = row + 1
     row = out.table(
-        ["Setting", "Value", "Meaning"],
-        ([key, setting_value(value), _lever_meaning(key)] for key, value in levers.items()),
+        ["Lever", "Value", "Meaning (its key in Settings)"],
+        ([lever_label(key), setting_value(value), f"{_lever_meaning(key)} ({key})"]
+         for key, value in levers.items()),
         [None, None, None],
         top=row,
         autofilter=False,
     )
+    _span_meaning(out.ws, first - 1)  # the header
     for line in range(first, row + 1):
         out.ws.cell(row=line, column=2).alignment = LEFT
+        _span_meaning(out.ws, line)
     row += 1
 
     source = plan.portfolio.source if plan.portfolio is not None else None
@@ -171,6 +176,24 @@ def _pairs(out: SheetWriter, row: int, pairs: Sequence[tuple[str, object, str | 
         out.put(row, 2, value, number_format)
         row += 1
     return row
+
+
+MEANING_CHARACTERS = 78  # about what columns C..H hold on one printed line
+
+
+def _span_meaning(ws: Worksheet, row: int) -> None:
+    """The meaning of a lever across columns C..H, wrapped, its row as tall as its lines
+    (a merged cell does not grow by itself): never cut at the page's edge."""
+    cell = ws.cell(row=row, column=3)
+    text = str(cell.value or "")
+    ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=LAST_COLUMN)
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    lines = max(1, math.ceil(len(text) / MEANING_CHARACTERS))
+    if lines > 1:
+        ws.row_dimensions[row].height = 13.0 * lines
+        for column in (1, 2):  # the lever and its value on the meaning's first line
+            left = ws.cell(row=row, column=column)
+            left.alignment = Alignment(horizontal=left.alignment.horizontal, vertical="top")
 
 
 def _lever_meaning(key: str) -> str:

@@ -23,7 +23,8 @@ UNDER_COVERED_SHOWN = 5
 def summary_text(plan: Plan, report_written: bool = False) -> str:
     """A few lines a planner can read in a terminal.
 
-    The plan in one sentence (status, value and its share of the most possible, money
+    The plan in one sentence (optimal or stopped by the time limit, value and its share of
+    the most possible, money
     spent of what is available), what one point of value is, coverage by priority tier,
     the missions that start or stop and when (with their start-up and closure money),
     the three limits that hold the value back most (their sentences), and the most
@@ -48,20 +49,19 @@ def summary_text(plan: Plan, report_written: bool = False) -> str:
         lines.append(f"Money available: {formats.money(plan.money_available, currency)}")
         return "\n".join(lines)
 
-    lines.append(f"Status: {plan.status}" + (" (the time limit stopped the search)"
-                                             if plan.status is Status.FEASIBLE else ""))
     value, max_value = number(plan.value) or 0.0, number(plan.max_value) or 0.0
     headline = wording.plan_headline(
         plan.status is not Status.FEASIBLE, value, max_value, plan.gap or 0.0, plan.total_cost,
         plan.money_available, currency)
     if plan.status is Status.RELAXED:
-        headline = headline.replace("Optimal plan:", "With the commitments relaxed:", 1)
+        headline = headline.replace("Optimal plan:", "With the commitments stretched:", 1)
     lines.append(headline)
     if plan.status is Status.RELAXED and plan.message:
-        lines.append(plan.message)
+        # what was stretched; its own copy of the headline is left out (the headline once)
+        lines.append(plan.message.split(" Optimal plan:")[0].split(" Time limit reached:")[0])
     lines += _notes(plan.message) if plan.status is not Status.RELAXED else []
     if plan.diagnosis:
-        lines.append("Commitments relaxed:" if plan.status is Status.RELAXED else "Diagnosis:")
+        lines.append("Commitments stretched:" if plan.status is Status.RELAXED else "Diagnosis:")
         lines += [f"  - {sentence}" for sentence in plan.diagnosis]
     lines.append(formats.value_meaning({t: plan.levers.tier_weight(t) for t in range(1, 6)}))
 

@@ -61,7 +61,8 @@ def timeline_sheet(ws: Worksheet, plan: Plan, names: Names) -> None:
     for m in first.itertuples():
         row += 1
         mission_id = str(m.mission_id)
-        values = [mission_id, names.mission(mission_id), m.priority, m.zone_id, m.type,
+        values = [mission_id, names.mission(mission_id), m.priority, names.zone(str(m.zone_id)),
+                  str(m.type).replace("_", " "),
                   yes_no(now.get(mission_id, False))]
         for column, value in enumerate(values, start=1):
             out.put(row, column, value, UNITS if column == 3 else None)
