@@ -6,7 +6,10 @@
 - ``held_back_by``: the limits its requirements meet there (a resource used up, a fund
   spent, a zone cap, an on/off minimum, a policy, max_change), each with what one more
   unit of it is worth (the plan's shadow prices: the continuous model with the on/off
-  decisions fixed, SPEC 3);
+  decisions fixed, SPEC 3); and the rules of plans over time (SPEC 3.1: continuity,
+  running_now, min_run, start-up and closure costs, max_step, the 1% running floor),
+  read from its running pattern and confirmed by one solve with the rule lifted for it
+  alone (:func:`_lift_rules`), with the value that lifting adds;
 - ``competitors``: the missions using that resource or money there, with their value
   per unit of it against this mission's;
 - ``value_given_up`` and ``losers``: the plan made again with this mission at its
@@ -38,11 +41,12 @@ from optimiser import wording
 from optimiser.coverage import FULLY, coverage_class
 from optimiser.diagnose import explain_infeasible
 from optimiser.levers import Levers, PriorityMode
-from optimiser.model import HALF, MissionModel, build_model, in_scope
+from optimiser.model import HALF, MissionModel, build_model, in_scope, value_of_coverage
 from optimiser.plan import Plan
 from optimiser.portfolio import Portfolio
 from optimiser.prices import money_step, texts_of, typical_amount
 from optimiser.problems import InvalidInput, Problem, Severity
+from optimiser.runs import RUN_TOLERANCE
 from optimiser.scenario import Scenario, apply_levers
 from optimiser.solve import solve
 
@@ -69,10 +73,14 @@ class Why:
         ``missing`` (list of ``resource_id``, ``name``, ``unit``, ``needed`` at
         max_coverage, ``allocated``, ``shortfall``), ``shortfall_cost`` (money).
     held_back_by : one dict per limit met: ``kind`` ("resource", "budget", "zone_cap",
-        "on_off", "policy", "max_change", "whole_units"), ``id``, ``period_id``,
+        "on_off", "policy", "max_change", "whole_units", and the rules of plans over time,
+        SPEC 3.1: "continuity", "running_now", "min_run", "startup_cost",
+        "closure_cost", "max_step", "running_floor"), ``id``, ``period_id``,
         ``limit``, ``used``, ``unit``, ``value_per_unit`` (what one more unit is worth,
         NaN when no price applies), ``this_value_per_unit`` (what this mission would make
-        of one more unit), ``sentence``.
+        of one more unit), ``value_if_lifted`` and ``coverage_if_lifted`` (a rule of plans
+        over time solved again lifted for this mission alone: the value that adds and its
+        coverage in that period then; NaN otherwise), ``sentence``.
     competitors : one dict per (limit, mission) using it: ``limit`` ("resource:R",
         "budget:S", "zone_cap:Z"), ``limit_name``, ``period_id``, ``mission_id``, ``name``,
         ``priority``, ``must_fund``, ``uses`` (units or money), ``unit``,
@@ -312,6 +320,8 @@ class _Context:
         self.resource_unit = texts_of(portfolio.resources, "unit")
         self.source_name = texts_of(portfolio.sources, "name")
         self.mission_name = texts_of(portfolio.missions, "name")
+        # the rules of plans over time per mission, its active periods in order (SPEC 3.1)
+        self.rules = {str(m): frame for m, frame in cells.groupby("mission_id", sort=False)}
 
     def _policies(self, scenario: Scenario, plan: Plan) -> list[tuple[str, str, str, float, float, set[str]]]:
         """Each budget-share policy that binds: (rule, scope_type, scope_value, share,
@@ -462,9 +472,13 @@ class _Reading:
             found += self._funds(period)
             found += self._on_off(period)
             found += self._max_change(period)
+            found += self._over_time(period)
             if len(found) == before and bool(self.levers.integer):
                 found.append(self._whole_units(period))
         found += self._policies()
+        for limit in found:  # what lifting a rule of plans over time adds: see _lift_rules
+            limit.setdefault("value_if_lifted", math.nan)
+            limit.setdefault("coverage_if_lifted", math.nan)
         self.found = found
         return found
 
@@ -665,6 +679,176 @@ class _Reading:
             )
         ]
 
+    # -- plans over time (SPEC 3.1) ------------------------------------------------------
+
+    def _over_time(self, period: str) -> list[dict[str, Any]]:
+        """The rules of plans over time that hold it in this period, read from its running
+        pattern: continuity (stopped earlier, may not restart; ``running_now`` when the
+        stop was of a run going today), min_run (a start commits it), startup_cost and
+        closure_cost (money in the period they fall), max_step (its build-up or wind-down)
+        and the running floor (what is left would cover less than a running mission must)."""
+        rules = self.context.rules.get(self.mission_id)
+        if rules is None or not bool(rules["timeline"].iloc[0]):
+            return []
+        periods = [str(p) for p in rules["period_id"]]
+        if period not in periods:
+            return []
+        i = periods.index(period)
+        row = rules.iloc[i]
+        cov = [self.cov(self.mission_id, p) for p in periods]
+        history = [bool(row["running_now"])] + [c > RUN_TOLERANCE for c in cov]  # [today, p1, ...]
+        runs, before = history[i + 1], history[i]
+        ran = [j for j in range(i + 1) if history[j]]  # history index j: it ran in the period before j
+        stop = ran[-1] if ran else -1  # the period it stopped in, if it stopped before this one
+        stopped_earlier = bool(ran) and not before
+        out: list[dict[str, Any]] = []
+
+        def entry(kind: str, sentence: str, limit: float = math.nan, used: float = math.nan,
+                  unit: str = "") -> None:
+            out.append(
+                dict(
+                    kind=kind,
+                    id=self.mission_id,
+                    period_id=period,
+                    limit=limit,
+                    used=used,
+                    unit=unit,
+                    value_per_unit=math.nan,
+                    this_value_per_unit=math.nan,
+                    sentence=sentence,
+                    value_if_lifted=math.nan,
+                    coverage_if_lifted=math.nan,
+                )
+            )
+
+        startup, closure = float(row["startup_cost"]), float(row["closure_cost"])
+        min_run, step = int(row["min_run"]), float(row["max_step"])
+        where = self._where
+        if not runs:
+            if bool(row["continuity"]) and stopped_earlier:
+                if stop == 0 and bool(row["running_now"]):
+                    entry(
+                        "running_now",
+                        f"It runs today (running_now) and stopped in {where(periods[0])}; with continuity a "
+                        f"mission running now that stops never restarts, so it stays at 0 in {where(period)}",
+                    )
+                else:
+                    entry(
+                        "continuity",
+                        f"It stopped in {where(periods[stop])} and, with continuity, may not restart in "
+                        f"{where(period)}",
+                    )
+                return out
+            if not before and min_run > 1 and i + 1 < len(periods):
+                last = min(i + min_run - 1, len(periods) - 1)
+                cut = " (its end_period comes first)" if i + min_run - 1 > len(periods) - 1 else ""
+                entry(
+                    "min_run",
+                    f"min_run {min_run}: a start in {where(period)} commits it to run {last - i + 1} "
+                    f"periods, through {where(periods[last])}{cut}",
+                    limit=float(min_run),
+                    unit="periods",
+                )
+            if not before and startup > 0:
+                entry(
+                    "startup_cost",
+                    f"startup_cost: starting it in {where(period)} would cost "
+                    f"{wording.money(startup, self.currency)} there, paid from its sources in that period "
+                    "with the rest of its cost",
+                    limit=startup,
+                    unit=self.currency,
+                )
+            if before and closure > 0:
+                entry(
+                    "closure_cost",
+                    f"closure_cost: it stops in {where(period)}, and its "
+                    f"{wording.money(closure, self.currency)} closure cost falls there (paid from its "
+                    "sources in that period)",
+                    limit=closure,
+                    unit=self.currency,
+                )
+            floor = float(row["running_floor"])
+            if floor > float(row["min_coverage"]) + 1e-12 or bool(self.mission["must_fund"]):
+                possible, left = self._room(period, startup if not before else 0.0)
+                if 1e-9 < possible < floor - 1e-9:
+                    worth = self.worth(self.mission_id, period)
+                    gained = float(value_of_coverage(possible, self.diminishing)) * worth
+                    entry(
+                        "running_floor",
+                        f"A running mission covers at least {wording.percent(floor)} (a rule of plans over "
+                        f"time applies to it): what is left in {where(period)} ({left}) would cover only "
+                        f"{wording.percent(possible, 1)}, worth {wording.value(gained)} value",
+                        limit=floor,
+                        used=possible,
+                        unit="coverage",
+                    )
+            return out
+        if not before and startup > 0:
+            entry(
+                "startup_cost",
+                f"startup_cost: it starts in {where(period)}, and its "
+                f"{wording.money(startup, self.currency)} start-up is paid from its sources there, with "
+                "the rest of its cost",
+                limit=startup,
+                unit=self.currency,
+            )
+        if math.isfinite(step):
+            c = cov[i]
+            if before and i > 0 and c >= cov[i - 1] + step - 1e-6:
+                entry(
+                    "max_step",
+                    f"max_step {step:g} limits its build-up: it can reach at most "
+                    f"{wording.percent(cov[i - 1] + step)} in {where(period)} from "
+                    f"{wording.percent(cov[i - 1])} in {where(periods[i - 1])}",
+                    limit=cov[i - 1] + step,
+                    used=c,
+                    unit="coverage",
+                )
+            if i + 1 < len(periods) and history[i + 2] and c >= cov[i + 1] + step - 1e-6:
+                entry(
+                    "max_step",
+                    f"max_step {step:g} limits it ahead of a fall: it can be at most "
+                    f"{wording.percent(cov[i + 1] + step)} in {where(period)} with "
+                    f"{wording.percent(cov[i + 1])} in {where(periods[i + 1])}",
+                    limit=cov[i + 1] + step,
+                    used=c,
+                    unit="coverage",
+                )
+        return out
+
+    def _room(self, period: str, extra_money: float) -> tuple[float, str]:
+        """The coverage what is left in a period (units, zone room, money in its sources)
+        would give this mission, and what is left of the scarcest, in words."""
+        best, what = self.max_cov, ""
+        rows = self.needs_of(period)
+        rows = rows[rows["quantity"] > 0]
+        for resource_id, q in zip(rows["resource_id"], rows["quantity"], strict=True):
+            r = self.context.resources.get((str(resource_id), period))
+            if r is None or not math.isfinite(r["usable"]):
+                continue
+            whole = self.context.integer.get(str(resource_id), False)
+            room = max((math.floor(r["usable"] + 1e-6) if whole else r["usable"]) - r["used"], 0.0)
+            if room / float(q) < best:
+                name, unit = self.resource_name[str(resource_id)], self.resource_unit[str(resource_id)]
+                best, what = room / float(q), wording.count_of(room, name, unit)
+        zone = self.context.zones.get((str(self.mission["zone_id"]), period))
+        per = float(rows.loc[rows["kind"] == "personnel", "quantity"].sum())
+        if zone is not None and math.isfinite(zone["cap"]) and per > 0:
+            room = max(zone["cap"] - zone["personnel"], 0.0)
+            if room / per < best:
+                best, what = room / per, f"{wording.number(room)} people under the zone's cap"
+        cost = self.full_cost(self.mission_id, period)
+        if cost > 0:
+            left = 0.0
+            for source in self._eligible(period):
+                b = self.context.budgets.get((source, period))
+                if b is not None:
+                    left += max(float(b["amount"]) - float(b["used"]), 0.0)
+            share = max(left - extra_money, 0.0) / cost
+            if share < best:
+                best, what = share, f"{wording.money(left, self.currency)} in its sources"
+        return best, what
+
     def _whole_units(self, period: str) -> dict[str, Any]:
         sentence = (
             f"No limit binds in {self._where(period)} in the continuous model: the shortfall comes "
@@ -804,6 +988,13 @@ KIND_WORDS = {
     "policy": "policy",
     "max_change": "max_change from the Baseline",
     "whole_units": "whole units",
+    "continuity": "continuity (stopped, may not restart)",
+    "running_now": "running now and stopped (may not restart)",
+    "min_run": "min_run (a start commits it)",
+    "startup_cost": "start-up cost",
+    "closure_cost": "closure cost",
+    "max_step": "max_step",
+    "running_floor": "below the 1% running floor",
 }
 
 
@@ -898,6 +1089,7 @@ def explain_short(
 def _resolve(answer: Why, portfolio: Portfolio, levers: Levers, plan: Plan, scenario: Scenario) -> Why:
     """The value given up and losers (the plan forced to max_coverage), and the weight and
     priority needed (weight search), by solving again."""
+    answer = _lift_rules(answer, plan, scenario)
     mission_id, max_cov = answer.mission_id, answer.max_coverage
     notes = list(answer.notes)
     forced_levers = levers.changed(
@@ -941,6 +1133,67 @@ def _resolve(answer: Why, portfolio: Portfolio, levers: Levers, plan: Plan, scen
         answer, priority_needed=_priority_search(portfolio, levers, mission_id, answer)
     )
     return answer
+
+
+# The rules of plans over time one re-solve lifts for the mission alone: kind -> (its
+# Missions column, the value that lifts it, the lift in words).
+LIFTS: dict[str, tuple[str, Any, str]] = {
+    "continuity": ("continuity", False, "letting it restart (its continuity no)"),
+    "running_now": ("continuity", False, "letting it restart (its continuity no)"),
+    "min_run": ("min_run", 1, "letting its runs be shorter (its min_run 1)"),
+    "startup_cost": ("startup_cost", 0.0, "dropping its start-up cost (startup_cost 0)"),
+    "closure_cost": ("closure_cost", 0.0, "dropping its closure cost (closure_cost 0)"),
+    "max_step": ("max_step", math.nan, "lifting its max_step (blank)"),
+}
+
+
+def with_rule_lifted(scenario: Scenario, mission_id: str, column: str, value: Any) -> Scenario:
+    """The scenario with one mission's Missions column replaced (a rule of plans over time
+    lifted for it alone, :data:`LIFTS`)."""
+    missions = scenario.portfolio.missions.copy()
+    missions.loc[mission_id, column] = value
+    return dataclasses.replace(scenario, portfolio=dataclasses.replace(scenario.portfolio, missions=missions))
+
+
+def _lift_rules(answer: Why, plan: Plan, scenario: Scenario) -> Why:
+    """Each rule of plans over time that the plan's pattern says holds the mission, solved
+    again with that rule lifted for it alone (one solve per rule, started from the plan,
+    which stays feasible): what lifting it adds, and the mission's coverage then. A rule
+    whose lifting leaves its coverage in that period where it is does not hold it there:
+    that entry is dropped."""
+    if not any(h["kind"] in LIFTS for h in answer.held_back_by):
+        return answer
+    base = float(plan.value or 0.0)
+    gap_value = float(scenario.levers.mip_gap) * abs(base) if (plan.gap or 0.0) > 0 else 0.0
+    names = {str(k): str(v) for k, v in scenario.portfolio.periods["name"].items()}
+    solved: dict[str, Plan] = {}
+    kept = []
+    for limit in answer.held_back_by:
+        lift = LIFTS.get(limit["kind"])
+        if lift is None:
+            kept.append(limit)
+            continue
+        column, value, words = lift
+        if column not in solved:
+            solved[column] = solve(with_rule_lifted(scenario, answer.mission_id, column, value), start=plan)
+        lifted = solved[column]
+        if not lifted.has_plan:
+            kept.append(limit)
+            continue
+        period = str(limit["period_id"])
+        rows = lifted.missions
+        mine = rows[(rows["mission_id"] == answer.mission_id) & (rows["period_id"] == period)]
+        after = float(mine["coverage"].iloc[0]) if len(mine) else 0.0
+        gain = max(float(lifted.value or 0.0) - base, 0.0)
+        if after <= answer.coverage.get(period, 0.0) + COVERED:
+            continue  # lifting it alone leaves it where it is here: it does not hold it here
+        within = " (within the search's accepted gap: perhaps no gain at all)" if gain < gap_value else ""
+        sentence = (
+            f"{limit['sentence']}; {words} would add {wording.value(gain)} value{within}, "
+            f"with {wording.percent(after)} in {names.get(period, period)}"
+        )
+        kept.append({**limit, "value_if_lifted": gain, "coverage_if_lifted": after, "sentence": sentence})
+    return dataclasses.replace(answer, held_back_by=kept)
 
 
 def _losers(plan: Plan, forced: Plan, mission_id: str) -> list[dict[str, Any]]:
