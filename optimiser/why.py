@@ -78,7 +78,8 @@ class Why:
     held_back_by : one dict per limit met: ``kind`` ("resource", "budget", "zone_cap",
         "on_off", "policy", "max_change", "whole_units", and the rules of plans over time,
         SPEC 3.1: "continuity", "running_now", "min_run", "startup_cost",
-        "closure_cost", "max_step", "running_floor"), ``id``, ``period_id``,
+        "closure_cost", "max_step", "running_floor"; "search_gap": in whole units, what it
+        lacks is left over and the search stopped within its accepted gap), ``id``, ``period_id``,
         ``limit``, ``used``, ``unit``, ``value_per_unit`` (what one more unit is worth,
         NaN when no price applies), ``this_value_per_unit`` (what this mission would make
         of one more unit), ``value_if_lifted`` and ``coverage_if_lifted`` (a rule of plans
@@ -478,6 +479,7 @@ class _Reading:
             found += self._on_off(period)
             found += self._max_change(period)
             found += self._over_time(period)
+            found += self._search_gap(period)
             if len(found) == before and bool(self.levers.integer):
                 found.append(self._whole_units(period))
         found += self._policies()
@@ -508,8 +510,9 @@ class _Reading:
                 continue
             name, unit = self.resource_name[resource_id], self.resource_unit[resource_id]
             mine = self.per_unit(self.mission_id, period, float(q), giving=False)
+            state = "are used up" if used >= room - (0.5 if whole else 1e-6) else "are not all in use"
             sentence = (
-                f"{name} in {self._where(period)} are used up ({wording.number(used)} of "
+                f"{name} in {self._where(period)} {state} ({wording.number(used)} of "
                 f"{wording.number(usable)} usable after the reserve): one more "
                 f"{wording.singular(name, unit)} "
                 f"is worth {wording.value(price)} value to the plan; to this mission "
@@ -602,8 +605,9 @@ class _Reading:
         out = []
         for source, amount, used, price in spent:
             per = f"{self.currency} {wording.money_step_text(step)}"
+            state = "binds" if used >= amount - max(1e-6 * amount, 1.0) else "is not all spent"
             sentence = (
-                f"{self.source_name[source]} in {self._where(period)} binds "
+                f"{self.source_name[source]} in {self._where(period)} {state} "
                 f"({wording.money(used, self.currency)} of {wording.money(amount, self.currency)} spent): "
                 f"{per} more is worth {wording.value(price * step)} "
                 f"value to the plan; to this mission {wording.value(mine * step)}"
@@ -854,6 +858,68 @@ class _Reading:
                 best, what = share, f"{wording.money(left, self.currency)} in its sources"
         return best, what
 
+    def _search_gap(self, period: str) -> list[dict[str, Any]]:
+        """In whole units, where what it lacks in a period is left over in the plan (units
+        unused, zone room, money unspent in its sources): the integer search stopped within
+        its accepted gap (mip_gap) before covering it, and closing the step is worth less
+        than that gap."""
+        gap = float(self.plan.gap or 0.0)
+        if not bool(self.levers.integer) or gap <= 0:
+            return []
+        lack = next((x for x in self.lacks() if x["period_id"] == period), None)
+        if lack is None:
+            return []
+        left_words = []
+        kind = self.portfolio.resources["kind"].astype(str)
+        people = 0.0
+        for m in lack["missing"]:
+            if kind.get(m["resource_id"]) == "personnel":
+                people += m["shortfall"]
+            r = self.context.resources.get((m["resource_id"], period))
+            if r is not None and math.isfinite(r["usable"]):
+                whole = self.context.integer.get(m["resource_id"], False)
+                room = (math.floor(r["usable"] + 1e-6) if whole else r["usable"]) - r["used"]
+                if room < m["shortfall"] - 1e-6:
+                    return []
+                left_words.append(f"{wording.count_of(room, m['name'], m['unit'])} unused")
+        zone = self.context.zones.get((str(self.mission["zone_id"]), period))
+        zone_room = zone["cap"] - zone["personnel"] if zone is not None else math.inf
+        if math.isfinite(zone_room) and zone_room < people - 1e-6:
+            return []
+        left = 0.0
+        for source in self._eligible(period):
+            b = self.context.budgets.get((source, period))
+            if b is not None:
+                left += max(float(b["amount"]) - float(b["used"]), 0.0)
+        if left < lack["shortfall_cost"] - 1e-6:
+            return []
+        left_words.append(f"{wording.money(left, self.currency)} unspent in its sources")
+        c = self.cov(self.mission_id, period)
+        worth = self.worth(self.mission_id, period)
+        adds = worth * float(
+            value_of_coverage(self.max_cov, self.diminishing) - value_of_coverage(c, self.diminishing)
+        )
+        gap_value = gap * abs(float(self.plan.value or 0.0))
+        sentence = (
+            f"What it lacks in {self._where(period)} is left over in the plan "
+            f"({wording.listing(left_words)}): closing it would add {wording.value(adds)} value, "
+            f"less than the integer search's accepted gap ({wording.percent(gap, 2)}, "
+            f"{wording.value(gap_value)} value), so the search stopped before covering it"
+        )
+        return [
+            dict(
+                kind="search_gap",
+                id=self.mission_id,
+                period_id=period,
+                limit=gap_value,
+                used=adds,
+                unit="value",
+                value_per_unit=math.nan,
+                this_value_per_unit=math.nan,
+                sentence=sentence,
+            )
+        ]
+
     def _whole_units(self, period: str) -> dict[str, Any]:
         sentence = (
             f"No limit binds in {self._where(period)} in the continuous model: the shortfall comes "
@@ -1000,6 +1066,7 @@ KIND_WORDS = {
     "closure_cost": "closure cost",
     "max_step": "max_step",
     "running_floor": "below the 1% running floor",
+    "search_gap": "left over: within the search's gap",
 }
 
 
@@ -1406,7 +1473,7 @@ def why_text(answer: Why) -> str:
     if answer.lacks:
         lines.append("What it lacks:")
         for lack in answer.lacks:
-            missing = [f"{wording.number(m['shortfall'])} {m['name']}" for m in lack["missing"]]
+            missing = [wording.count_of(m["shortfall"], m["name"], m["unit"]) for m in lack["missing"]]
             what = wording.listing(missing, most=6) if missing else "running cost only"
             lines.append(
                 f"  - {lack['period_id']}: at {wording.percent(lack['coverage'], 1)}; lacks {what} "
@@ -1428,7 +1495,7 @@ def why_text(answer: Why) -> str:
             lines.append(
                 f"  - {c['limit_name']} in {c['period_id']}: {c['mission_id']} "
                 f"(priority {c['priority']}{flag}) "
-                f"uses {_amount(c['uses'], c['unit'], answer.currency)}, "
+                f"uses {_amount(c['uses'], c['unit'], answer.currency, c['limit_name'])}, "
                 f"{_per(c['value_per_unit'], c['unit'], answer)} "
                 f"against this mission's {_per(c['this_value_per_unit'], c['unit'], answer)}"
             )
@@ -1480,8 +1547,12 @@ def why_text(answer: Why) -> str:
     return "\n".join(lines)
 
 
-def _amount(x: float, unit: str, currency: str) -> str:
-    return wording.money(x, currency) if unit == currency else f"{wording.number(x)} {unit}"
+def _amount(x: float, unit: str, currency: str, name: str = "") -> str:
+    if unit == currency:
+        return wording.money(x, currency)
+    if name.startswith("personnel cap"):
+        return f"{wording.number(x)} {'person' if wording.is_one(x) else 'people'}"
+    return wording.count_of(x, name, unit) if name else f"{wording.number(x)} {unit}"
 
 
 def _per(x: float, unit: str, answer: Why) -> str:
