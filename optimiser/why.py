@@ -479,7 +479,8 @@ class _Reading:
             found += self._on_off(period)
             found += self._max_change(period)
             found += self._over_time(period)
-            found += self._search_gap(period)
+            if not any(f["kind"] in RULE_KINDS for f in found[before:]):
+                found += self._search_gap(period)
             if len(found) == before and bool(self.levers.integer):
                 found.append(self._whole_units(period))
         found += self._policies()
@@ -900,6 +901,8 @@ class _Reading:
             value_of_coverage(self.max_cov, self.diminishing) - value_of_coverage(c, self.diminishing)
         )
         gap_value = gap * abs(float(self.plan.value or 0.0))
+        if adds >= gap_value:
+            return []
         sentence = (
             f"What it lacks in {self._where(period)} is left over in the plan "
             f"({wording.listing(left_words)}): closing it would add {wording.value(adds)} value, "
@@ -1048,6 +1051,14 @@ class _Reading:
         return out
 
 
+# Limits that are rules rather than scarce units or money: where one holds a mission in a
+# period, what is left over there is not the search's gap.
+RULE_KINDS = {
+    "on_off", "policy", "max_change", "continuity", "running_now", "min_run", "startup_cost",
+    "closure_cost", "max_step", "running_floor",
+}
+
+
 # -- many missions at once (the report) -------------------------------------------------------------
 
 SHORT_COLUMNS = ["mission_id", "name", "priority", "covered", "mean_coverage", "max_coverage", "answer"]
@@ -1108,6 +1119,10 @@ def held_back_by_cells(plan: Plan) -> dict[tuple[str, str], str]:
             kind, item = limit["kind"], str(limit["id"])
             label = names.get(kind, {}).get(item, item) if kind in names else ""
             words = f"{label} {KIND_WORDS[kind]}".strip() if kind in names else KIND_WORDS[kind]
+            if kind == "resource" and limit["used"] < math.floor(limit["limit"] + 1e-6) - 0.5:
+                words = f"{label} not all in use"
+            elif kind == "budget" and item and limit["used"] < limit["limit"] - max(1e-6 * limit["limit"], 1):
+                words = f"{label} not all spent"
             if kind == "policy":
                 words = f"policy {item}"
             price = limit["value_per_unit"]
