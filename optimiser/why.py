@@ -613,6 +613,11 @@ class _Reading:
                 f"{per} more is worth {wording.value(price * step)} "
                 f"value to the plan; to this mission {wording.value(mine * step)}"
             )
+            if amount <= 0:
+                sentence = (
+                    f"{self.source_name[source]} has no money in {self._where(period)}: "
+                    f"{per} there would be worth {wording.value(mine * step)} value to this mission"
+                )
             out.append(
                 dict(
                     kind="budget",
@@ -906,8 +911,8 @@ class _Reading:
         sentence = (
             f"What it lacks in {self._where(period)} is left over in the plan "
             f"({wording.listing(left_words)}): closing it would add {wording.value(adds)} value, "
-            f"less than the integer search's accepted gap ({wording.percent(gap, 2)}, "
-            f"{wording.value(gap_value)} value), so the search stopped before covering it"
+            f"less than this plan's proven gap to the best possible ({wording.percent(gap, 2)}, "
+            f"{wording.value(gap_value)} value), so the integer search stopped before covering it"
         )
         return [
             dict(

@@ -68,6 +68,10 @@ def test_continuity_a_stopped_mission_may_not_restart_and_a_restart_would_add_it
         "restart (its continuity no) would add 12.8 value, with 80% in 2027-Q3"
     )
     assert "may not restart in 2027-Q3" in why_text(answer)
+    # Q2 itself: no money at all (the rule is not what holds it there)
+    assert held(answer, "budget")["Q2"]["sentence"] == (
+        "CORE has no money in 2027-Q2: USD 100 there would be worth 0.16 value to this mission"
+    )
 
 
 def test_continuity_that_a_restart_would_not_help_is_not_named():
