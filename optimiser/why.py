@@ -1380,7 +1380,10 @@ def weight_search(
 
     A plan stopped within the accepted gap may be worth less than ``forced`` at the same
     weight; then that weight is taken as enough (the plan covering the mission is the
-    better one), so each round either ends or moves k up past the plan it found.
+    better one), so each round either ends or moves k up past the plan it found. When
+    ``forced`` gives up no more than that gap (``mip_gap`` of the plan's value) the
+    mission's own weight is taken as enough without solving: searches stopped within the
+    gap cannot tell plans that close apart.
 
     Returns
     -------
@@ -1405,7 +1408,10 @@ def weight_search(
         if b_f - b_q <= 1e-12:
             return None, None, tried
         k_low = 1.0 + (v_q - v_f) / (b_f - b_q)
-        if k_low <= 1.0:  # a plan covering it fully is as good already (within the gap)
+        searched = (plan.gap or 0.0) > 0 or (forced.gap or 0.0) > 0
+        if k_low <= 1.0 or (searched and v_q - v_f <= float(scenario.levers.mip_gap) * abs(v_q)):
+            # a plan covering it fully is as good already, or within the integer searches'
+            # accepted gap, where no re-solve can tell the two apart: its own weight is enough
             return None, weight, tried
         for _ in range(MAX_ROUNDS):
             k = k_low * (1.0 + precision)
