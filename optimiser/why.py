@@ -243,6 +243,7 @@ def why(
         held_back_by=reading.limits(),
         competitors=reading.competitors(),
     )
+    answer = dataclasses.replace(answer, notes=[*answer.notes, *reading.gap_note(answer.competitors)])
     if search:
         answer = _resolve(answer, portfolio, levers, plan, scenario)
     return dataclasses.replace(answer, seconds=time.perf_counter() - started)
@@ -976,6 +977,42 @@ class _Reading:
                 )
             )
         return out
+
+    def gap_note(self, competitors: list[dict[str, Any]]) -> list[str]:
+        """In whole units, when some mission uses what this one lacks for less value per unit
+        than this one would make of it, yet the steps it lacks are worth less than the
+        plan's proven gap: the integer search stopped before making that move."""
+        gap = float(self.plan.gap or 0.0)
+        if not bool(self.levers.integer) or gap <= 0 or not self.short:
+            return []
+        cheaper = [
+            c for c in competitors
+            if c["limit"].startswith("resource:") and math.isfinite(c["value_per_unit"])
+            and math.isfinite(c["this_value_per_unit"]) and c["value_per_unit"] < c["this_value_per_unit"]
+        ]
+        if not cheaper:
+            return []
+        adds = sum(
+            self.worth(self.mission_id, p)
+            * float(
+                value_of_coverage(self.max_cov, self.diminishing)
+                - value_of_coverage(self.cov(self.mission_id, p), self.diminishing)
+            )
+            for p in self.short
+        )
+        gap_value = gap * abs(float(self.plan.value or 0.0))
+        if adds >= gap_value:
+            return []
+        c = cheaper[0]
+        unit = c["unit"]
+        return [
+            f"{c['mission_id']} uses {c['limit_name']} in {c['period_id']} for "
+            f"{wording.value(c['value_per_unit'])} value per {unit}, less than the "
+            f"{wording.value(c['this_value_per_unit'])} this mission would make of one; but all it lacks is "
+            f"worth {wording.value(adds)} value, within this plan's proven gap to the best possible "
+            f"({wording.percent(gap, 2)}, {wording.value(gap_value)} value), so the integer search stopped "
+            "before making such a move"
+        ]
 
     # -- competitors ---------------------------------------------------------------------
 
