@@ -9,13 +9,14 @@ measured here, never asserted in tests.
 Sections: read, demo, national, levers, strict (one strict run and the 12 settings in
 strict mode), scale, curve (issue 12: ours / a straightforward HiGHS model, 150 to 2,000
 missions, peak RSS; bench/curve.py), diagnosis (the clash, the stretched plan and
-``--explain``), sweep, page.
+``--explain``), sweep, page, why (issue 14: one mission's answer, wall and CPU).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -29,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from optimiser import load_portfolio, optimise  # noqa: E402
+from optimiser.scenario import apply_levers  # noqa: E402
+from optimiser.solve import solve  # noqa: E402
+from optimiser.why import why  # noqa: E402
 
 SAMPLES = ROOT / "sample_budgets"
 RESULTS = ROOT / "bench" / "results.jsonl"
@@ -285,6 +289,35 @@ def diagnosis_figure(workbook: Path, runs: int) -> Figure:
     return figure
 
 
+WHY_MISSION = "MON-LBY-BEN-2"
+
+
+def why_figures(workbook: Path, runs: int) -> list[Figure]:
+    """Issue 14: one mission's answer (SPEC 4.1) in whole units, the plan solved first
+    (what ``optimiser why`` does) and given the plan (what the page and the report do);
+    wall and CPU time, with the load average (the machine is shared)."""
+    portfolio = load_portfolio(workbook)
+    plan = solve(apply_levers(portfolio))
+    figures = []
+    for label, given in (("solve + answer", None), ("answer, plan given", plan)):
+        walls, cpus, answers = [], [], []
+        why(portfolio, WHY_MISSION, plan=given)  # warm-up
+        for _ in range(runs):
+            wall, cpu = time.perf_counter(), time.process_time()
+            answers.append(why(portfolio, WHY_MISSION, plan=given))
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        answer = answers[-1]
+        note = f"value given up {answer.value_given_up or 0:.2f}; load {load}"
+        figures += [
+            Figure(f"why {WHY_MISSION}: {label} (wall)", statistics.median(walls), max(walls), runs, 5.0,
+                   note),
+            Figure(f"why {WHY_MISSION}: {label} (CPU)", statistics.median(cpus), max(cpus), runs, 5.0),
+        ]
+    return figures
+
+
 def page_figures(runs: int) -> list[Figure]:
     """The what-if page: lever change -> updated plan on screen (bench/ui_bench.py)."""
     sys.path.insert(0, str(ROOT / "bench"))
@@ -319,6 +352,7 @@ SECTIONS: dict[str, Callable[[int], list[Figure]]] = {
     "diagnosis": lambda runs: [diagnosis_figure(NATIONAL, runs), *stretched_figures(NATIONAL, runs)],
     "sweep": lambda runs: sweep_figures(NATIONAL, runs),
     "page": page_figures,
+    "why": lambda runs: why_figures(NATIONAL, runs),
 }
 
 

@@ -6,7 +6,10 @@
 - ``held_back_by``: the limits its requirements meet there (a resource used up, a fund
   spent, a zone cap, an on/off minimum, a policy, max_change), each with what one more
   unit of it is worth (the plan's shadow prices: the continuous model with the on/off
-  decisions fixed, SPEC 3);
+  decisions fixed, SPEC 3); and the rules of plans over time (SPEC 3.1: continuity,
+  running_now, min_run, start-up and closure costs, max_step, the 1% running floor),
+  read from its running pattern and confirmed by one solve with the rule lifted for it
+  alone (:func:`_lift_rules`), with the value that lifting adds;
 - ``competitors``: the missions using that resource or money there, with their value
   per unit of it against this mission's;
 - ``value_given_up`` and ``losers``: the plan made again with this mission at its
@@ -38,13 +41,17 @@ from optimiser import wording
 from optimiser.coverage import FULLY, coverage_class
 from optimiser.diagnose import explain_infeasible
 from optimiser.levers import Levers, PriorityMode
-from optimiser.model import HALF, MissionModel, build_model, in_scope
-from optimiser.plan import Plan
+from optimiser.model import HALF, MissionModel, build_model, in_scope, value_of_coverage
+from optimiser.plan import Plan, SolverInfo
 from optimiser.portfolio import Portfolio
 from optimiser.prices import money_step, texts_of, typical_amount
 from optimiser.problems import InvalidInput, Problem, Severity
+from optimiser.runs import RUN_TOLERANCE
 from optimiser.scenario import Scenario, apply_levers
-from optimiser.solve import solve
+from optimiser.solve import solve, start_values
+from optimiser.solvers import make_engine
+from optimiser.stages import Stages
+from optimiser.tables import make_plan
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +76,15 @@ class Why:
         ``missing`` (list of ``resource_id``, ``name``, ``unit``, ``needed`` at
         max_coverage, ``allocated``, ``shortfall``), ``shortfall_cost`` (money).
     held_back_by : one dict per limit met: ``kind`` ("resource", "budget", "zone_cap",
-        "on_off", "policy", "max_change", "whole_units"), ``id``, ``period_id``,
+        "on_off", "policy", "max_change", "whole_units", and the rules of plans over time,
+        SPEC 3.1: "continuity", "running_now", "min_run", "startup_cost",
+        "closure_cost", "max_step", "running_floor"; "search_gap": in whole units, what it
+        lacks is left over and the search stopped within its accepted gap), ``id``, ``period_id``,
         ``limit``, ``used``, ``unit``, ``value_per_unit`` (what one more unit is worth,
         NaN when no price applies), ``this_value_per_unit`` (what this mission would make
-        of one more unit), ``sentence``.
+        of one more unit), ``value_if_lifted`` and ``coverage_if_lifted`` (a rule of plans
+        over time solved again lifted for this mission alone: the value that adds and its
+        coverage in that period then; NaN otherwise), ``sentence``.
     competitors : one dict per (limit, mission) using it: ``limit`` ("resource:R",
         "budget:S", "zone_cap:Z"), ``limit_name``, ``period_id``, ``mission_id``, ``name``,
         ``priority``, ``must_fund``, ``uses`` (units or money), ``unit``,
@@ -231,6 +243,7 @@ def why(
         held_back_by=reading.limits(),
         competitors=reading.competitors(),
     )
+    answer = dataclasses.replace(answer, notes=[*answer.notes, *reading.gap_note(answer.competitors)])
     if search:
         answer = _resolve(answer, portfolio, levers, plan, scenario)
     return dataclasses.replace(answer, seconds=time.perf_counter() - started)
@@ -270,9 +283,10 @@ class _Context:
         self.worth = dict(zip(keys, cells["worth"].astype(float), strict=True))
         self.running_cost = dict(zip(keys, cells["running_cost"].astype(float), strict=True))
         needs = self.model.needs
-        self.needs = {
-            (str(m), str(p)): frame
-            for (m, p), frame in needs.groupby(["mission_id", "period_id"], sort=False)
+        # rows of model.needs per (mission, period), taken when a mission is read
+        self.need_rows = {
+            (str(m), str(p)): rows
+            for (m, p), rows in needs.groupby(["mission_id", "period_id"], sort=False).indices.items()
         }
         cost = (
             (needs["quantity"] * needs["unit_cost"]).groupby([needs["mission_id"], needs["period_id"]]).sum()
@@ -312,6 +326,8 @@ class _Context:
         self.resource_unit = texts_of(portfolio.resources, "unit")
         self.source_name = texts_of(portfolio.sources, "name")
         self.mission_name = texts_of(portfolio.missions, "name")
+        # the rules of plans over time per mission, its active periods in order (SPEC 3.1)
+        self.rules = {str(m): frame for m, frame in cells.groupby("mission_id", sort=False)}
 
     def _policies(self, scenario: Scenario, plan: Plan) -> list[tuple[str, str, str, float, float, set[str]]]:
         """Each budget-share policy that binds: (rule, scope_type, scope_value, share,
@@ -384,7 +400,8 @@ class _Reading:
     def needs_of(self, period: str) -> pd.DataFrame:
         """This mission's requirements in a period (model.needs rows)."""
         empty = self.model.needs.iloc[0:0]
-        return self.context.needs.get((self.mission_id, period), empty)
+        rows = self.context.need_rows.get((self.mission_id, period))
+        return empty if rows is None else self.model.needs.take(rows)
 
     # -- per-unit worth ------------------------------------------------------------------
 
@@ -462,9 +479,15 @@ class _Reading:
             found += self._funds(period)
             found += self._on_off(period)
             found += self._max_change(period)
+            found += self._over_time(period)
+            if not any(f["kind"] in RULE_KINDS for f in found[before:]):
+                found += self._search_gap(period)
             if len(found) == before and bool(self.levers.integer):
                 found.append(self._whole_units(period))
         found += self._policies()
+        for limit in found:  # what lifting a rule of plans over time adds: see _lift_rules
+            limit.setdefault("value_if_lifted", math.nan)
+            limit.setdefault("coverage_if_lifted", math.nan)
         self.found = found
         return found
 
@@ -489,8 +512,9 @@ class _Reading:
                 continue
             name, unit = self.resource_name[resource_id], self.resource_unit[resource_id]
             mine = self.per_unit(self.mission_id, period, float(q), giving=False)
+            state = "are used up" if used >= room - (0.5 if whole else 1e-6) else "are not all in use"
             sentence = (
-                f"{name} in {self._where(period)} are used up ({wording.number(used)} of "
+                f"{name} in {self._where(period)} {state} ({wording.number(used)} of "
                 f"{wording.number(usable)} usable after the reserve): one more "
                 f"{wording.singular(name, unit)} "
                 f"is worth {wording.value(price)} value to the plan; to this mission "
@@ -583,12 +607,18 @@ class _Reading:
         out = []
         for source, amount, used, price in spent:
             per = f"{self.currency} {wording.money_step_text(step)}"
+            state = "binds" if used >= amount - max(1e-6 * amount, 1.0) else "is not all spent"
             sentence = (
-                f"{self.source_name[source]} in {self._where(period)} binds "
+                f"{self.source_name[source]} in {self._where(period)} {state} "
                 f"({wording.money(used, self.currency)} of {wording.money(amount, self.currency)} spent): "
                 f"{per} more is worth {wording.value(price * step)} "
                 f"value to the plan; to this mission {wording.value(mine * step)}"
             )
+            if amount <= 0:
+                sentence = (
+                    f"{self.source_name[source]} has no money in {self._where(period)}: "
+                    f"{per} there would be worth {wording.value(mine * step)} value to this mission"
+                )
             out.append(
                 dict(
                     kind="budget",
@@ -665,6 +695,240 @@ class _Reading:
             )
         ]
 
+    # -- plans over time (SPEC 3.1) ------------------------------------------------------
+
+    def _over_time(self, period: str) -> list[dict[str, Any]]:
+        """The rules of plans over time that hold it in this period, read from its running
+        pattern: continuity (stopped earlier, may not restart; ``running_now`` when the
+        stop was of a run going today), min_run (a start commits it), startup_cost and
+        closure_cost (money in the period they fall), max_step (its build-up or wind-down)
+        and the running floor (what is left would cover less than a running mission must)."""
+        rules = self.context.rules.get(self.mission_id)
+        if rules is None or not bool(rules["timeline"].iloc[0]):
+            return []
+        periods = [str(p) for p in rules["period_id"]]
+        if period not in periods:
+            return []
+        i = periods.index(period)
+        row = rules.iloc[i]
+        cov = [self.cov(self.mission_id, p) for p in periods]
+        history = [bool(row["running_now"])] + [c > RUN_TOLERANCE for c in cov]  # [today, p1, ...]
+        runs, before = history[i + 1], history[i]
+        ran = [j for j in range(i + 1) if history[j]]  # history index j: it ran in the period before j
+        stop = ran[-1] if ran else -1  # the period it stopped in, if it stopped before this one
+        stopped_earlier = bool(ran) and not before
+        out: list[dict[str, Any]] = []
+
+        def entry(kind: str, sentence: str, limit: float = math.nan, used: float = math.nan,
+                  unit: str = "") -> None:
+            out.append(
+                dict(
+                    kind=kind,
+                    id=self.mission_id,
+                    period_id=period,
+                    limit=limit,
+                    used=used,
+                    unit=unit,
+                    value_per_unit=math.nan,
+                    this_value_per_unit=math.nan,
+                    sentence=sentence,
+                    value_if_lifted=math.nan,
+                    coverage_if_lifted=math.nan,
+                )
+            )
+
+        startup, closure = float(row["startup_cost"]), float(row["closure_cost"])
+        min_run, step = int(row["min_run"]), float(row["max_step"])
+        where = self._where
+        if not runs:
+            if bool(row["continuity"]) and stopped_earlier:
+                if stop == 0 and bool(row["running_now"]):
+                    entry(
+                        "running_now",
+                        f"It runs today (running_now) and stopped in {where(periods[0])}; with continuity a "
+                        f"mission running now that stops never restarts, so it stays at 0 in {where(period)}",
+                    )
+                else:
+                    entry(
+                        "continuity",
+                        f"It stopped in {where(periods[stop])} and, with continuity, may not restart in "
+                        f"{where(period)}",
+                    )
+                return out
+            if not before and min_run > 1 and i + 1 < len(periods):
+                last = min(i + min_run - 1, len(periods) - 1)
+                cut = " (its end_period comes first)" if i + min_run - 1 > len(periods) - 1 else ""
+                entry(
+                    "min_run",
+                    f"min_run {min_run}: a start in {where(period)} commits it to run {last - i + 1} "
+                    f"periods, through {where(periods[last])}{cut}",
+                    limit=float(min_run),
+                    unit="periods",
+                )
+            if not before and startup > 0:
+                entry(
+                    "startup_cost",
+                    f"startup_cost: starting it in {where(period)} would cost "
+                    f"{wording.money(startup, self.currency)} there, paid from its sources in that period "
+                    "with the rest of its cost",
+                    limit=startup,
+                    unit=self.currency,
+                )
+            if before and closure > 0:
+                entry(
+                    "closure_cost",
+                    f"closure_cost: it stops in {where(period)}, and its "
+                    f"{wording.money(closure, self.currency)} closure cost falls there (paid from its "
+                    "sources in that period)",
+                    limit=closure,
+                    unit=self.currency,
+                )
+            floor = float(row["running_floor"])
+            if floor > float(row["min_coverage"]) + 1e-12 or bool(self.mission["must_fund"]):
+                possible, left = self._room(period, startup if not before else 0.0)
+                if 1e-9 < possible < floor - 1e-9:
+                    worth = self.worth(self.mission_id, period)
+                    gained = float(value_of_coverage(possible, self.diminishing)) * worth
+                    entry(
+                        "running_floor",
+                        f"A running mission covers at least {wording.percent(floor)} (a rule of plans over "
+                        f"time applies to it): what is left in {where(period)} ({left}) would cover only "
+                        f"{wording.percent(possible, 1)}, worth {wording.value(gained)} value",
+                        limit=floor,
+                        used=possible,
+                        unit="coverage",
+                    )
+            return out
+        if not before and startup > 0:
+            entry(
+                "startup_cost",
+                f"startup_cost: it starts in {where(period)}, and its "
+                f"{wording.money(startup, self.currency)} start-up is paid from its sources there, with "
+                "the rest of its cost",
+                limit=startup,
+                unit=self.currency,
+            )
+        if math.isfinite(step):
+            c = cov[i]
+            if before and i > 0 and c >= cov[i - 1] + step - 1e-6:
+                entry(
+                    "max_step",
+                    f"max_step {step:g} limits its build-up: it can reach at most "
+                    f"{wording.percent(cov[i - 1] + step)} in {where(period)} from "
+                    f"{wording.percent(cov[i - 1])} in {where(periods[i - 1])}",
+                    limit=cov[i - 1] + step,
+                    used=c,
+                    unit="coverage",
+                )
+            if i + 1 < len(periods) and history[i + 2] and c >= cov[i + 1] + step - 1e-6:
+                entry(
+                    "max_step",
+                    f"max_step {step:g} limits it ahead of a fall: it can be at most "
+                    f"{wording.percent(cov[i + 1] + step)} in {where(period)} with "
+                    f"{wording.percent(cov[i + 1])} in {where(periods[i + 1])}",
+                    limit=cov[i + 1] + step,
+                    used=c,
+                    unit="coverage",
+                )
+        return out
+
+    def _room(self, period: str, extra_money: float) -> tuple[float, str]:
+        """The coverage what is left in a period (units, zone room, money in its sources)
+        would give this mission, and what is left of the scarcest, in words."""
+        best, what = self.max_cov, ""
+        rows = self.needs_of(period)
+        rows = rows[rows["quantity"] > 0]
+        for resource_id, q in zip(rows["resource_id"], rows["quantity"], strict=True):
+            r = self.context.resources.get((str(resource_id), period))
+            if r is None or not math.isfinite(r["usable"]):
+                continue
+            whole = self.context.integer.get(str(resource_id), False)
+            room = max((math.floor(r["usable"] + 1e-6) if whole else r["usable"]) - r["used"], 0.0)
+            if room / float(q) < best:
+                name, unit = self.resource_name[str(resource_id)], self.resource_unit[str(resource_id)]
+                best, what = room / float(q), wording.count_of(room, name, unit)
+        zone = self.context.zones.get((str(self.mission["zone_id"]), period))
+        per = float(rows.loc[rows["kind"] == "personnel", "quantity"].sum())
+        if zone is not None and math.isfinite(zone["cap"]) and per > 0:
+            room = max(zone["cap"] - zone["personnel"], 0.0)
+            if room / per < best:
+                best, what = room / per, f"{wording.number(room)} people under the zone's cap"
+        cost = self.full_cost(self.mission_id, period)
+        if cost > 0:
+            left = 0.0
+            for source in self._eligible(period):
+                b = self.context.budgets.get((source, period))
+                if b is not None:
+                    left += max(float(b["amount"]) - float(b["used"]), 0.0)
+            share = max(left - extra_money, 0.0) / cost
+            if share < best:
+                best, what = share, f"{wording.money(left, self.currency)} in its sources"
+        return best, what
+
+    def _search_gap(self, period: str) -> list[dict[str, Any]]:
+        """In whole units, where what it lacks in a period is left over in the plan (units
+        unused, zone room, money unspent in its sources): the integer search stopped within
+        its accepted gap (mip_gap) before covering it, and closing the step is worth less
+        than that gap."""
+        gap = float(self.plan.gap or 0.0)
+        if not bool(self.levers.integer) or gap <= 0:
+            return []
+        lack = next((x for x in self.lacks() if x["period_id"] == period), None)
+        if lack is None:
+            return []
+        left_words = []
+        kind = self.portfolio.resources["kind"].astype(str)
+        people = 0.0
+        for m in lack["missing"]:
+            if kind.get(m["resource_id"]) == "personnel":
+                people += m["shortfall"]
+            r = self.context.resources.get((m["resource_id"], period))
+            if r is not None and math.isfinite(r["usable"]):
+                whole = self.context.integer.get(m["resource_id"], False)
+                room = (math.floor(r["usable"] + 1e-6) if whole else r["usable"]) - r["used"]
+                if room < m["shortfall"] - 1e-6:
+                    return []
+                left_words.append(f"{wording.count_of(room, m['name'], m['unit'])} unused")
+        zone = self.context.zones.get((str(self.mission["zone_id"]), period))
+        zone_room = zone["cap"] - zone["personnel"] if zone is not None else math.inf
+        if math.isfinite(zone_room) and zone_room < people - 1e-6:
+            return []
+        left = 0.0
+        for source in self._eligible(period):
+            b = self.context.budgets.get((source, period))
+            if b is not None:
+                left += max(float(b["amount"]) - float(b["used"]), 0.0)
+        if left < lack["shortfall_cost"] - 1e-6:
+            return []
+        left_words.append(f"{wording.money(left, self.currency)} unspent in its sources")
+        c = self.cov(self.mission_id, period)
+        worth = self.worth(self.mission_id, period)
+        adds = worth * float(
+            value_of_coverage(self.max_cov, self.diminishing) - value_of_coverage(c, self.diminishing)
+        )
+        gap_value = gap * abs(float(self.plan.value or 0.0))
+        if adds >= gap_value:
+            return []
+        sentence = (
+            f"What it lacks in {self._where(period)} is left over in the plan "
+            f"({wording.listing(left_words)}): closing it would add {wording.value(adds)} value, "
+            f"less than this plan's proven gap to the best possible ({wording.percent(gap, 2)}, "
+            f"{wording.value(gap_value)} value), so the integer search stopped before covering it"
+        )
+        return [
+            dict(
+                kind="search_gap",
+                id=self.mission_id,
+                period_id=period,
+                limit=gap_value,
+                used=adds,
+                unit="value",
+                value_per_unit=math.nan,
+                this_value_per_unit=math.nan,
+                sentence=sentence,
+            )
+        ]
+
     def _whole_units(self, period: str) -> dict[str, Any]:
         sentence = (
             f"No limit binds in {self._where(period)} in the continuous model: the shortfall comes "
@@ -713,6 +977,42 @@ class _Reading:
                 )
             )
         return out
+
+    def gap_note(self, competitors: list[dict[str, Any]]) -> list[str]:
+        """In whole units, when some mission uses what this one lacks for less value per unit
+        than this one would make of it, yet the steps it lacks are worth less than the
+        plan's proven gap: the integer search stopped before making that move."""
+        gap = float(self.plan.gap or 0.0)
+        if not bool(self.levers.integer) or gap <= 0 or not self.short:
+            return []
+        cheaper = [
+            c for c in competitors
+            if c["limit"].startswith("resource:") and math.isfinite(c["value_per_unit"])
+            and math.isfinite(c["this_value_per_unit"]) and c["value_per_unit"] < c["this_value_per_unit"]
+        ]
+        if not cheaper:
+            return []
+        adds = sum(
+            self.worth(self.mission_id, p)
+            * float(
+                value_of_coverage(self.max_cov, self.diminishing)
+                - value_of_coverage(self.cov(self.mission_id, p), self.diminishing)
+            )
+            for p in self.short
+        )
+        gap_value = gap * abs(float(self.plan.value or 0.0))
+        if adds >= gap_value:
+            return []
+        c = cheaper[0]
+        unit = c["unit"]
+        return [
+            f"{c['mission_id']} uses {c['limit_name']} in {c['period_id']} for "
+            f"{wording.value(c['value_per_unit'])} value per {unit}, less than the "
+            f"{wording.value(c['this_value_per_unit'])} this mission would make of one; but all it lacks is "
+            f"worth {wording.value(adds)} value, within this plan's proven gap to the best possible "
+            f"({wording.percent(gap, 2)}, {wording.value(gap_value)} value), so the integer search stopped "
+            "before making such a move"
+        ]
 
     # -- competitors ---------------------------------------------------------------------
 
@@ -793,6 +1093,14 @@ class _Reading:
         return out
 
 
+# Limits that are rules rather than scarce units or money: where one holds a mission in a
+# period, what is left over there is not the search's gap.
+RULE_KINDS = {
+    "on_off", "policy", "max_change", "continuity", "running_now", "min_run", "startup_cost",
+    "closure_cost", "max_step", "running_floor",
+}
+
+
 # -- many missions at once (the report) -------------------------------------------------------------
 
 SHORT_COLUMNS = ["mission_id", "name", "priority", "covered", "mean_coverage", "max_coverage", "answer"]
@@ -804,6 +1112,14 @@ KIND_WORDS = {
     "policy": "policy",
     "max_change": "max_change from the Baseline",
     "whole_units": "whole units",
+    "continuity": "continuity (stopped, may not restart)",
+    "running_now": "running now and stopped (may not restart)",
+    "min_run": "min_run (a start commits it)",
+    "startup_cost": "start-up cost",
+    "closure_cost": "closure cost",
+    "max_step": "max_step",
+    "running_floor": "below the 1% running floor",
+    "search_gap": "left over: within the search's gap",
 }
 
 
@@ -845,6 +1161,10 @@ def held_back_by_cells(plan: Plan) -> dict[tuple[str, str], str]:
             kind, item = limit["kind"], str(limit["id"])
             label = names.get(kind, {}).get(item, item) if kind in names else ""
             words = f"{label} {KIND_WORDS[kind]}".strip() if kind in names else KIND_WORDS[kind]
+            if kind == "resource" and limit["used"] < math.floor(limit["limit"] + 1e-6) - 0.5:
+                words = f"{label} not all in use"
+            elif kind == "budget" and item and limit["used"] < limit["limit"] - max(1e-6 * limit["limit"], 1):
+                words = f"{label} not all spent"
             if kind == "policy":
                 words = f"policy {item}"
             price = limit["value_per_unit"]
@@ -898,6 +1218,7 @@ def explain_short(
 def _resolve(answer: Why, portfolio: Portfolio, levers: Levers, plan: Plan, scenario: Scenario) -> Why:
     """The value given up and losers (the plan forced to max_coverage), and the weight and
     priority needed (weight search), by solving again."""
+    answer = _lift_rules(answer, plan, scenario)
     mission_id, max_cov = answer.mission_id, answer.max_coverage
     notes = list(answer.notes)
     forced_levers = levers.changed(
@@ -906,7 +1227,7 @@ def _resolve(answer: Why, portfolio: Portfolio, levers: Levers, plan: Plan, scen
         cancel={k: v for k, v in levers.cancel.items() if k != mission_id},
     )
     forced_scenario = apply_levers(portfolio, forced_levers)
-    forced = solve(forced_scenario)
+    forced = solve_value(forced_scenario)
     if not forced.has_plan:
         forced = explain_infeasible(forced, forced_scenario)
         notes.append(
@@ -941,6 +1262,104 @@ def _resolve(answer: Why, portfolio: Portfolio, levers: Levers, plan: Plan, scen
         answer, priority_needed=_priority_search(portfolio, levers, mission_id, answer)
     )
     return answer
+
+
+# The rules of plans over time one re-solve lifts for the mission alone: kind -> (its
+# Missions column, the value that lifts it, the lift in words).
+LIFTS: dict[str, tuple[str, Any, str]] = {
+    "continuity": ("continuity", False, "letting it restart (its continuity no)"),
+    "running_now": ("continuity", False, "letting it restart (its continuity no)"),
+    "min_run": ("min_run", 1, "letting its runs be shorter (its min_run 1)"),
+    "startup_cost": ("startup_cost", 0.0, "dropping its start-up cost (startup_cost 0)"),
+    "closure_cost": ("closure_cost", 0.0, "dropping its closure cost (closure_cost 0)"),
+    "max_step": ("max_step", math.nan, "lifting its max_step (blank)"),
+}
+
+
+def with_rule_lifted(scenario: Scenario, mission_id: str, column: str, value: Any) -> Scenario:
+    """The scenario with one mission's Missions column replaced (a rule of plans over time
+    lifted for it alone, :data:`LIFTS`)."""
+    missions = scenario.portfolio.missions.copy()
+    missions.loc[mission_id, column] = value
+    return dataclasses.replace(scenario, portfolio=dataclasses.replace(scenario.portfolio, missions=missions))
+
+
+def _lift_rules(answer: Why, plan: Plan, scenario: Scenario) -> Why:
+    """Each rule of plans over time that the plan's pattern says holds the mission, solved
+    again with that rule lifted for it alone (one solve per rule, started from the plan,
+    which stays feasible): what lifting it adds, and the mission's coverage then. A rule
+    whose lifting leaves its coverage in that period where it is does not hold it there:
+    that entry is dropped."""
+    if not any(h["kind"] in LIFTS for h in answer.held_back_by):
+        return answer
+    base = float(plan.value or 0.0)
+    gap_value = float(scenario.levers.mip_gap) * abs(base) if (plan.gap or 0.0) > 0 else 0.0
+    names = {str(k): str(v) for k, v in scenario.portfolio.periods["name"].items()}
+    solved: dict[str, Plan] = {}
+    kept = []
+    for limit in answer.held_back_by:
+        lift = LIFTS.get(limit["kind"])
+        if lift is None:
+            kept.append(limit)
+            continue
+        column, value, words = lift
+        if column not in solved:
+            solved[column] = solve_value(
+                with_rule_lifted(scenario, answer.mission_id, column, value), start=plan
+            )
+        lifted = solved[column]
+        if not lifted.has_plan:
+            kept.append(limit)
+            continue
+        period = str(limit["period_id"])
+        rows = lifted.missions
+        mine = rows[(rows["mission_id"] == answer.mission_id) & (rows["period_id"] == period)]
+        after = float(mine["coverage"].iloc[0]) if len(mine) else 0.0
+        gain = max(float(lifted.value or 0.0) - base, 0.0)
+        if after <= answer.coverage.get(period, 0.0) + COVERED:
+            continue  # lifting it alone leaves it where it is here: it does not hold it here
+        within = " (within the search's accepted gap: perhaps no gain at all)" if gain < gap_value else ""
+        sentence = (
+            f"{limit['sentence']}; {words} would add {wording.value(gain)} value{within}, "
+            f"with {wording.percent(after)} in {names.get(period, period)}"
+        )
+        kept.append({**limit, "value_if_lifted": gain, "coverage_if_lifted": after, "sentence": sentence})
+    return dataclasses.replace(answer, held_back_by=kept)
+
+
+class _ValueStages(Stages):
+    """The staged search without its money and shadow-price stages: the re-solves of an
+    answer ask only what value a plan can reach and what coverage it gives (the cost
+    stage moves money, not value; shadow prices come from the chosen plan)."""
+
+    def _cost(self) -> None:
+        return None
+
+    def _duals(self) -> None:
+        self.duals = lambda constraint: math.nan
+
+
+def solve_value(scenario: Scenario, *, start: Plan | None = None) -> Plan:
+    """:func:`optimiser.solve.solve` stopped after the value stage(s): the plan's value,
+    bound, gap and coverage as the full solve finds them, its money not minimised and no
+    shadow prices (NaN). About a third faster on the national sample in whole units; for
+    the answer's re-solves only, never for a plan shown as chosen."""
+    started = time.perf_counter()
+    model = build_model(scenario, name="why")
+    engine = make_engine(model, scenario.levers)
+    build_s = time.perf_counter() - started
+    run = _ValueStages(model, engine, deadline=started + float(scenario.levers.time_limit_s))
+    if start is not None and model.is_mip:
+        run.start = start_values(model, start)
+    run.go()
+    info = SolverInfo(
+        name=str(scenario.levers.solver),
+        version=engine.version(),
+        build_s=build_s,
+        solve_s=sum(stage.seconds for stage in run.stages),
+        stages=tuple(stage.name for stage in run.stages),
+    )
+    return make_plan(model, run, info, started)
 
 
 def _losers(plan: Plan, forced: Plan, mission_id: str) -> list[dict[str, Any]]:
@@ -998,7 +1417,10 @@ def weight_search(
 
     A plan stopped within the accepted gap may be worth less than ``forced`` at the same
     weight; then that weight is taken as enough (the plan covering the mission is the
-    better one), so each round either ends or moves k up past the plan it found.
+    better one), so each round either ends or moves k up past the plan it found. When
+    ``forced`` gives up no more than that gap (``mip_gap`` of the plan's value) the
+    mission's own weight is taken as enough without solving: searches stopped within the
+    gap cannot tell plans that close apart.
 
     Returns
     -------
@@ -1013,7 +1435,7 @@ def weight_search(
     tried: dict[float, bool] = {}
 
     def full_at(k: float, start: Plan) -> Plan:
-        made = solve(with_weight(scenario, mission_id, weight * k), start=start)
+        made = solve_value(with_weight(scenario, mission_id, weight * k), start=start)
         tried[k] = is_fully_covered(made, mission_id, max_cov)
         return made
 
@@ -1023,7 +1445,10 @@ def weight_search(
         if b_f - b_q <= 1e-12:
             return None, None, tried
         k_low = 1.0 + (v_q - v_f) / (b_f - b_q)
-        if k_low <= 1.0:  # a plan covering it fully is as good already (within the gap)
+        searched = (plan.gap or 0.0) > 0 or (forced.gap or 0.0) > 0
+        if k_low <= 1.0 or (searched and v_q - v_f <= float(scenario.levers.mip_gap) * abs(v_q)):
+            # a plan covering it fully is as good already, or within the integer searches'
+            # accepted gap, where no re-solve can tell the two apart: its own weight is enough
             return None, weight, tried
         for _ in range(MAX_ROUNDS):
             k = k_low * (1.0 + precision)
@@ -1092,7 +1517,7 @@ def _full_with_priority(
     portfolio: Portfolio, levers: Levers, mission_id: str, tier: int, answer: Why
 ) -> bool:
     trial = levers.changed(priority={**levers.priority, mission_id: tier})
-    return is_fully_covered(solve(apply_levers(portfolio, trial)), mission_id, answer.max_coverage)
+    return is_fully_covered(solve_value(apply_levers(portfolio, trial)), mission_id, answer.max_coverage)
 
 
 # -- in words -----------------------------------------------------------------------------------
@@ -1111,7 +1536,7 @@ def why_text(answer: Why) -> str:
     if answer.lacks:
         lines.append("What it lacks:")
         for lack in answer.lacks:
-            missing = [f"{wording.number(m['shortfall'])} {m['name']}" for m in lack["missing"]]
+            missing = [wording.count_of(m["shortfall"], m["name"], m["unit"]) for m in lack["missing"]]
             what = wording.listing(missing, most=6) if missing else "running cost only"
             lines.append(
                 f"  - {lack['period_id']}: at {wording.percent(lack['coverage'], 1)}; lacks {what} "
@@ -1133,7 +1558,7 @@ def why_text(answer: Why) -> str:
             lines.append(
                 f"  - {c['limit_name']} in {c['period_id']}: {c['mission_id']} "
                 f"(priority {c['priority']}{flag}) "
-                f"uses {_amount(c['uses'], c['unit'], answer.currency)}, "
+                f"uses {_amount(c['uses'], c['unit'], answer.currency, c['limit_name'])}, "
                 f"{_per(c['value_per_unit'], c['unit'], answer)} "
                 f"against this mission's {_per(c['this_value_per_unit'], c['unit'], answer)}"
             )
@@ -1185,8 +1610,12 @@ def why_text(answer: Why) -> str:
     return "\n".join(lines)
 
 
-def _amount(x: float, unit: str, currency: str) -> str:
-    return wording.money(x, currency) if unit == currency else f"{wording.number(x)} {unit}"
+def _amount(x: float, unit: str, currency: str, name: str = "") -> str:
+    if unit == currency:
+        return wording.money(x, currency)
+    if name.startswith("personnel cap"):
+        return f"{wording.number(x)} {'person' if wording.is_one(x) else 'people'}"
+    return wording.count_of(x, name, unit) if name else f"{wording.number(x)} {unit}"
 
 
 def _per(x: float, unit: str, answer: Why) -> str:
