@@ -29,7 +29,7 @@ __all__ = ["SolveError", "solve", "start_values"]
 log = logging.getLogger(__name__)
 
 
-def solve(scenario: Scenario, *, start: Plan | None = None) -> Plan:
+def solve(scenario: Scenario, *, start: Plan | None = None, value_only: bool = False) -> Plan:
     """Build and solve the model of a scenario and return the plan (SPEC 3 and 5).
 
     Parameters
@@ -37,6 +37,9 @@ def solve(scenario: Scenario, *, start: Plan | None = None) -> Plan:
     scenario : a portfolio with levers applied (:func:`optimiser.scenario.apply_levers`).
     start : a plan to start the integer search from, e.g. the plan of the same
         portfolio before a limit was loosened (:func:`optimiser.sensitivity.what_if_more`).
+    value_only : stop after the value stage(s): the plan's value, bound, gap and coverage
+        as the full solve finds them, its money not minimised and no shadow prices (NaN);
+        for re-solves that ask only what value a scenario reaches (:mod:`optimiser.why`).
 
     Returns
     -------
@@ -56,7 +59,7 @@ def solve(scenario: Scenario, *, start: Plan | None = None) -> Plan:
     engine = make_engine(model, levers)
     build_s = time.perf_counter() - started
     log.info("built %r in %.3fs", model, build_s)
-    run = Stages(model, engine, deadline=started + float(levers.time_limit_s))
+    run = Stages(model, engine, deadline=started + float(levers.time_limit_s), value_only=value_only)
     if start is not None and model.is_mip:
         run.start = start_values(model, start)
     run.go()

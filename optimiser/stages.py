@@ -137,8 +137,9 @@ _FLOOR_RETRY = 1e-9  # relative loosening of the value floors when the cost stag
 class Stages:
     """Runs the value, cost and duals stages and keeps the incumbent plan."""
 
-    def __init__(self, model: MissionModel, engine: Engine, deadline: float):
+    def __init__(self, model: MissionModel, engine: Engine, deadline: float, value_only: bool = False):
         self.model = model
+        self.value_only = value_only  # no cost stage, no shadow prices (NaN)
         self.engine = engine
         self.deadline = deadline
         self.levers = model.scenario.levers
@@ -258,6 +259,9 @@ class Stages:
             # a tier gives up its tolerance for the tiers below, never for money: the
             # cost stage keeps every tier at its value in the plan
             self.engine.set_floors(self._held())
+        if self.value_only:
+            self.duals = lambda constraint: math.nan
+            return
         self._cost()
         self._duals()
 

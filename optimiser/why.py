@@ -37,21 +37,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimiser import wording
+from optimiser import formats, wording
 from optimiser.coverage import FULLY, coverage_class
 from optimiser.diagnose import explain_infeasible
 from optimiser.levers import Levers, PriorityMode
 from optimiser.model import HALF, MissionModel, build_model, in_scope, value_of_coverage
-from optimiser.plan import Plan, SolverInfo
+from optimiser.plan import Plan
 from optimiser.portfolio import Portfolio
 from optimiser.prices import money_step, texts_of, typical_amount
 from optimiser.problems import InvalidInput, Problem, Severity
 from optimiser.runs import RUN_TOLERANCE
 from optimiser.scenario import Scenario, apply_levers
-from optimiser.solve import solve, start_values
-from optimiser.solvers import make_engine
-from optimiser.stages import Stages
-from optimiser.tables import make_plan
+from optimiser.solve import solve
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +224,7 @@ def why(
         note = (
             "It is cancelled (coverage 0 in every period)."
             if max_cov <= 0
-            else f"It is fully covered: {wording.percent(max_cov)} (its max_coverage) in every period."
+            else f"It is fully covered: {formats.percent(max_cov)} (its max_coverage) in every period."
         )
         return Why(
             **base, covered=covered, coverage=coverage, notes=[note], seconds=time.perf_counter() - started
@@ -514,11 +511,11 @@ class _Reading:
             mine = self.per_unit(self.mission_id, period, float(q), giving=False)
             state = "are used up" if used >= room - (0.5 if whole else 1e-6) else "are not all in use"
             sentence = (
-                f"{name} in {self._where(period)} {state} ({wording.number(used)} of "
-                f"{wording.number(usable)} usable after the reserve): one more "
+                f"{name} in {self._where(period)} {state} ({formats.units(used)} of "
+                f"{formats.units(usable)} usable after the reserve): one more "
                 f"{wording.singular(name, unit)} "
-                f"is worth {wording.value(price)} value to the plan; to this mission "
-                f"{wording.value(mine)}"
+                f"is worth {formats.per_unit(price)} value to the plan; to this mission "
+                f"{formats.per_unit(mine)}"
             )
             out.append(
                 dict(
@@ -550,10 +547,10 @@ class _Reading:
         mine = self.per_unit(self.mission_id, period, per, giving=False)
         zone_name = str(self.portfolio.zones.at[zone, "name"])
         sentence = (
-            f"The personnel cap of {zone_name} in {self._where(period)} is reached ({wording.number(people)} "
-            f"of {wording.number(cap)} people): one more person allowed is worth "
-            f"{wording.value(price)} value; "
-            f"to this mission {wording.value(mine)}"
+            f"The personnel cap of {zone_name} in {self._where(period)} is reached ({formats.units(people)} "
+            f"of {formats.units(cap)} people): one more person allowed is worth "
+            f"{formats.per_unit(price)} value; "
+            f"to this mission {formats.per_unit(mine)}"
         )
         return [
             dict(
@@ -606,18 +603,18 @@ class _Reading:
         mine = self.per_unit(self.mission_id, period, cost, giving=False)
         out = []
         for source, amount, used, price in spent:
-            per = f"{self.currency} {wording.money_step_text(step)}"
+            per = f"{self.currency} {formats.money_step(step)}"
             state = "binds" if used >= amount - max(1e-6 * amount, 1.0) else "is not all spent"
             sentence = (
                 f"{self.source_name[source]} in {self._where(period)} {state} "
-                f"({wording.money(used, self.currency)} of {wording.money(amount, self.currency)} spent): "
-                f"{per} more is worth {wording.value(price * step)} "
-                f"value to the plan; to this mission {wording.value(mine * step)}"
+                f"({formats.money(used, self.currency)} of {formats.money(amount, self.currency)} spent): "
+                f"{per} more is worth {formats.per_unit(price * step)} "
+                f"value to the plan; to this mission {formats.per_unit(mine * step)}"
             )
             if amount <= 0:
                 sentence = (
                     f"{self.source_name[source]} has no money in {self._where(period)}: "
-                    f"{per} there would be worth {wording.value(mine * step)} value to this mission"
+                    f"{per} there would be worth {formats.per_unit(mine * step)} value to this mission"
                 )
             out.append(
                 dict(
@@ -646,9 +643,9 @@ class _Reading:
         ]
         cost = self.full_cost(self.mission_id, period) * low
         sentence = (
-            f"Its on/off minimum: in {self._where(period)} it runs at {wording.percent(low)} or not at all, "
-            f"and {wording.percent(low)} takes {wording.listing(takes)} "
-            f"({wording.money(cost, self.currency)})"
+            f"Its on/off minimum: in {self._where(period)} it runs at {formats.percent(low)} or not at all, "
+            f"and {formats.percent(low)} takes {wording.listing(takes)} "
+            f"({formats.money(cost, self.currency)})"
         )
         return [
             dict(
@@ -678,8 +675,8 @@ class _Reading:
             return []
         sentence = (
             f"max_change: in {self._where(period)} its coverage may move at most "
-            f"{wording.percent(limit)} from "
-            f"today's {wording.percent(today)} (Baseline sheet)"
+            f"{formats.percent(limit)} from "
+            f"today's {formats.percent(today)} (Baseline sheet)"
         )
         return [
             dict(
@@ -769,7 +766,7 @@ class _Reading:
                 entry(
                     "startup_cost",
                     f"startup_cost: starting it in {where(period)} would cost "
-                    f"{wording.money(startup, self.currency)} there, paid from its sources in that period "
+                    f"{formats.money(startup, self.currency)} there, paid from its sources in that period "
                     "with the rest of its cost",
                     limit=startup,
                     unit=self.currency,
@@ -778,7 +775,7 @@ class _Reading:
                 entry(
                     "closure_cost",
                     f"closure_cost: it stops in {where(period)}, and its "
-                    f"{wording.money(closure, self.currency)} closure cost falls there (paid from its "
+                    f"{formats.money(closure, self.currency)} closure cost falls there (paid from its "
                     "sources in that period)",
                     limit=closure,
                     unit=self.currency,
@@ -791,9 +788,9 @@ class _Reading:
                     gained = float(value_of_coverage(possible, self.diminishing)) * worth
                     entry(
                         "running_floor",
-                        f"A running mission covers at least {wording.percent(floor)} (a rule of plans over "
+                        f"A running mission covers at least {formats.percent(floor)} (a rule of plans over "
                         f"time applies to it): what is left in {where(period)} ({left}) would cover only "
-                        f"{wording.percent(possible, 1)}, worth {wording.value(gained)} value",
+                        f"{formats.percent(possible, 1)}, worth {formats.per_unit(gained)} value",
                         limit=floor,
                         used=possible,
                         unit="coverage",
@@ -803,7 +800,7 @@ class _Reading:
             entry(
                 "startup_cost",
                 f"startup_cost: it starts in {where(period)}, and its "
-                f"{wording.money(startup, self.currency)} start-up is paid from its sources there, with "
+                f"{formats.money(startup, self.currency)} start-up is paid from its sources there, with "
                 "the rest of its cost",
                 limit=startup,
                 unit=self.currency,
@@ -814,8 +811,8 @@ class _Reading:
                 entry(
                     "max_step",
                     f"max_step {step:g} limits its build-up: it can reach at most "
-                    f"{wording.percent(cov[i - 1] + step)} in {where(period)} from "
-                    f"{wording.percent(cov[i - 1])} in {where(periods[i - 1])}",
+                    f"{formats.percent(cov[i - 1] + step)} in {where(period)} from "
+                    f"{formats.percent(cov[i - 1])} in {where(periods[i - 1])}",
                     limit=cov[i - 1] + step,
                     used=c,
                     unit="coverage",
@@ -824,8 +821,8 @@ class _Reading:
                 entry(
                     "max_step",
                     f"max_step {step:g} limits it ahead of a fall: it can be at most "
-                    f"{wording.percent(cov[i + 1] + step)} in {where(period)} with "
-                    f"{wording.percent(cov[i + 1])} in {where(periods[i + 1])}",
+                    f"{formats.percent(cov[i + 1] + step)} in {where(period)} with "
+                    f"{formats.percent(cov[i + 1])} in {where(periods[i + 1])}",
                     limit=cov[i + 1] + step,
                     used=c,
                     unit="coverage",
@@ -852,7 +849,7 @@ class _Reading:
         if zone is not None and math.isfinite(zone["cap"]) and per > 0:
             room = max(zone["cap"] - zone["personnel"], 0.0)
             if room / per < best:
-                best, what = room / per, f"{wording.number(room)} people under the zone's cap"
+                best, what = room / per, f"{formats.units(room)} people under the zone's cap"
         cost = self.full_cost(self.mission_id, period)
         if cost > 0:
             left = 0.0
@@ -862,7 +859,7 @@ class _Reading:
                     left += max(float(b["amount"]) - float(b["used"]), 0.0)
             share = max(left - extra_money, 0.0) / cost
             if share < best:
-                best, what = share, f"{wording.money(left, self.currency)} in its sources"
+                best, what = share, f"{formats.money(left, self.currency)} in its sources"
         return best, what
 
     def _search_gap(self, period: str) -> list[dict[str, Any]]:
@@ -900,7 +897,7 @@ class _Reading:
                 left += max(float(b["amount"]) - float(b["used"]), 0.0)
         if left < lack["shortfall_cost"] - 1e-6:
             return []
-        left_words.append(f"{wording.money(left, self.currency)} unspent in its sources")
+        left_words.append(f"{formats.money(left, self.currency)} unspent in its sources")
         c = self.cov(self.mission_id, period)
         worth = self.worth(self.mission_id, period)
         adds = worth * float(
@@ -911,9 +908,9 @@ class _Reading:
             return []
         sentence = (
             f"What it lacks in {self._where(period)} is left over in the plan "
-            f"({wording.listing(left_words)}): closing it would add {wording.value(adds)} value, "
-            f"less than this plan's proven gap to the best possible ({wording.percent(gap, 2)}, "
-            f"{wording.value(gap_value)} value), so the integer search stopped before covering it"
+            f"({wording.listing(left_words)}): closing it would add {formats.per_unit(adds)} value, "
+            f"less than this plan's proven gap to the best possible ({formats.percent(gap, 2)}, "
+            f"{formats.per_unit(gap_value)} value), so the integer search stopped before covering it"
         )
         return [
             dict(
@@ -954,11 +951,11 @@ class _Reading:
             if rule == "max_budget_share" and self.mission_id in inside:
                 text = (
                     f"Policy max_budget_share {scope_type}={scope_value}: spending on its scope is at the "
-                    f"ceiling of {wording.percent(share)} of all spending"
+                    f"ceiling of {formats.percent(share)} of all spending"
                 )
             elif rule == "min_budget_share" and self.mission_id not in inside:
                 text = (
-                    f"Policy min_budget_share {scope_type}={scope_value}: {wording.percent(share)} of all "
+                    f"Policy min_budget_share {scope_type}={scope_value}: {formats.percent(share)} of all "
                     "spending must go to missions in that scope, and this mission is outside it"
                 )
             else:
@@ -1007,11 +1004,12 @@ class _Reading:
         unit = c["unit"]
         return [
             f"{c['mission_id']} uses {c['limit_name']} in {c['period_id']} for "
-            f"{wording.value(c['value_per_unit'])} value per {unit}, less than the "
-            f"{wording.value(c['this_value_per_unit'])} this mission would make of one; but all it lacks is "
-            f"worth {wording.value(adds)} value, within this plan's proven gap to the best possible "
-            f"({wording.percent(gap, 2)}, {wording.value(gap_value)} value), so the integer search stopped "
-            "before making such a move"
+            f"{formats.per_unit(c['value_per_unit'])} value per {unit}, less than the "
+            f"{formats.per_unit(c['this_value_per_unit'])} this mission would make of one; "
+            f"but all it lacks is worth {formats.per_unit(adds)} value, "
+            "within this plan's proven gap to the best possible "
+            f"({formats.percent(gap, 2)}, {formats.per_unit(gap_value)} value), "
+            "so the integer search stopped before making such a move"
         ]
 
     # -- competitors ---------------------------------------------------------------------
@@ -1169,11 +1167,11 @@ def held_back_by_cells(plan: Plan) -> dict[tuple[str, str], str]:
                 words = f"policy {item}"
             price = limit["value_per_unit"]
             if kind in ("resource", "zone_cap") and math.isfinite(price):
-                words += f" ({wording.value(price)} value per {limit['unit']})"
+                words += f" ({formats.per_unit(price)} value per {limit['unit']})"
             elif kind == "budget" and math.isfinite(price) and item:
                 step = reading.step
-                words += f" ({wording.value(price * step)} value per {reading.currency} "
-                words += f"{wording.money_step_text(step)})"
+                words += f" ({formats.per_unit(price * step)} value per {reading.currency} "
+                words += f"{formats.money_step(step)})"
             periods = [limit["period_id"]] if limit["period_id"] else reading.short
             for period in periods:
                 out.setdefault((mission_id, str(period)), []).append(words)
@@ -1231,7 +1229,7 @@ def _resolve(answer: Why, portfolio: Portfolio, levers: Levers, plan: Plan, scen
     if not forced.has_plan:
         forced = explain_infeasible(forced, forced_scenario)
         notes.append(
-            f"It cannot be funded fully ({wording.percent(max_cov)} in every period) while every other "
+            f"It cannot be funded fully ({formats.percent(max_cov)} in every period) while every other "
             "commitment holds: " + "; ".join(forced.diagnosis[:3])
         )
         return dataclasses.replace(answer, notes=notes)
@@ -1243,8 +1241,8 @@ def _resolve(answer: Why, portfolio: Portfolio, levers: Levers, plan: Plan, scen
     if given_up <= max(float(levers.mip_gap) * abs(base_value), 1e-9) and (plan.gap or 0.0) > 0:
         notes.append(
             f"The value given up is within the search's accepted gap (mip_gap "
-            f"{wording.percent(float(levers.mip_gap), 1)}, "
-            f"{wording.value(float(levers.mip_gap) * abs(base_value))} value): a plan that covers it "
+            f"{formats.percent(float(levers.mip_gap), 1)}, "
+            f"{formats.per_unit(float(levers.mip_gap) * abs(base_value))} value): a plan that covers it "
             "fully may be as good as the plan chosen. Set "
             f"must_fund.{mission_id}=yes with min_coverage.{mission_id}={max_cov:g} to have it chosen, or a "
             "smaller mip_gap to tell the two apart"
@@ -1320,46 +1318,19 @@ def _lift_rules(answer: Why, plan: Plan, scenario: Scenario) -> Why:
             continue  # lifting it alone leaves it where it is here: it does not hold it here
         within = " (within the search's accepted gap: perhaps no gain at all)" if gain < gap_value else ""
         sentence = (
-            f"{limit['sentence']}; {words} would add {wording.value(gain)} value{within}, "
-            f"with {wording.percent(after)} in {names.get(period, period)}"
+            f"{limit['sentence']}; {words} would add {formats.per_unit(gain)} value{within}, "
+            f"with {formats.percent(after)} in {names.get(period, period)}"
         )
         kept.append({**limit, "value_if_lifted": gain, "coverage_if_lifted": after, "sentence": sentence})
     return dataclasses.replace(answer, held_back_by=kept)
 
 
-class _ValueStages(Stages):
-    """The staged search without its money and shadow-price stages: the re-solves of an
-    answer ask only what value a plan can reach and what coverage it gives (the cost
-    stage moves money, not value; shadow prices come from the chosen plan)."""
-
-    def _cost(self) -> None:
-        return None
-
-    def _duals(self) -> None:
-        self.duals = lambda constraint: math.nan
-
-
 def solve_value(scenario: Scenario, *, start: Plan | None = None) -> Plan:
-    """:func:`optimiser.solve.solve` stopped after the value stage(s): the plan's value,
-    bound, gap and coverage as the full solve finds them, its money not minimised and no
-    shadow prices (NaN). About a third faster on the national sample in whole units; for
-    the answer's re-solves only, never for a plan shown as chosen."""
-    started = time.perf_counter()
-    model = build_model(scenario, name="why")
-    engine = make_engine(model, scenario.levers)
-    build_s = time.perf_counter() - started
-    run = _ValueStages(model, engine, deadline=started + float(scenario.levers.time_limit_s))
-    if start is not None and model.is_mip:
-        run.start = start_values(model, start)
-    run.go()
-    info = SolverInfo(
-        name=str(scenario.levers.solver),
-        version=engine.version(),
-        build_s=build_s,
-        solve_s=sum(stage.seconds for stage in run.stages),
-        stages=tuple(stage.name for stage in run.stages),
-    )
-    return make_plan(model, run, info, started)
+    """:func:`optimiser.solve.solve` stopped after the value stage(s) (``value_only``): the
+    plan's value, bound, gap and coverage as the full solve finds them, its money not
+    minimised and no shadow prices (NaN). About a third faster on the national sample in
+    whole units; for the answer's re-solves only, never for a plan shown as chosen."""
+    return solve(scenario, start=start, value_only=True)
 
 
 def _losers(plan: Plan, forced: Plan, mission_id: str) -> list[dict[str, Any]]:
@@ -1530,8 +1501,8 @@ def why_text(answer: Why) -> str:
     title = answer.mission_id if answer.name == answer.mission_id else f"{answer.mission_id} ({answer.name})"
     lines.append(f"{title}, priority {answer.priority}, weight {answer.weight:g}: {status}.")
     if answer.coverage:
-        periods_text = ", ".join(f"{p} {wording.percent(c)}" for p, c in answer.coverage.items())
-        ceiling = wording.percent(answer.max_coverage)
+        periods_text = ", ".join(f"{p} {formats.percent(c)}" for p, c in answer.coverage.items())
+        ceiling = formats.percent(answer.max_coverage)
         lines.append(f"Coverage by period: {periods_text} (max_coverage {ceiling}).")
     if answer.lacks:
         lines.append("What it lacks:")
@@ -1539,8 +1510,8 @@ def why_text(answer: Why) -> str:
             missing = [wording.count_of(m["shortfall"], m["name"], m["unit"]) for m in lack["missing"]]
             what = wording.listing(missing, most=6) if missing else "running cost only"
             lines.append(
-                f"  - {lack['period_id']}: at {wording.percent(lack['coverage'], 1)}; lacks {what} "
-                f"({wording.money(lack['shortfall_cost'], answer.currency)} to close)"
+                f"  - {lack['period_id']}: at {formats.percent(lack['coverage'], 1)}; lacks {what} "
+                f"({formats.money(lack['shortfall_cost'], answer.currency)} to close)"
             )
     if answer.held_back_by:
         lines.append("What holds it back:")
@@ -1568,22 +1539,22 @@ def why_text(answer: Why) -> str:
     if answer.value_given_up is not None:
         low, high = answer.value_given_up_range or (answer.value_given_up, answer.value_given_up)
         within = (
-            f" (between {wording.value(low)} and {wording.value(high)} given the searches' gaps)"
+            f" (between {formats.per_unit(low)} and {formats.per_unit(high)} given the searches' gaps)"
             if high - low > 1e-6 * max(abs(high), 1.0)
             else ""
         )
         lines.append(
-            f"Funding it fully ({wording.percent(answer.max_coverage)} in every period) gives up "
-            f"{wording.value(answer.value_given_up)} value{within}, solved again."
+            f"Funding it fully ({formats.percent(answer.max_coverage)} in every period) gives up "
+            f"{formats.per_unit(answer.value_given_up)} value{within}, solved again."
         )
         if answer.losers:
             lines.append("Missions that lose coverage:")
             for loser in answer.losers[:10]:
                 lines.append(
                     f"  - {loser['mission_id']} (priority {loser['priority']}): "
-                    f"{wording.percent(loser['coverage_before'])} -> "
-                    f"{wording.percent(loser['coverage_after'])}, "
-                    f"{wording.value(loser['value_lost'])} value"
+                    f"{formats.percent(loser['coverage_before'])} -> "
+                    f"{formats.percent(loser['coverage_after'])}, "
+                    f"{formats.per_unit(loser['value_lost'])} value"
                 )
             if len(answer.losers) > 10:
                 lines.append(f"  ... and {len(answer.losers) - 10} more")
@@ -1595,7 +1566,7 @@ def why_text(answer: Why) -> str:
         lines.append(
             f"Weight needed: {answer.weight_needed:.4g} (now {answer.weight:g}): fully covered at "
             f"{answer.weight_needed:.4g}, not below {answer.weight_needed_low:.4g} "
-            f"(found by solving again, within {wording.percent(answer.precision)})."
+            f"(found by solving again, within {formats.percent(answer.precision)})."
         )
     elif answer.value_given_up is not None:
         lines.append("No weight the search tried made it fully covered (see the notes).")
@@ -1612,16 +1583,16 @@ def why_text(answer: Why) -> str:
 
 def _amount(x: float, unit: str, currency: str, name: str = "") -> str:
     if unit == currency:
-        return wording.money(x, currency)
+        return formats.money(x, currency)
     if name.startswith("personnel cap"):
-        return f"{wording.number(x)} {'person' if wording.is_one(x) else 'people'}"
-    return wording.count_of(x, name, unit) if name else f"{wording.number(x)} {unit}"
+        return f"{formats.units(x)} {'person' if wording.is_one(x) else 'people'}"
+    return wording.count_of(x, name, unit) if name else f"{formats.units(x)} {unit}"
 
 
 def _per(x: float, unit: str, answer: Why) -> str:
     if not math.isfinite(x):
         return "n/a"
     if unit == answer.currency:  # money: per round sum, as the shadow-price sentences speak
-        step = wording.money_step_text(answer.money_step)
-        return f"{wording.value(x * answer.money_step)} value per {unit} {step}"
-    return f"{wording.value(x)} value per {unit}"
+        step = formats.money_step(answer.money_step)
+        return f"{formats.per_unit(x * answer.money_step)} value per {unit} {step}"
+    return f"{formats.per_unit(x)} value per {unit}"

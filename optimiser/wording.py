@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from optimiser import formats
 from optimiser.formats import money, percent
 from optimiser.formats import units as number
 
@@ -225,9 +224,3 @@ def lever_setting(key: str, value: object) -> str:
     text = f"{value:g}" if isinstance(value, float) else str(value)
     return f"{lever_label(key)} {text}"
 
-
-# The numbers are written by optimiser.formats (one place per kind); these names are kept
-# only for optimiser/why.py, which still calls them through this module.
-value = formats.per_unit
-points = formats.points
-money_step_text = formats.money_step
