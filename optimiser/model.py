@@ -34,8 +34,8 @@ value (one half with diminishing returns, and ``max_coverage``) the rows of
 (half a field hospital buys nothing), and a capacity in whole units is the whole
 number usable (14.4 helicopters after the reserve: 14). Every plan in whole units meets
 these rows; they only cut off fractions, so the relaxation is a tight bound. For a
-mission-period that may stop, the one-half kink and the unit rows are also written in
-their perspective form (their constants times the running decision): a relaxation can
+mission-period that may stop, with whole units, the one-half kink and the unit rows
+are also written in their perspective form (their constants times the running decision): a relaxation can
 no longer run a battalion at 0.5 for half its start-up cost and the first half's higher
 worth (the national sample with the budget cut 20%: the bound falls from 0.7% to 0.2%
 above the best plan, and HiGHS's own search from 27 s to under 4 s).
@@ -683,8 +683,10 @@ class _Builder:
         excess_col[has_excess] = [v.index for v in excess]
         # Diminishing returns of a mission that may stop: the first half is covered only
         # while it runs, coverage - excess <= 1/2 x running (the perspective of "half";
-        # a plan running it meets "half", one stopping it has coverage and excess 0)
-        perspective = has_excess[run_of_cell[has_excess] >= 0]
+        # a plan running it meets "half", one stopping it has coverage and excess 0). For
+        # the integer search's bound: a relaxed plan (integer = no) fixes its on/off
+        # decisions from one LP, where the row only slows the money stage
+        perspective = has_excess[run_of_cell[has_excess] >= 0] if len(integer_need) else has_excess[:0]
         if len(perspective):
             rows = np.arange(len(perspective))
             family = self._block(
