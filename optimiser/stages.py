@@ -46,7 +46,7 @@ Stages (SPEC 3)
 - Plans over time (SPEC 3.1): every mission-period under a rule has a running decision.
   The relaxed dive rounds them to the nearest pattern per mission that keeps continuity
   and min_run (:func:`optimiser.model.keep_rules`). With whole units (and any on/off
-  decisions) the value stage first rounds the running decisions alone (two patterns,
+  decisions) the value stage first rounds the running decisions alone (up to three patterns,
   :meth:`Stages._patterns`), solves the LP with that pattern fixed ("pattern-lp", a few
   hundredths of a second) and searches the whole units between the floors and ceilings
   of that LP's ("pattern"), stopped at the first plan within the gap of the
