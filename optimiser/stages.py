@@ -735,9 +735,12 @@ class Stages:
         least one half (a relaxation running a battalion at 0.48 that needs a start-up of
         USD 5.9m rarely pays in whole; one keeping a mission at 0.49 of its minimum to
         spare a closure cost does). Either is often within the gap where the other is not.
-        Last, on wherever the relaxation runs it at all: it pays no closure and no start-up
+        Then on wherever the relaxation runs it at all: it pays no closure and no start-up
         the relaxation did not half pay, a plan where the others have none (a budget too
-        tight for a closure the relaxation paid a fraction of)."""
+        tight for a closure the relaxation paid a fraction of). Last, the cautious one: a
+        mission running now as in the one before, any other only where the relaxation
+        runs it whole (one run in fractions, 0.28, 0.55, 0.28, 0.55, takes a minimum
+        spending a cut budget may not have)."""
         cells = self.model.cells
         by_coverage = self._rounded_runs(values)
         on, lean = np.zeros(len(cells)), np.zeros(len(cells))
@@ -747,8 +750,11 @@ class Stages:
         by_decision = keep_rules(cells, on, lean)[self.running_cells]
         on[self.running_cells] = decided > 1e-6
         anywhere = keep_rules(cells, on, lean)[self.running_cells]
+        now = cells["running_now"].to_numpy(bool)[self.running_cells]
+        on[self.running_cells] = np.where(now, decided > 1e-6, decided >= 1 - 1e-6)
+        cautious = keep_rules(cells, on, lean)[self.running_cells]
         patterns: list[np.ndarray] = []
-        for pattern in (by_coverage, by_decision, anywhere):
+        for pattern in (by_coverage, by_decision, anywhere, cautious):
             if not any(np.array_equal(pattern, p) for p in patterns):
                 patterns.append(pattern)
         return patterns

@@ -97,10 +97,10 @@ class _NoIntegerPlan(HighsEngine):
 
 # Known gap (issue 12, open): with the plans-over-time rules of the generated samples
 # (running now, closure costs, min_run), the repair rounds the running decisions first
-# (three patterns, each solved as an LP) and then the units; on 50 missions, seed 4, every
-# pattern runs a mission the relaxation ran in alternate fractions (0.28, 0.55, 0.28, 0.55)
-# whose minimum spending the cut budget cannot also pay, so it ends with "no plan" when the
-# integer search finds none.
+# (four patterns, each solved as an LP) and then the units; on 50 missions, seed 4, only
+# the cautious pattern (missions the relaxation ran in fractions, 0.28, 0.55, 0.28, 0.55,
+# left off) has an LP plan, and no rounding of that LP's units down is a plan, so it ends
+# with "no plan" when the integer search finds none.
 REPAIR_GAP = "repairing the relaxation can still break a plans-over-time rule (issue 12)"
 
 
