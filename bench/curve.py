@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from memory import peak_rss  # noqa: E402
+from memory import fresh_process, peak_rss  # noqa: E402
 
 SIZES = (150, 300, 600, 1000, 2000)
 RUNS = 5  # runs per size up to 600 missions
@@ -71,16 +70,8 @@ def make_portfolio(size: dict, seed: int = SEED):
 
 
 def _child(arguments: list[str]) -> dict:
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), *arguments],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(arguments)} failed: {done.stderr.strip()[-800:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """This script in a fresh process; its JSON answer."""
+    return fresh_process(__file__, arguments)
 
 
 def _solve_child(which: str, size: dict, integer: bool) -> dict:

@@ -1,8 +1,11 @@
-"""The benchmarks' one measure of memory: this process's peak resident set size."""
+"""The benchmarks' one measure of memory (this process's peak resident set size) and the
+one way they run a script in a fresh process, whose memory is then its own."""
 
 from __future__ import annotations
 
+import json
 import resource
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,3 +21,18 @@ def peak_rss() -> float:
         pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return float(peak) * (1.0 if sys.platform == "darwin" else 1024.0)
+
+
+def fresh_process(script: str, arguments: list[str]) -> dict:
+    """``script`` run with ``arguments`` in a fresh Python process (its own memory, no warm
+    caches) from the project's folder; the JSON object on the last line it printed."""
+    done = subprocess.run(
+        [sys.executable, str(Path(script).resolve()), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(arguments)} failed: {done.stderr.strip()[-800:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])

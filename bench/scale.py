@@ -35,7 +35,6 @@ import json
 import logging
 import pickle
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from memory import peak_rss  # noqa: E402
+from memory import fresh_process, peak_rss  # noqa: E402
 
 SIZE = {"missions": 2000, "zones": 60, "resources": 20, "periods": 8, "sources": 7}
 SEED = 1
@@ -169,17 +168,8 @@ def _write_first_lp(portfolio, levers, path: Path) -> None:
 
 
 def _child(arguments: list[str]) -> dict:
-    """This script in a fresh process (its own memory, no warm caches); its JSON answer."""
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), *arguments],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(arguments[:1])} failed: {done.stderr.strip()[-500:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """This script in a fresh process; its JSON answer."""
+    return fresh_process(__file__, arguments)
 
 
 def _pairs(options: dict) -> list[str]:
