@@ -154,7 +154,7 @@ class Formula:
 Sheets = Mapping[str, Sequence[Sequence[object]]]
 
 
-def write_xlsx(path: Path, sheets: Sheets) -> Path:
+def write_xlsx(path: Path | io.BytesIO, sheets: Sheets) -> Path | io.BytesIO:
     """An .xlsx with the given rows (None: empty cell); formulas get their saved values."""
     book = openpyxl.Workbook()
     book.remove(book.active)
@@ -175,6 +175,15 @@ def write_xlsx(path: Path, sheets: Sheets) -> Path:
     if saved:
         set_saved_values(path, saved)
     return path
+
+
+def xlsx_bytes(sheets: Sheets) -> bytes:
+    """The bytes of an .xlsx with the given rows (None: empty cell), as an upload gives
+    them; formulas are written without saved values."""
+    out = io.BytesIO()
+    write_xlsx(out, {title: [[v.text if isinstance(v, Formula) else v for v in row] for row in rows]
+                     for title, rows in sheets.items()})
+    return out.getvalue()
 
 
 def set_saved_values(path: Path, values: Mapping[str, Mapping[str, object]]) -> None:

@@ -22,10 +22,9 @@ import os
 import string
 import zipfile
 
-import openpyxl
 import pandas as pd
 import pytest
-from conftest_reading import VALID, grid, with_cell
+from conftest_reading import VALID, grid, with_cell, xlsx_bytes
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
@@ -222,20 +221,6 @@ def test_any_text_in_uploaded_csv_files_gives_a_plan_a_report_or_an_explanation(
     plan_report_or_explanation(files, name="upload")
 
 
-def _xlsx_bytes(grids: dict[str, list[list[object]]]) -> bytes:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for title, rows in grids.items():
-        sheet = book.create_sheet(title)
-        for r, row in enumerate(rows, start=1):
-            for c, value in enumerate(row, start=1):
-                if value is not None:
-                    sheet.cell(r, c).value = value
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 XLSX_SAFE = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**53), max_value=2**53),
     st.floats(allow_nan=False, allow_infinity=False),
@@ -253,7 +238,7 @@ XLSX_SAFE = st.one_of(
 def test_any_cells_in_a_real_xlsx_give_a_plan_a_report_or_an_explanation(grids):
     """Through the real reader: openpyxl writes the cells (formulas without a saved
     value, error cells, dates), the child process parses them with calamine."""
-    plan_report_or_explanation(_xlsx_bytes(grids), name="fuzzed.xlsx")
+    plan_report_or_explanation(xlsx_bytes(grids), name="fuzzed.xlsx")
 
 
 # (sheet, column index) of every money, quantity and availability cell of the portfolio
@@ -315,7 +300,7 @@ def test_random_bytes_are_refused_with_one_line(data, name):
 def _real_workbook_bytes() -> bytes:
     """The same bytes for every example: the file's length shapes the draws, and a file
     saved again carries a new timestamp (hypothesis needs draws that replay)."""
-    return bytes(_xlsx_bytes(BASE))
+    return bytes(xlsx_bytes(BASE))
 
 
 @settings(max_examples=examples(25))
@@ -369,7 +354,7 @@ def test_a_portfolio_of_every_kind_of_value_still_gets_one_line_per_problem():
 
 def test_zip_members_that_lie_about_their_size_are_refused():
     """A part whose declared size is smaller than what it inflates to: refused, never inflated."""
-    good = _xlsx_bytes(BASE)
+    good = xlsx_bytes(BASE)
     with zipfile.ZipFile(io.BytesIO(good)) as archive:
         part = next(n for n in archive.namelist() if n.startswith("xl/worksheets/"))
     damaged = bytearray(good)

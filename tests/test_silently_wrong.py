@@ -28,6 +28,7 @@ from conftest_reading import (
     write_ods,
     write_xlsx,
     xls_bytes,
+    xlsx_bytes,
 )
 
 from optimiser import InvalidInput, optimise, plan_to_dict, read_workbook, validate
@@ -576,16 +577,8 @@ def test_the_page_shows_workbook_text_literally():
     sheets = sheets_from_tables(RELAXED)
     sheets["Zones"][1][1] = HOSTILE  # zone Z1's name: a sidebar widget label
     sheets["Missions"][1][1] = HOSTILE  # mission M1's name
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    data = io.BytesIO()
-    book.save(data)
     at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=300).run()
-    at.file_uploader(key=views.UPLOAD).upload("**file** [f](http://127.0.0.1:9/).xlsx", data.getvalue(),
+    at.file_uploader(key=views.UPLOAD).upload("**file** [f](http://127.0.0.1:9/).xlsx", xlsx_bytes(sheets),
                                               "application/octet-stream").run()
     assert not at.exception, at.exception
     assert HOSTILE in set(at.session_state[state.LAST_GOOD][1].missions["name"])

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from builders import make_portfolio
-from conftest_reading import sheets_from_tables
+from conftest_reading import sheets_from_tables, xlsx_bytes
 from streamlit.testing.v1 import AppTest
 from test_model import LINEAR, ZONES
 from test_ui import APP, TIMEOUT_S, XLSX
@@ -309,15 +309,10 @@ def test_a_plan_over_several_periods_without_changes_says_so():
 
 def workbook_bytes() -> bytes:
     tables = {title.capitalize(): text for title, text in SHEETS.items()}
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for title, rows in sheets_from_tables(tables).items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append([float(v) if _is_number(v) else v for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    sheets = sheets_from_tables(tables)
+    numbers = {t: [[float(v) if _is_number(v) else v for v in row] for row in rows]
+               for t, rows in sheets.items()}
+    return xlsx_bytes(numbers)
 
 
 def _is_number(value: object) -> bool:

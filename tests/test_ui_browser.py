@@ -302,22 +302,15 @@ HOSTILE = "**bold** [x](http://127.0.0.1:9/) ![](http://127.0.0.1:9/i.png) $x^2$
 def test_workbook_text_shows_literally_and_the_browser_fetches_nothing(page_url: str, tmp_path: Path) -> None:
     """Names and the file's name written as Markdown (bold, a link, an image, a formula)
     show as typed; the image's address is never fetched (the page sends nothing anywhere)."""
-    from conftest_reading import VALID, sheets_from_tables
-    from openpyxl import Workbook
+    from conftest_reading import VALID, sheets_from_tables, write_xlsx
     from playwright.sync_api import expect, sync_playwright
 
     sheets = sheets_from_tables({**VALID, "Settings": "key,value\ninteger,no"})
     sheets["Missions"][1][1] = HOSTILE
     sheets["Zones"][1][1] = HOSTILE
     sheets["Periods"][1][1] = HOSTILE
-    book = Workbook()
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
     upload = tmp_path / "**file** [f](http:__127.0.0.1:9_).xlsx"
-    book.save(upload)
+    write_xlsx(upload, sheets)
 
     fetched: list[str] = []
     with sync_playwright() as driver:

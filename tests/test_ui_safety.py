@@ -27,7 +27,7 @@ from typing import ClassVar
 
 import openpyxl
 import pytest
-from conftest_reading import VALID, sheets_from_tables
+from conftest_reading import VALID, sheets_from_tables, xlsx_bytes
 from streamlit.testing.v1 import AppTest
 
 from optimiser.read import MAX_FILE_BYTES
@@ -171,15 +171,7 @@ def workbook_bytes(names: dict[str, str] | None = None, zone: str = "North", ext
         sheets["Missions"].append(["M4", extra_name, "Z1", "monitoring", 4, None, None, None, None, 100])
     sheets["Zones"][1][1] = zone
     sheets["Settings"].append(["integer", "no"])
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes(sheets)
 
 
 def saved_scenarios(at: AppTest) -> list[str]:
