@@ -187,10 +187,7 @@ def _least_stretch(engine, objective, deadline: float, slacks: np.ndarray) -> St
             return relaxed
         if relaxed.state is StageState.OPTIMAL:
             columns = np.setdiff1d(engine.integer, slacks).astype(engine.integer.dtype)
-            x = relaxed.values[columns]
-            low = np.maximum(np.floor(x + 1e-6), engine.lower[columns])
-            high = np.maximum(np.minimum(np.ceil(x - 1e-6), engine.upper[columns]), low)
-            engine.bound(columns, low, high)
+            engine.bound(columns, *engine.rounding_box(columns, relaxed.values[columns]))
             try:
                 boxed = engine.run("diagnose-round", objective, False, min(left(), _BOX_S), None,
                                    gap=_DIAGNOSIS_GAP)

@@ -626,11 +626,9 @@ class Stages:
                         fixed = run(f"{name}-pattern-lp", left(), None, relaxed=True)
                         accepted = None
                         if fixed.state is StageState.OPTIMAL:
-                            x = fixed.values[columns]
-                            low = np.maximum(np.floor(x + 1e-6), engine.lower[columns])
-                            high = np.maximum(np.minimum(np.ceil(x - 1e-6), engine.upper[columns]), low)
+                            box = (columns, *engine.rounding_box(columns, fixed.values[columns]))
                             gap = min(_ROUND_GAP, self.gap_target)
-                            accepted = restricted(f"{name}-pattern", [(columns, low, high)], None, gap=gap)
+                            accepted = restricted(f"{name}-pattern", [box], None, gap=gap)
                     finally:
                         engine.free_running(self.running_fixable)
                     if accepted is not None:
@@ -688,11 +686,10 @@ class Stages:
                 finally:
                     engine.unfix(above)
                 if guide.state is StageState.OPTIMAL:
-                    x = guide.values[columns]
-                    low = np.maximum(np.floor(x + 1e-6), engine.lower[columns])
-                    high = np.maximum(np.minimum(np.ceil(x - 1e-6), engine.upper[columns]), low)
+                    x = guide.values[columns]  # (and the neighbourhood below is of this LP's)
+                    box = (columns, *engine.rounding_box(columns, x))
                     gap = min(_ROUND_GAP, self.gap_target)
-                    accepted = restricted(f"{name}-round-below", [(columns, low, high)], None, gap=gap)
+                    accepted = restricted(f"{name}-round-below", [box], None, gap=gap)
                     if accepted is not None:
                         return accepted
             if not self.floor_exprs and (start is None or evaluate(objective, start) < accept):

@@ -119,6 +119,14 @@ class Engine:
         self.unfix(columns)
         self.running_fixed = False
 
+    def rounding_box(self, columns: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The floors and ceilings of ``values`` (a plan's values of ``columns``) within the
+        columns' bounds: the box a search restricted to the roundings of that plan explores
+        (engines that ``can_round``)."""
+        low = np.maximum(np.floor(values + 1e-6), self.lower[columns])
+        high = np.maximum(np.minimum(np.ceil(values - 1e-6), self.upper[columns]), low)
+        return low, high
+
     def fix(self, columns: np.ndarray, values: np.ndarray) -> None:
         """Fix columns at values (both bounds)."""
         self.bound(columns, values, values)
