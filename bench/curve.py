@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from memory import fresh_process, peak_rss  # noqa: E402
+from memory import figure, fresh_process, peak_rss  # noqa: E402
 
 SIZES = (150, 300, 600, 1000, 2000)
 RUNS = 5  # runs per size up to 600 missions
@@ -120,16 +120,6 @@ def _solve_child(which: str, size: dict, integer: bool) -> dict:
 # -- the figures ----------------------------------------------------------------------------
 
 
-def _figure(name, values, runs, target=None, note="") -> dict:
-    return {
-        "name": name,
-        "median_s": statistics.median(values),
-        "worst_s": max(values),
-        "runs": runs,
-        "target_s": target,
-        "note": note,
-    }
-
 
 def curve_figures(sizes=SIZES, runs=RUNS, big_runs=BIG_RUNS, big=True, show=None) -> list[dict]:
     """The curve: per size, ours, the reference, their ratio and each side's peak RSS."""
@@ -152,7 +142,7 @@ def curve_figures(sizes=SIZES, runs=RUNS, big_runs=BIG_RUNS, big=True, show=None
         ref_values = [r["value"] for r in ref if r["value"] is not None]
         statuses_ours = ", ".join(sorted({r["status"] for r in ours}))
         figures.append(
-            _figure(
+            figure(
                 f"{label}: ours",
                 [r["seconds"] for r in ours],
                 n,
@@ -165,7 +155,7 @@ def curve_figures(sizes=SIZES, runs=RUNS, big_runs=BIG_RUNS, big=True, show=None
         )
         statuses = ", ".join(sorted({r["status"] for r in ref}))
         figures.append(
-            _figure(
+            figure(
                 f"{label}: reference HiGHS",
                 [r["seconds"] for r in ref],
                 n,

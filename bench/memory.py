@@ -1,10 +1,12 @@
-"""The benchmarks' one measure of memory (this process's peak resident set size) and the
-one way they run a script in a fresh process, whose memory is then its own."""
+"""What the benchmark scripts share: their one measure of memory (this process's peak
+resident set size), the one way they run a script in a fresh process (whose memory is
+then its own), and the plain dict a figure is for bench.py's table."""
 
 from __future__ import annotations
 
 import json
 import resource
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +38,16 @@ def fresh_process(script: str, arguments: list[str]) -> dict:
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(arguments)} failed: {done.stderr.strip()[-800:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def figure(name: str, values: list[float], runs: int, target: float | None = None, note: str = "") -> dict:
+    """A figure for bench.py's table: the median and worst of ``values`` (seconds, or GiB
+    where the name says so)."""
+    return {
+        "name": name,
+        "median_s": statistics.median(values),
+        "worst_s": max(values),
+        "runs": runs,
+        "target_s": target,
+        "note": note,
+    }

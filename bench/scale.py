@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from memory import fresh_process, peak_rss  # noqa: E402
+from memory import figure, fresh_process, peak_rss  # noqa: E402
 
 SIZE = {"missions": 2000, "zones": 60, "resources": 20, "periods": 8, "sources": 7}
 SEED = 1
@@ -217,16 +217,6 @@ def _child_rss(path: str) -> dict:
 # -- the figures -------------------------------------------------------------------------------
 
 
-def _figure(name: str, values: list[float], runs: int, target: float | None = None, note: str = "") -> dict:
-    return {
-        "name": name,
-        "median_s": statistics.median(values),
-        "worst_s": max(values),
-        "runs": runs,
-        "target_s": target,
-        "note": note,
-    }
-
 
 def _figures(end_to_end: dict, parts: dict, default: list[dict], ours: list[dict], memory: dict,
              runs: int) -> list[dict]:
@@ -235,7 +225,7 @@ def _figures(end_to_end: dict, parts: dict, default: list[dict], ours: list[dict
     alone_default = statistics.median([r["seconds"] for r in default])
     options = ", ".join(_pairs(OUR_LP_OPTIONS))
     figures = [
-        _figure(
+        figure(
             f"{LABEL}: levers -> plan",
             end_to_end["total"],
             runs,
@@ -243,28 +233,28 @@ def _figures(end_to_end: dict, parts: dict, default: list[dict], ours: list[dict
             f"x{total / alone:.2f} HiGHS alone with {options} (target x{RATIO_TARGET:g}); "
             f"x{total / alone_default:.2f} HiGHS defaults; {end_to_end['note']}",
         ),
-        _figure(f"{LABEL}: model build + load", end_to_end["build"], runs),
-        _figure(f"{LABEL}: build (PuLP objects)", parts["build"], runs),
-        _figure(f"{LABEL}: load into HiGHS", parts["load"], runs),
-        _figure(f"{LABEL}: solver (all LPs)", end_to_end["solver"], runs),
+        figure(f"{LABEL}: model build + load", end_to_end["build"], runs),
+        figure(f"{LABEL}: build (PuLP objects)", parts["build"], runs),
+        figure(f"{LABEL}: load into HiGHS", parts["load"], runs),
+        figure(f"{LABEL}: solver (all LPs)", end_to_end["solver"], runs),
     ]
     for name, seconds in end_to_end["stages"].items():
-        figures.append(_figure(f"{LABEL}: LP {name}", seconds, len(seconds)))
+        figures.append(figure(f"{LABEL}: LP {name}", seconds, len(seconds)))
     figures += [
-        _figure(
+        figure(
             f"{LABEL}: the rest (tables, prices)",
             end_to_end["rest"],
             runs,
             note="levers -> plan less build and solver: levers, stages set up, tables, shadow prices",
         ),
-        _figure(
+        figure(
             "HiGHS alone, MPS, defaults",
             [r["seconds"] for r in default],
             runs,
             note=f"read {statistics.median([r['read_s'] for r in default]):.2f}s + run; "
             f"{default[-1]['status']}",
         ),
-        _figure(
+        figure(
             f"HiGHS alone, MPS, {options}",
             [r["seconds"] for r in ours],
             runs,
