@@ -319,11 +319,12 @@ def why_figures(workbook: Path, runs: int) -> list[Figure]:
 
 
 def page_figures(runs: int) -> list[Figure]:
-    """The what-if page: lever change -> updated plan on screen (bench/ui_bench.py)."""
+    """The what-if page: lever change -> updated plan on screen, through AppTest and in a real
+    browser (bench/ui_bench.py)."""
     sys.path.insert(0, str(ROOT / "bench"))
-    from ui_bench import ui_figures
+    from ui_bench import browser_figures, ui_figures
 
-    return ui_figures(runs)
+    return ui_figures(runs) + browser_figures(runs)
 
 
 def main() -> None:
