@@ -45,7 +45,7 @@ try:
     from optimiser.report import plan_to_dict, summary_text, write_json, write_report
     from optimiser.scenario import Scenario, apply_levers
     from optimiser.sensitivity import explain, price_ranges, what_if_more
-    from optimiser.solve import solve
+    from optimiser.solve import WarmStart, solve
     from optimiser.template import write_template
     from optimiser.validate import validate
 except KeyboardInterrupt:  # Ctrl-C while the command line starts: one line, as later (SPEC section 6)
@@ -83,6 +83,7 @@ __all__ = [
     "SolverName",
     "Status",
     "SweepResult",
+    "WarmStart",
     "__version__",
     "apply_levers",
     "compare_plans",

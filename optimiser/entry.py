@@ -8,21 +8,34 @@ through here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from optimiser.diagnose import explain_infeasible
 from optimiser.levers import Levers
 from optimiser.plan import Plan
 from optimiser.portfolio import Portfolio
 from optimiser.scenario import apply_levers
-from optimiser.solve import solve
+from optimiser.solve import WarmStart, solve
 
 
-def optimise(portfolio: Portfolio, levers: Levers | None = None) -> Plan:
+def optimise(
+    portfolio: Portfolio,
+    levers: Levers | None = None,
+    *,
+    early: Callable[[Plan], None] | None = None,
+    warm: WarmStart | None = None,
+) -> Plan:
     """Plan a portfolio under scenario levers (SPEC 3, 4 and 5).
 
     Parameters
     ----------
     portfolio : a validated portfolio.
     levers : :class:`~optimiser.levers.Levers`; ``None`` uses the workbook's Settings.
+    early : called with the plan before its shadow prices are worked out, when they take a
+        solver run of their own (:func:`optimiser.solve.solve`'s ``early``); never for an
+        infeasible scenario.
+    warm : a :class:`~optimiser.solvers.WarmStart` kept between solves of nearby
+        scenarios (:func:`optimiser.solve.solve`'s ``warm``).
 
     Returns
     -------
@@ -31,7 +44,7 @@ def optimise(portfolio: Portfolio, levers: Levers | None = None) -> Plan:
         commitments clash and by how much, in the planner's words.
     """
     scenario = apply_levers(portfolio, levers)
-    plan = solve(scenario)
+    plan = solve(scenario, early=early, warm=warm)
     if not plan.has_plan:  # say which commitments clash and by how much (SPEC 4)
         plan = explain_infeasible(plan, scenario)
     return plan

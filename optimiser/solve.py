@@ -14,22 +14,30 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 
 from optimiser.model import MissionModel, build_model
 from optimiser.plan import Plan, SolverInfo
 from optimiser.scenario import Scenario
-from optimiser.solvers import SolveError, make_engine
+from optimiser.solvers import Engine, SolveError, WarmStart, make_engine
 from optimiser.stages import Stages
 from optimiser.tables import make_plan
 
-__all__ = ["SolveError", "solve", "start_values"]
+__all__ = ["SolveError", "WarmStart", "solve", "start_values"]
 
 log = logging.getLogger(__name__)
 
 
-def solve(scenario: Scenario, *, start: Plan | None = None, value_only: bool = False) -> Plan:
+def solve(
+    scenario: Scenario,
+    *,
+    start: Plan | None = None,
+    value_only: bool = False,
+    early: Callable[[Plan], None] | None = None,
+    warm: WarmStart | None = None,
+) -> Plan:
     """Build and solve the model of a scenario and return the plan (SPEC 3 and 5).
 
     Parameters
@@ -40,6 +48,15 @@ def solve(scenario: Scenario, *, start: Plan | None = None, value_only: bool = F
     value_only : stop after the value stage(s): the plan's value, bound, gap and coverage
         as the full solve finds them, its money not minimised and no shadow prices (NaN);
         for re-solves that ask only what value a scenario reaches (:mod:`optimiser.why`).
+    early : called with the plan before its shadow prices are worked out, when they take
+        a solver run of their own (integer plans; strict mode): the same plan (status,
+        value, bound, gap, money and every table) with every shadow price NaN and no
+        sensitivity rows; the plan returned then has them. For the what-if page, which
+        draws the headline figures while the prices are found.
+    warm : a :class:`~optimiser.solvers.WarmStart` kept between solves of nearby
+        scenarios (the page's lever moves): the relaxation starts from the last one's
+        basis when the models have the same shape, and leaves its own for the next.
+        Every run still proves its own optimum; only the simplex's path is shorter.
 
     Returns
     -------
@@ -57,24 +74,31 @@ def solve(scenario: Scenario, *, start: Plan | None = None, value_only: bool = F
     levers = scenario.levers
     model = build_model(scenario)
     engine = make_engine(model, levers)
+    engine.warm = warm
     build_s = time.perf_counter() - started
     log.info("built %r in %.3fs", model, build_s)
     run = Stages(model, engine, deadline=started + float(levers.time_limit_s), value_only=value_only)
+    run.prices_later = early is not None
     if start is not None and model.is_mip:
         run.start = start_values(model, start)
     run.go()
-    solve_s = sum(stage.seconds for stage in run.stages)
-    info = SolverInfo(
-        name=str(levers.solver),
+    if run.prices_pending and early is not None:
+        early(make_plan(model, run, _info(run, engine, build_s), started))
+        run.prices()
+    plan = make_plan(model, run, _info(run, engine, build_s), started)
+    log.info("%s", plan.message)
+    return plan
+
+
+def _info(run: Stages, engine: Engine, build_s: float) -> SolverInfo:
+    return SolverInfo(
+        name=str(run.levers.solver),
         version=engine.version(),
         build_s=build_s,
-        solve_s=solve_s,
+        solve_s=sum(stage.seconds for stage in run.stages),
         total_s=0.0,
         stages=tuple(stage.name for stage in run.stages),
     )
-    plan = make_plan(model, run, info, started)
-    log.info("%s", plan.message)
-    return plan
 
 
 def start_values(model: MissionModel, plan: Plan) -> np.ndarray:

@@ -156,6 +156,9 @@ class Stages:
         self.start: np.ndarray | None = None  # column values to start the integer search from
         self.infeasible = False
         self.duals: Callable[[pulp.LpConstraint], float] | None = None
+        # the duals LP left for :meth:`prices` (the page draws the plan's headline first)
+        self.prices_later = False
+        self.prices_pending = False  # ... and it was left: duals is None until prices()
         self.floor_exprs: list[pulp.LpAffineExpression] = []  # strict mode's tiers held, with a tolerance
         self.floor_loose: list[float] = []  # ... and their floors (the tolerance taken)
         self.relaxed: StageResult | None = None  # the last value stage's relaxation, when solved
@@ -925,8 +928,12 @@ class Stages:
             log.debug("polish ended %s; the cost search starts from the value stage's plan", result.state)
 
     def _duals(self) -> None:
-        """Shadow prices: the continuous model, on/off decisions fixed, total value."""
+        """Shadow prices: the continuous model, on/off decisions fixed, total value (with
+        :attr:`prices_later`, left for :meth:`prices`)."""
         if self.duals is not None:
+            return
+        if self.prices_later:
+            self.prices_pending = True
             return
         self.engine.drop_floors()
         limit = max(self.deadline - time.perf_counter(), _DUALS_FLOOR_S)
@@ -935,6 +942,12 @@ class Stages:
         if self.duals is None:
             log.warning("shadow prices not available: the duals LP ended %s", result.state)
             self.duals = lambda constraint: math.nan
+
+    def prices(self) -> None:
+        """The shadow prices :attr:`prices_later` left out, on the same engine (the plan in
+        hand is unchanged: only ``duals`` is set)."""
+        self.prices_later = self.prices_pending = False
+        self._duals()
 
     def _share(self, mine: float, total: float) -> float:
         remaining = self.deadline - time.perf_counter()

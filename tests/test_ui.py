@@ -564,7 +564,7 @@ def test_two_planners_on_one_workbook_see_the_same_store_and_a_restart_loses_not
         "from the first planner", "from the second planner"]
 
     state.read_cached.clear()  # a restarted server: no cache, no session
-    state.solve_cached.clear()
+    state.plans().clear()
     restarted = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
     assert not restarted.exception, restarted.exception
     assert stored(restarted) == ["from the first planner", "from the second planner"]

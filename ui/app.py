@@ -19,8 +19,9 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts only ui/ on the 
     sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
+from streamlit.delta_generator import DeltaGenerator  # noqa: E402
 
-from optimiser import Plan  # noqa: E402
+from optimiser import Plan, WarmStart  # noqa: E402
 from optimiser.safe_text import markdown_literal as literal  # noqa: E402
 from ui import controls, explain, scenarios, state, views  # noqa: E402
 from ui.summaries import mission_coverage, portfolio_caption  # noqa: E402
@@ -84,6 +85,34 @@ def _shown_plan(book: state.Workbook, key: str, solved: state.Solved) -> tuple[P
     return (last[1] if last else None), None
 
 
+def _previous(key: str) -> Plan | None:
+    """The plan the metrics' deltas compare with once the plan of ``key`` is made (as
+    :func:`_shown_plan` will keep it)."""
+    last = st.session_state.get(state.LAST_GOOD)
+    if last is None or last[0] != key:
+        return last[1] if last else None
+    return st.session_state.get(state.PREVIOUS)
+
+
+class _Headline:
+    """The headline figures, drawn once a run in ``head``: as soon as a plan's figures are
+    known (a plan made now: before its shadow prices, which they do not depend on, are
+    found; :func:`optimiser.optimise`'s ``early`` hands over the same plan, only its
+    prices unknown); the whole plan, made after them, then only updates the time taken."""
+
+    def __init__(self, head: DeltaGenerator):
+        self.head = head
+        self.caption: DeltaGenerator | None = None  # the status caption, once drawn
+
+    def draw(self, plan: Plan, previous: Plan | None) -> None:
+        if self.caption is not None:
+            views.status_caption(self.caption, plan)
+            return
+        with self.head:
+            self.caption = views.metrics(plan, previous)
+        views.let_the_browser_draw()  # the headline on screen before the rest is sent
+
+
 def main() -> None:
     st.set_page_config(page_title="Mission optimiser · what-if", layout="wide")
     st.title("Mission optimiser · what-if")
@@ -101,18 +130,17 @@ def main() -> None:
         st.session_state.pop(state.PREVIOUS, None)
 
     st.caption(literal(portfolio_caption(portfolio)))
-    views.warnings_note(book)
+    notes = st.container()  # the workbook's warnings, drawn after the headline
     notice = st.session_state.pop(state.NOTICE, None)
     if notice:
         st.toast(notice)  # its input text is escaped where it is written (ui.scenarios.plain)
 
+    # The levers are read from the widgets' state, which holds the values the planner set
+    # before this run; the headline is planned and drawn first, the lever panel, the
+    # workbook's warnings and the saved scenarios after it, in places kept for them here.
     with st.sidebar:
-        st.header("Scenario levers")
-        controls.lever_panel(portfolio, on_reset=_reset_levers)
-        st.header("Scenarios")
-        saved = scenarios.saved_for(book)  # from the store: every session's, kept across restarts
-        scenarios.save_form(book, saved, _save_scenario)
-
+        panel = st.container()
+        shelf = st.container()
     head = st.container()
     # Only the open tab is drawn (on_change="rerun"): the page stays quick as it grows.
     plan_tab, timeline_tab, binds_tab, missions_tab, tables_tab, compare_tab, tradeoffs_tab = st.tabs(
@@ -129,8 +157,11 @@ def main() -> None:
     with head:
         explain.lever_warnings_note(portfolio, levers)
     key = state.lever_key(levers)
+    headline = _Headline(head)
     with head, st.spinner("Planning…", show_time=True):
-        solved = state.solve(book, levers)
+        # a plan made now draws its headline before its shadow prices are found
+        solved = state.solve(book, levers, early=lambda made: headline.draw(made, _previous(key)),
+                             warm=st.session_state.setdefault(state.WARM, WarmStart()))
     plan, previous = _shown_plan(book, key, solved)
 
     with head:
@@ -142,11 +173,24 @@ def main() -> None:
                 stretched = views.stretched_plan(solved.plan, state.relax(book, levers))
             if stretched is not None:  # drawn instead of the last good plan, which is kept
                 plan, previous = stretched, plan
-        if plan is None:
-            st.stop()
-        if stretched is None and plan is not solved.plan:
-            st.info("Below: the last plan that could be made. Change the levers to plan again.")
-        views.metrics(plan, previous)
+        if plan is not None:
+            if stretched is None and plan is not solved.plan:
+                st.info("Below: the last plan that could be made. Change the levers to plan again.")
+            headline.draw(plan, previous)
+
+    with panel:
+        st.header("Scenario levers")
+        controls.lever_panel(portfolio, on_reset=_reset_levers)
+    with shelf:
+        st.header("Scenarios")
+        saved = scenarios.saved_for(book)  # from the store: every session's, kept across restarts
+        scenarios.save_form(book, saved, _save_scenario)
+    with notes:
+        views.warnings_note(book)
+    if plan is None:
+        st.stop()
+
+    with head:
         if plan.message:
             st.caption(literal(plan.message))
         coverage = mission_coverage(plan)

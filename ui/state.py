@@ -1,8 +1,9 @@
 """Session state and caches of the what-if page.
 
-Nothing here is shared between sessions except Streamlit's caches, which hold copies
-keyed by content: a workbook's SHA-256 for reading, (SHA-256, levers) for solving, for
-the plan with the commitments stretched and for the price ranges.
+Nothing here is shared between sessions except Streamlit's caches and the plan store
+(:class:`PlanStore`), which hold copies keyed by content: a workbook's SHA-256 for
+reading, (SHA-256, levers) for solving, for the plan with the commitments stretched and
+for the price ranges.
 Each planner's levers and last good plan live in their own ``st.session_state``; saved
 scenarios live in the scenario store (:mod:`ui.scenarios`), one file shared by every
 session and the command line.
@@ -13,7 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import pickle
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +32,7 @@ from optimiser import (
     Portfolio,
     Problem,
     Status,
+    WarmStart,
     optimise,
     price_ranges,
     read_workbook,
@@ -51,6 +56,7 @@ LEVERS_FOR = "levers_for_workbook"  # SHA-256 of the workbook whose levers the w
 CURRENT_LEVERS = "current_levers"  # the Levers on screen, for the save button's callback
 CURRENT_BOOK = "current_book"  # the Workbook on screen
 NOTICE = "notice"  # one-off message from a callback ("Saved scenario 'cut'")
+WARM = "warm_start"  # the last solve's basis, for the next lever move's (optimiser.WarmStart)
 
 
 @dataclass(frozen=True)
@@ -153,15 +159,72 @@ def _timed(make_plan: Callable[[], Plan]) -> Solved:
     return Solved(plan, seconds=time.perf_counter() - start)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def solve_cached(content_sha256: str, levers_text: str, _portfolio: Portfolio, _levers: Levers) -> Solved:
-    """``optimise(portfolio, levers)``, cached by (workbook SHA-256, exact levers)."""
-    return _timed(lambda: optimise(_portfolio, _levers))
+class PlanStore:
+    """The plans made by this server, for every session: a Solved per (workbook SHA-256,
+    exact levers), the newest ``size`` kept. Each is kept pickled and handed out as a
+    fresh copy, as ``st.cache_data`` does (no session can change another's plan); unlike
+    it, a solve may hand its headline plan to the page before the whole plan is made
+    (:func:`solve`'s ``early``)."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._plans: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> Solved | None:
+        with self._lock:
+            kept = self._plans.get(key)
+            if kept is not None:
+                self._plans.move_to_end(key)
+        return None if kept is None else pickle.loads(kept)
+
+    def put(self, key: tuple[str, str], solved: Solved) -> None:
+        kept = pickle.dumps(solved, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            self._plans[key] = kept
+            self._plans.move_to_end(key)
+            while len(self._plans) > self.size:
+                self._plans.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._plans.clear()
 
 
-def solve(book: Workbook, levers: Levers) -> Solved:
+@st.cache_resource(show_spinner=False)
+def plans() -> PlanStore:
+    """This server's :class:`PlanStore` (one for every session; Streamlit's "Clear
+    cache" empties it)."""
+    return PlanStore(64)
+
+
+def solve(book: Workbook, levers: Levers, early: Callable[[Plan], None] | None = None,
+          warm: WarmStart | None = None) -> Solved:
+    """``optimise(portfolio, levers)``, kept by (workbook SHA-256, exact levers) in
+    :func:`plans`. ``early``: called, when the plan is made here (not already kept) and
+    its shadow prices take a solver run of their own, with the plan before them (NaN
+    prices; :func:`optimiser.optimise`'s ``early``), so that the page can draw its
+    headline figures, which do not depend on them, while they are found. ``warm``: the
+    session's :class:`optimiser.WarmStart`, so that a lever move starts from the basis of
+    the plan before it (every plan is still proven within its gap)."""
     assert book.portfolio is not None
-    return solve_cached(book.sha256, lever_key(levers), book.portfolio, levers)
+    key = (book.sha256, lever_key(levers))
+    known = plans().get(key)
+    if known is not None:
+        return known
+    portfolio = book.portfolio
+
+    def headline(plan: Plan) -> None:  # drawing it may fail: the plan itself must not
+        try:
+            if early is not None:
+                early(plan)
+        except Exception:
+            log.exception("drawing the headline before the shadow prices failed")
+
+    told = headline if early is not None else None
+    solved = _timed(lambda: optimise(portfolio, levers, early=told, warm=warm))
+    plans().put(key, solved)
+    return solved
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

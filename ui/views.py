@@ -6,10 +6,12 @@ No decisions are made here: numbers come from the Plan or from :mod:`ui.summarie
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from optimiser import Plan, Status, formats
 from optimiser.coverage import lacking
@@ -23,7 +25,6 @@ from ui.summaries import (
     FULL,
     NONE,
     PARTLY,
-    Headline,
     binding_sentences,
     binding_table,
     for_planners,
@@ -41,6 +42,7 @@ RELAX_COMMITMENTS = "relax_commitments"  # the toggle under an impossible scenar
 RELAXED_NOTE = "relaxed_plan_note"  # container: what the plan with stretched commitments breaks
 BINDING_TABLE = "binding_table"  # container: shadow prices with their ranges
 TOLERANCE_NOTE = "tolerance_note"  # container: why a delta moves against the change, within the gap
+DRAW_PAUSE_S = 0.05  # after the headline: time for the server to send it and the browser to draw it
 VIEW = "view"  # the tabs
 TABS = ("Plan", "Timeline", "What binds", "Missions", "Tables", "Compare scenarios")
 
@@ -99,8 +101,11 @@ def warnings_note(book: Workbook) -> None:
 # --------------------------------------------------------------------------- headline
 
 
-def metrics(plan: Plan, previous: Plan | None) -> Headline:
-    """The plan at a glance; deltas against the plan shown before the last change."""
+def metrics(plan: Plan, previous: Plan | None) -> DeltaGenerator:
+    """The plan at a glance; deltas against the plan shown before the last change.
+    Returns the place of the status caption (its gap and the time the plan took), which
+    :func:`status_caption` may draw again when the plan's shadow prices were found after
+    these figures were drawn (every figure here is the same then; only the time grows)."""
     now = headline(plan)
     before = headline(previous) if previous is not None and previous.has_plan else None
     cur = now.currency
@@ -138,18 +143,33 @@ def metrics(plan: Plan, previous: Plan | None) -> Headline:
             plan_status(plan),
             help=literal(plan.message) if plan.message else None,
         )
-        gap = "–" if now.gap is None else f"within {formats.percent(now.gap, 2)} of the best"
-        mode = "whole units" if plan.levers.integer else "fractional units (faster)"
-        if plan.status is Status.FEASIBLE:
-            mode = "time limit reached · " + mode
-        st.caption(f"{mode} · {gap} · {now.solve_s:.1f} s")
+        caption = st.empty()
+        status_caption(caption, plan)
     if before is not None and previous is not None:
         note = tolerance_note(plan_figures(previous), plan_figures(plan),
                               ("the plan before the last change", "the plan on screen"), quote=False)
         if note:
             with st.container(key=TOLERANCE_NOTE):
                 st.caption(literal(note))
-    return now
+    return caption
+
+
+def status_caption(place: DeltaGenerator, plan: Plan) -> None:
+    """Under the plan's status: whole or fractional units, its gap and the time it took."""
+    now = headline(plan)
+    gap = "–" if now.gap is None else f"within {formats.percent(now.gap, 2)} of the best"
+    mode = "whole units" if plan.levers.integer else "fractional units (faster)"
+    if plan.status is Status.FEASIBLE:
+        mode = "time limit reached · " + mode
+    place.caption(f"{mode} · {gap} · {now.solve_s:.1f} s")
+
+
+def let_the_browser_draw() -> None:
+    """Pause the run for a moment: the server sends what is drawn so far and the browser
+    puts it on screen before the tables and charts after it arrive (measured in a real
+    browser, ``bench/ui_bench.py``: without it the headline waited for them, 0.05-0.26 s).
+    The pause also lets go of the interpreter, which the server's sending thread needs."""
+    time.sleep(DRAW_PAUSE_S)
 
 
 def tier_table(plan: Plan, coverage: pd.DataFrame | None = None) -> None:

@@ -21,6 +21,7 @@ from optimiser.solvers.base import (
     SolveError,
     StageResult,
     StageState,
+    WarmStart,
     evaluate,
     relative_gap,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "SolveError",
     "StageResult",
     "StageState",
+    "WarmStart",
     "evaluate",
     "make_engine",
     "relative_gap",

@@ -75,6 +75,20 @@ class Ranging:
     col_cost_down: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
+@dataclass
+class WarmStart:
+    """What one solve leaves for the next of a nearby scenario (the what-if page moving
+    a lever): the basis of its first continuous run (the relaxation), with the shape of
+    the model it belongs to (column and row names). An engine given one starts its first
+    continuous run from that basis when the shapes agree (the simplex then needs a few
+    hundred iterations where it needs thousands from nothing), and keeps its own there.
+    A start only: every run still solves to its own optimum and proves it. Engines that
+    cannot take a basis ignore it."""
+
+    shape: int | None = None  # hash of the column and row names
+    basis: object | None = None  # the engine's own basis object
+
+
 class Engine:
     """What the stages need from a solver. Column order is ``model.variables``."""
 
@@ -82,6 +96,7 @@ class Engine:
     can_round = False  # runs take gap=, and integer/lower/upper hold the integer columns' bounds
     running_fixed = False
     floor_slack = 0.0  # relative value a later stage may give up (see Stages.go)
+    warm: WarmStart | None = None  # set by the caller: see WarmStart
 
     def version(self) -> str:
         raise NotImplementedError
