@@ -54,9 +54,10 @@ def solve(
         sensitivity rows; the plan returned then has them. For the what-if page, which
         draws the headline figures while the prices are found.
     warm : a :class:`~optimiser.solvers.WarmStart` kept between solves of nearby
-        scenarios (the page's lever moves): the relaxation starts from the last one's
-        basis when the models have the same shape, and leaves its own for the next.
-        Every run still proves its own optimum; only the simplex's path is shorter.
+        scenarios (the page's lever moves): each continuous run starts from the basis
+        the same run of the last one left when the models have the same shape, and
+        leaves its own for the next. Every run still proves its own optimum; only the
+        simplex's path is shorter.
 
     Returns
     -------

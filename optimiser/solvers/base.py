@@ -78,15 +78,16 @@ class Ranging:
 @dataclass
 class WarmStart:
     """What one solve leaves for the next of a nearby scenario (the what-if page moving
-    a lever): the basis of its first continuous run (the relaxation), with the shape of
-    the model it belongs to (column and row names). An engine given one starts its first
-    continuous run from that basis when the shapes agree (the simplex then needs a few
-    hundred iterations where it needs thousands from nothing), and keeps its own there.
-    A start only: every run still solves to its own optimum and proves it. Engines that
-    cannot take a basis ignore it."""
+    a lever): the basis of each continuous run (the relaxation, the LP with the on/off
+    decisions fixed, the cost LP, the duals LP), by run name and row count, with the
+    shape of the model they belong to (its column and row names). An engine given one
+    starts each continuous run from the basis of the run of the same name when the
+    shapes agree (the simplex then needs tens or hundreds of iterations where it needs
+    thousands from nothing), and keeps its own there. A start only: every run still
+    solves to its own optimum and proves it. Engines that cannot take a basis ignore it."""
 
     shape: int | None = None  # hash of the column and row names
-    basis: object | None = None  # the engine's own basis object
+    bases: dict[tuple[str, int], object] = field(default_factory=dict)  # (run, rows) -> engine's basis
 
 
 class Engine:

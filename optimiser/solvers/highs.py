@@ -199,6 +199,7 @@ class HighsEngine(Engine):
         self.floors: list[int] = []
         self.floor_constants: list[float] = []
         self.row_dual: np.ndarray | None = None
+        self._shape: int | None = None  # of the model, for a WarmStart (:meth:`_warm_basis`)
         self.integer = np.array([v.index for v in model.variables if v.cat == pulp.LpInteger], dtype=np.int32)
         inf = highspy.kHighsInf
         self.lower = np.array(
@@ -240,14 +241,14 @@ class HighsEngine(Engine):
             self._integrality(False)
         elif start is not None and mip:
             h.setSolution(self.n, np.arange(self.n, dtype=np.int32), np.asarray(start, dtype=float))
-        warm = self._warm_basis() if not mip else None  # a nearby scenario's basis (WarmStart)
+        warm = self._warm_basis(name) if not mip else None  # a nearby scenario's basis (WarmStart)
         # -- the LP algorithm, by size and start (_PulpHighs.choose_lp) --
         self.solver.choose_lp(h, cost, mip)
         clock = time.perf_counter()
         h.run()
         seconds = time.perf_counter() - clock
         if warm is not None and h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-            warm.basis = h.getBasis()  # for the next nearby scenario
+            warm.bases[name, h.getNumRow()] = h.getBasis()  # for the next nearby scenario
         info = h.getInfo()
         state = _highs_state(h.getModelStatus(), info.primal_solution_status == 2)  # 2: feasible
         if state in (StageState.OPTIMAL, StageState.STOPPED):
@@ -272,19 +273,21 @@ class HighsEngine(Engine):
             bound, gap = value, 0.0
         return StageResult(name, state, values, value, bound, gap, seconds)
 
-    def _warm_basis(self) -> WarmStart | None:
-        """The engine's first continuous run only: start it from the basis in
-        :attr:`warm` when that basis is of a model of the same shape; returns the
-        WarmStart to keep this run's basis in (``None``: not this run)."""
-        warm, self.warm = self.warm, None  # once per engine
+    def _warm_basis(self, name: str) -> WarmStart | None:
+        """A continuous run: start it from the basis the run of this name left in
+        :attr:`warm` when that was a model of the same shape; returns the WarmStart to
+        keep this run's basis in (``None``: none given)."""
+        warm = self.warm
         if warm is None:
             return None
-        shape = hash((self.h.getNumCol(), self.h.getNumRow(), tuple(v.name for v in self.model.variables),
-                      tuple(c.name for c in self.model.constraints)))
-        if warm.shape == shape and warm.basis is not None:
-            self.h.setBasis(warm.basis)  # refused (not this model's after all): starts as usual
-        else:
-            warm.shape, warm.basis = shape, None
+        if self._shape is None:  # once per engine: a model of another shape starts afresh
+            self._shape = hash((self.n, tuple(v.name for v in self.model.variables),
+                                tuple(c.name for c in self.model.constraints)))
+            if warm.shape != self._shape:
+                warm.shape, warm.bases = self._shape, {}
+        basis = warm.bases.get((name, self.h.getNumRow()))
+        if basis is not None:
+            self.h.setBasis(basis)  # refused (not this model's after all): starts as usual
         return warm
 
     def add_floor(self, expression, lower) -> None:
