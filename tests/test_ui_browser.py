@@ -326,7 +326,8 @@ def test_workbook_text_shows_literally_and_the_browser_fetches_nothing(page_url:
             expect(page.get_by_text("Uploaded: **file** [f](http:__127.0.0.1:9_).xlsx")).to_be_visible(
                 timeout=PLAN_TIMEOUT_MS)
             _wait_for_idle(page)
-            page.get_by_text("Zone personnel caps").click()
+            # the upload's own zones (2), not the sample's still on screen while its plan is made
+            page.get_by_text("Zone personnel caps (2)").click()
             label = page.get_by_text(re.compile(r"^\*\*bold\*\*.*\(Z1\)$")).first
             expect(label).to_be_visible(timeout=30_000)
             assert label.inner_text().replace("\u2060", "") == f"{HOSTILE} (Z1)"  # as typed, joiners aside
