@@ -106,6 +106,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pulp
 
+from optimiser.bound import coverage_point, coverage_relaxation
 from optimiser.levers import PriorityMode
 from optimiser.model import HALF, MissionModel, in_scope, keep_rules
 from optimiser.solvers import (
@@ -131,7 +132,7 @@ _ROUND_GAP = 1e-3  # the rounded plan's search stops within this of its own (res
 _TAKES = (0.5, 1.0)  # strict mode: shares of the tolerance left above a tier's rounding takes, in turn
 _GUIDE = 0.1  # strict mode: the tiers below may sway a tier's search by this share of its gap
 _REPAIR_SHRINK = (1.0, 0.98, 0.95, 0.9, 0.8)  # units in a maximum policy's scope, before rounding down
-_REPAIR_MIN_S = 5.0  # the repair of a rounded relaxation may run this long past the time limit
+_REPAIR_MIN_S = 5.0  # the repair of a rounded relaxation may end this long past the time limit (all its runs)
 _FLOOR_RETRY = 1e-9  # relative loosening of the value floors when the cost stage finds them infeasible
 
 
@@ -387,11 +388,20 @@ class Stages:
         time limit not reached)."""
         if not len(self.engine.integer):
             return None
+        # the repair ends at most _REPAIR_MIN_S past the planner's time limit, all its runs together
+        end = max(self.deadline, time.perf_counter()) + _REPAIR_MIN_S
+
+        def until_end() -> float:
+            return max(end - time.perf_counter(), MIN_RUN_S)
+
         relaxed = relaxed if relaxed is not None else self.relaxed
         if final and (relaxed is None or relaxed.values is None):  # the limit stopped it too
-            # a plan late rather than none: up to one more time limit for the relaxation
-            limit = max(self.deadline - time.perf_counter(), float(self.levers.time_limit_s))
-            relaxed = self._run(f"{name}-bound", objective, True, limit, None, relaxed=True)
+            # the coverage relaxation (a bound, and a guide to round from, in seconds where
+            # the relaxation takes minutes; :mod:`optimiser.bound`), else the relaxation
+            # in the time left
+            relaxed = self._quick_guide(name, objective, until_end())
+            if relaxed is None:
+                relaxed = self._run(f"{name}-bound", objective, True, until_end(), None, relaxed=True)
             if relaxed.state is not StageState.OPTIMAL:
                 return None
         if relaxed is None or relaxed.values is None:
@@ -419,9 +429,10 @@ class Stages:
         if len(self.running_cols) and not engine.running_fixed:
             for decisions in self._patterns(relaxed.values):
                 engine.fix_running(*self.model.fixed_running(decisions))
+                if time.perf_counter() >= end:
+                    break
                 try:
-                    limit = max(self.deadline - time.perf_counter(), _REPAIR_MIN_S)
-                    pattern = self._run(f"{name}-repair-lp", objective, True, limit, None, relaxed=True)
+                    pattern = self._run(f"{name}-repair-lp", objective, True, until_end(), None, relaxed=True)
                 finally:
                     engine.free_running(self.running_fixable)
                 if pattern.state is StageState.OPTIMAL and pattern.values is not None:
@@ -429,13 +440,15 @@ class Stages:
         points.append(relaxed.values)
         tries = [(point, *attempt) for point in points for attempt in attempts]
         for attempt, (point, rounded_up, shrunk, shrink) in enumerate(tries):
+            if attempt and time.perf_counter() >= end:
+                log.info("the repair of the rounded relaxation ran out of time")
+                break
             x = point.copy()
             x[self.unit_cols[shrunk[self.unit_cell]]] *= shrink
             fixed = self._rounded(x, rounded_up)
             engine.fix(columns, np.clip(fixed[columns], engine.lower[columns], engine.upper[columns]))
             try:
-                limit = max(self.deadline - time.perf_counter(), _REPAIR_MIN_S)
-                result = self._run(f"{name}-repair", objective, True, limit, None, relaxed=True)
+                result = self._run(f"{name}-repair", objective, True, until_end(), None, relaxed=True)
             finally:
                 engine.unfix(columns)
             if result.state in (StageState.OPTIMAL, StageState.STOPPED) and result.values is not None:
@@ -447,6 +460,39 @@ class Stages:
                 )
             log.info("the relaxation rounded (attempt %d) is not a plan (%s)", attempt + 1, result.state)
         return None
+
+    def _quick_bound(self, name: str, objective, limit: float) -> StageResult | None:
+        """The coverage relaxation of :mod:`optimiser.bound` for ``objective`` (a genuine
+        upper bound, in seconds at 20,000 missions where the model's own relaxation takes
+        minutes), as the stage ``{name}-quick-bound``; its values are that LP's columns.
+        None when the engine cannot solve it or it did not finish."""
+        lp = coverage_relaxation(self.model, objective)
+        result = self.engine.solve_lp(f"{name}-quick-bound", lp, limit)
+        if result is None:
+            return None
+        self.stages.append(result)
+        log.debug("stage %s: %s objective=%s in %.3fs", result.name, result.state, result.objective,
+                  result.seconds)
+        if result.state is not StageState.OPTIMAL or result.values is None:
+            return None
+        result.values = lp.coverage_of(result.values)  # each mission-period's coverage
+        return result
+
+    def _stopped_bound(self, name: str, objective) -> float | None:
+        """A search stopped with a plan when the relaxation had not finished: the
+        coverage relaxation's bound (often far below the search's own then), in at most
+        ``_REPAIR_MIN_S`` past the time limit."""
+        quick = self._quick_bound(name, objective, max(self.deadline - time.perf_counter(), _REPAIR_MIN_S))
+        return None if quick is None else quick.objective
+
+    def _quick_guide(self, name: str, objective, limit: float) -> StageResult | None:
+        """The coverage relaxation's plan as column values of the model, to round and
+        repair (:meth:`_repair`), with its optimum as the bound; None as
+        :meth:`_quick_bound`."""
+        result = self._quick_bound(name, objective, limit)
+        if result is None or result.values is None:
+            return None
+        return dataclasses.replace(result, values=coverage_point(self.model, result.values))
 
     def _rounded(self, x: np.ndarray, up: np.ndarray) -> np.ndarray:
         """Whole numbers from a continuous plan ``x``: units down (up in the mission-periods
@@ -744,6 +790,8 @@ class Stages:
                 if accepted is not None:
                     return accepted
         result = run(name, left(), start)
+        if bound is None and result.state is StageState.STOPPED:
+            bound = self._stopped_bound(name, objective)
         # the relaxation's bound, where it proves more than the search's own
         proves_more = bound is not None and (result.bound is None or bound < result.bound)
         if proves_more and result.state in (StageState.OPTIMAL, StageState.STOPPED):

@@ -26,6 +26,7 @@ LAYERS = [
      "optimiser.runs"},
     {"optimiser.coverage"},
     {"optimiser.model"},
+    {"optimiser.bound"},
     {"optimiser.solvers", "optimiser.solvers.base", "optimiser.solvers.highs", "optimiser.solvers.cbc"},
     {"optimiser.stages"},
     {"optimiser.prices"},

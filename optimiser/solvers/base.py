@@ -18,6 +18,8 @@ from operator import attrgetter
 import numpy as np
 import pulp
 
+from optimiser.bound import CoverageLp
+
 MIN_RUN_S = 0.01  # shortest time limit given to a run
 
 
@@ -159,6 +161,12 @@ class Engine:
         """Row duals of the last continuous run, d objective / d right-hand side, or
         None when the solver gave none."""
         raise NotImplementedError
+
+    def solve_lp(self, name: str, lp: CoverageLp, time_limit: float) -> StageResult | None:
+        """Maximise a small linear programme given in arrays (:mod:`optimiser.bound`) in a
+        solver object of its own (this engine's model is untouched); its ``values`` are
+        that LP's columns. None when this solver cannot."""
+        return None
 
     def ranging(self, name, objective, maximise, time_limit) -> Ranging | None:
         """Solve the continuous model (every integer column relaxed, from here on) and
