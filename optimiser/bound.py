@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-from optimiser.model import HALF, MissionModel, row_matrix
+from optimiser.model import HALF, MissionModel, in_scope, row_matrix
 
 __all__ = ["CoverageLp", "coverage_point", "coverage_relaxation"]
 
@@ -66,9 +66,16 @@ class CoverageLp:
         return values[self.first] + second
 
 
-def coverage_relaxation(model: MissionModel, objective: pulp.LpAffineExpression) -> CoverageLp:
+def coverage_relaxation(
+    model: MissionModel, objective: pulp.LpAffineExpression, guide: bool = False
+) -> CoverageLp:
     """The coverage relaxation of ``model`` maximising ``objective`` (the total value or a
-    tier's; see the module docstring). Its optimum bounds the model's from above."""
+    tier's; see the module docstring). Its optimum bounds the model's from above.
+
+    ``guide``: also the budget-share policies, over what each mission-period costs at its
+    coverage (a plan's spending also holds start-up and closure costs and units rounded
+    up, so this is no longer a relaxation and bounds nothing): a plan to round from that
+    keeps those policies too."""
     cells, needs = model.cells, model.needs
     n_cells = len(cells)
     cov_col = cells["coverage_column"].to_numpy(np.int64)
@@ -146,6 +153,20 @@ def coverage_relaxation(model: MissionModel, objective: pulp.LpAffineExpression)
     for period, total in budget_total.items():
         chosen = np.flatnonzero((period_of_cell == period) & (cost_per_cell > 0))
         add(chosen, cost_per_cell[chosen], -INF, total)
+    if guide:
+        policies = model.scenario.portfolio.policies
+        for rule, scope_type, scope_value, share in policies[
+            ["rule", "scope_type", "scope_value", "value"]
+        ].itertuples(index=False, name=None):
+            if rule not in ("min_budget_share", "max_budget_share"):
+                continue
+            scoped = in_scope(cells, str(scope_type), str(scope_value))
+            chosen = np.flatnonzero(cost_per_cell > 0)
+            coefs = np.where(scoped[chosen], 1.0 - float(share), -float(share)) * cost_per_cell[chosen]
+            if rule == "min_budget_share":
+                add(chosen, coefs, 0.0, INF)
+            else:
+                add(chosen, coefs, -INF, 0.0)
     # cells with money but no budget row in their period: no source can pay them
     unpaid = np.flatnonzero((cost_per_cell > 0) & ~np.isin(period_of_cell, list(budget_total)))
     upper[first[unpaid]] = 0.0

@@ -133,6 +133,8 @@ _TAKES = (0.5, 1.0)  # strict mode: shares of the tolerance left above a tier's 
 _GUIDE = 0.1  # strict mode: the tiers below may sway a tier's search by this share of its gap
 _REPAIR_SHRINK = (1.0, 0.98, 0.95, 0.9, 0.8)  # units in a maximum policy's scope, before rounding down
 _REPAIR_MIN_S = 5.0  # the repair of a rounded relaxation may end this long past the time limit (all its runs)
+LARGE_COLUMNS = 300_000  # from this many columns whole units start from the coverage relaxation
+_LARGE_SEARCH_MIN_S = 2.0  # ... and search from its repaired plan only with this much time left
 _FLOOR_RETRY = 1e-9  # relative loosening of the value floors when the cost stage finds them infeasible
 
 
@@ -277,6 +279,8 @@ class Stages:
         the search that suits the model."""
         if self.model.running and not self.model.units:
             return self._dive(name, objective, share)
+        if self._is_large() and not self.floor_exprs:
+            return self._large_stage(name, objective, share, start)
         if self.model.units and self.engine.can_round:
             return self._round_then_search(name, objective, share, start)
         return self._run(name, objective, True, share, start)
@@ -375,8 +379,8 @@ class Stages:
             floor = max(floor, min(weighted, found))
         return floor
 
-    def _repair(self, name: str, objective, relaxed: StageResult | None = None, final: bool = True
-                ) -> StageResult | None:
+    def _repair(self, name: str, objective, relaxed: StageResult | None = None, final: bool = True,
+                large: bool = False) -> StageResult | None:
         """A plan when a limit stopped the integer search before it found any: the
         relaxation's plan rounded to whole numbers (:meth:`_rounded`), those fixed, and
         the rest (coverage, money) solved as a linear programme. Rounding down breaks no
@@ -385,7 +389,8 @@ class Stages:
         little less than the relaxation's (``_REPAIR_SHRINK``). Its gap is against
         the relaxation's bound. None when there is no relaxed plan or no rounding of it
         is a plan. ``final`` False: a start for the searches (the relaxation given, the
-        time limit not reached)."""
+        time limit not reached). ``large``: no LPs of the running patterns first (a
+        model too large for them in the time), and each LP from a fresh start."""
         if not len(self.engine.integer):
             return None
         # the repair ends at most _REPAIR_MIN_S past the planner's time limit, all its runs together
@@ -426,7 +431,7 @@ class Stages:
         # plans over time: first the LPs of the running patterns rounded from the
         # relaxation (each keeps every rule with its decisions whole), then the relaxation
         points = []
-        if len(self.running_cols) and not engine.running_fixed:
+        if len(self.running_cols) and not engine.running_fixed and not large:
             for decisions in self._patterns(relaxed.values):
                 engine.fix_running(*self.model.fixed_running(decisions))
                 if time.perf_counter() >= end:
@@ -447,6 +452,8 @@ class Stages:
             x[self.unit_cols[shrunk[self.unit_cell]]] *= shrink
             fixed = self._rounded(x, rounded_up)
             engine.fix(columns, np.clip(fixed[columns], engine.lower[columns], engine.upper[columns]))
+            if large:
+                engine.forget_basis()
             try:
                 result = self._run(f"{name}-repair", objective, True, until_end(), None, relaxed=True)
             finally:
@@ -461,13 +468,13 @@ class Stages:
             log.info("the relaxation rounded (attempt %d) is not a plan (%s)", attempt + 1, result.state)
         return None
 
-    def _quick_bound(self, name: str, objective, limit: float) -> StageResult | None:
+    def _quick_bound(self, name: str, objective, limit: float, guide: bool = False) -> StageResult | None:
         """The coverage relaxation of :mod:`optimiser.bound` for ``objective`` (a genuine
         upper bound, in seconds at 20,000 missions where the model's own relaxation takes
         minutes), as the stage ``{name}-quick-bound``; its values are that LP's columns.
         None when the engine cannot solve it or it did not finish."""
-        lp = coverage_relaxation(self.model, objective)
-        result = self.engine.solve_lp(f"{name}-quick-bound", lp, limit)
+        lp = coverage_relaxation(self.model, objective, guide=guide)
+        result = self.engine.solve_lp(f"{name}-quick-{'guide' if guide else 'bound'}", lp, limit)
         if result is None:
             return None
         self.stages.append(result)
@@ -478,6 +485,60 @@ class Stages:
         result.values = lp.coverage_of(result.values)  # each mission-period's coverage
         return result
 
+    def _is_large(self) -> bool:
+        """Whole units on HiGHS at a size where the model's relaxation does not finish in
+        the time limit (:data:`LARGE_COLUMNS`)."""
+        return bool(self.model.units) and self.engine.can_round and len(self.model.variables) >= LARGE_COLUMNS
+
+    def _large_stage(self, name: str, objective, limit: float, start) -> StageResult:
+        """Whole units at a size where the relaxation takes minutes (20,000 missions): the
+        coverage relaxation's bound (:mod:`optimiser.bound`, seconds), its guide (the
+        same LP keeping the budget-share policies too) rounded to whole units and
+        repaired (:meth:`_repair`, the rest an LP: a plan of every row), then, in the time
+        left, the integer search from that plan. The stage's bound is the coverage
+        relaxation's or the search's, the lesser; a plan beyond ``mip_gap`` of it is
+        ``feasible`` with that gap. Without the coverage LP: :meth:`_round_then_search`."""
+        clock = time.perf_counter()
+
+        def left() -> float:
+            return max(limit - (time.perf_counter() - clock), MIN_RUN_S)
+
+        quick = self._quick_bound(name, objective, left())
+        if quick is None or quick.objective is None:
+            return self._round_then_search(name, objective, left(), start)
+        bound = float(quick.objective)
+        guide = self._quick_guide(name, objective, left(), guide=True)
+        repaired = None
+        if guide is not None:
+            guide = dataclasses.replace(guide, objective=bound)
+            repaired = self._repair(name, objective, guide, final=False, large=True)
+        runs = [quick, *([guide] if guide is not None else [])]
+        if repaired is not None:
+            runs.append(repaired)
+            if start is None or repaired.objective > evaluate(objective, start):
+                start = repaired.values
+        stopped = self.out_of_time
+        if left() >= _LARGE_SEARCH_MIN_S or repaired is None:
+            result = self._run(name, objective, True, left(), start)
+        else:
+            result = StageResult(name, StageState.NO_PLAN)
+        self.out_of_time = stopped
+        if result.state in (StageState.OPTIMAL, StageState.STOPPED) and result.values is not None:
+            if repaired is not None and repaired.objective > result.objective:
+                result = dataclasses.replace(result, values=repaired.values, objective=repaired.objective)
+        elif repaired is not None:  # the search found nothing better in its time
+            result = dataclasses.replace(repaired, state=StageState.STOPPED)
+        if result.values is not None and result.objective is not None:
+            held = bound if result.bound is None else min(bound, float(result.bound))
+            result.bound, result.gap = held, relative_gap(result.objective, held)
+            result.state = StageState.OPTIMAL if result.gap <= self.gap_target else StageState.STOPPED
+            self.out_of_time = self.out_of_time or result.state is StageState.STOPPED
+        result.name = name
+        result.seconds = time.perf_counter() - clock
+        log.debug("stage %s: %s objective=%s bound=%s gap=%s (%d runs before the search)",
+                  name, result.state, result.objective, result.bound, result.gap, len(runs))
+        return result
+
     def _stopped_bound(self, name: str, objective) -> float | None:
         """A search stopped with a plan when the relaxation had not finished: the
         coverage relaxation's bound (often far below the search's own then), in at most
@@ -485,11 +546,11 @@ class Stages:
         quick = self._quick_bound(name, objective, max(self.deadline - time.perf_counter(), _REPAIR_MIN_S))
         return None if quick is None else quick.objective
 
-    def _quick_guide(self, name: str, objective, limit: float) -> StageResult | None:
+    def _quick_guide(self, name: str, objective, limit: float, guide: bool = False) -> StageResult | None:
         """The coverage relaxation's plan as column values of the model, to round and
-        repair (:meth:`_repair`), with its optimum as the bound; None as
-        :meth:`_quick_bound`."""
-        result = self._quick_bound(name, objective, limit)
+        repair (:meth:`_repair`), with its optimum as the bound (``guide``: the guide
+        LP's plan, whose optimum bounds nothing); None as :meth:`_quick_bound`."""
+        result = self._quick_bound(name, objective, limit, guide)
         if result is None or result.values is None:
             return None
         return dataclasses.replace(result, values=coverage_point(self.model, result.values))

@@ -290,6 +290,9 @@ class HighsEngine(Engine):
             self.h.setBasis(basis)  # refused (not this model's after all): starts as usual
         return warm
 
+    def forget_basis(self) -> None:
+        self.h.clearSolver()  # a large LP then starts with interior point (choose_lp)
+
     def solve_lp(self, name, lp, time_limit) -> StageResult | None:
         """A fresh quiet highspy model of ``lp``, dual simplex (a few hundred rows over
         many columns: 20,000 missions x 4 quarters in a few seconds), maximised."""
