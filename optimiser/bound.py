@@ -67,7 +67,7 @@ class CoverageLp:
 
 
 def coverage_relaxation(
-    model: MissionModel, objective: pulp.LpAffineExpression, guide: bool = False
+    model: MissionModel, objective: pulp.LpAffineExpression, guide: bool = False, money: float = 1.0
 ) -> CoverageLp:
     """The coverage relaxation of ``model`` maximising ``objective`` (the total value or a
     tier's; see the module docstring). Its optimum bounds the model's from above.
@@ -75,7 +75,8 @@ def coverage_relaxation(
     ``guide``: also the budget-share policies, over what each mission-period costs at its
     coverage (a plan's spending also holds start-up and closure costs and units rounded
     up, so this is no longer a relaxation and bounds nothing): a plan to round from that
-    keeps those policies too."""
+    keeps those policies too. ``money`` (a guide's): the share of each period's money it
+    may spend, room left for the start-up and closure costs and earmarks it ignores."""
     cells, needs = model.cells, model.needs
     n_cells = len(cells)
     cov_col = cells["coverage_column"].to_numpy(np.int64)
@@ -152,7 +153,7 @@ def coverage_relaxation(
         budget_total[period] = budget_total.get(period, 0.0) - float(constraint.constant)
     for period, total in budget_total.items():
         chosen = np.flatnonzero((period_of_cell == period) & (cost_per_cell > 0))
-        add(chosen, cost_per_cell[chosen], -INF, total)
+        add(chosen, cost_per_cell[chosen], -INF, total * (money if guide else 1.0))
     if guide:
         policies = model.scenario.portfolio.policies
         for rule, scope_type, scope_value, share in policies[
@@ -167,8 +168,11 @@ def coverage_relaxation(
                 add(chosen, coefs, 0.0, INF)
             else:
                 add(chosen, coefs, -INF, 0.0)
-    # cells with money but no budget row in their period: no source can pay them
-    unpaid = np.flatnonzero((cost_per_cell > 0) & ~np.isin(period_of_cell, list(budget_total)))
+    # mission-periods that cost money but that no source may pay (no flow, or no budget
+    # in the period): every plan leaves them at 0
+    paid = np.zeros(n_cells, dtype=bool)
+    paid[model.flows["cell"].to_numpy(np.int64)] = True
+    unpaid = np.flatnonzero((cost_per_cell > 0) & ~(paid & np.isin(period_of_cell, list(budget_total))))
     upper[first[unpaid]] = 0.0
     upper[second[unpaid][second[unpaid] >= 0]] = 0.0
 

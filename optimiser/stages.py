@@ -134,6 +134,7 @@ _GUIDE = 0.1  # strict mode: the tiers below may sway a tier's search by this sh
 _REPAIR_SHRINK = (1.0, 0.98, 0.95, 0.9, 0.8)  # units in a maximum policy's scope, before rounding down
 _REPAIR_MIN_S = 5.0  # the repair of a rounded relaxation may end this long past the time limit (all its runs)
 LARGE_COLUMNS = 300_000  # from this many columns whole units start from the coverage relaxation
+_GUIDE_MONEY = (1.0, 0.9, 0.75, 0.6)  # the shares of the money the coverage guide may spend, in turn
 _LARGE_SEARCH_MIN_S = 2.0  # ... and search from its repaired plan only with this much time left
 _FLOOR_RETRY = 1e-9  # relative loosening of the value floors when the cost stage finds them infeasible
 
@@ -404,7 +405,10 @@ class Stages:
             # the coverage relaxation (a bound, and a guide to round from, in seconds where
             # the relaxation takes minutes; :mod:`optimiser.bound`), else the relaxation
             # in the time left
-            relaxed = self._quick_guide(name, objective, until_end())
+            relaxed = self._quick_guide(name, objective, until_end(), guide=True)
+            if relaxed is not None:  # the guide's plan, the relaxation's bound
+                quick = self._quick_bound(name, objective, until_end())
+                relaxed = None if quick is None else dataclasses.replace(relaxed, objective=quick.objective)
             if relaxed is None:
                 relaxed = self._run(f"{name}-bound", objective, True, until_end(), None, relaxed=True)
             if relaxed.state is not StageState.OPTIMAL:
@@ -468,12 +472,14 @@ class Stages:
             log.info("the relaxation rounded (attempt %d) is not a plan (%s)", attempt + 1, result.state)
         return None
 
-    def _quick_bound(self, name: str, objective, limit: float, guide: bool = False) -> StageResult | None:
+    def _quick_bound(
+        self, name: str, objective, limit: float, guide: bool = False, money: float = 1.0
+    ) -> StageResult | None:
         """The coverage relaxation of :mod:`optimiser.bound` for ``objective`` (a genuine
         upper bound, in seconds at 20,000 missions where the model's own relaxation takes
         minutes), as the stage ``{name}-quick-bound``; its values are that LP's columns.
         None when the engine cannot solve it or it did not finish."""
-        lp = coverage_relaxation(self.model, objective, guide=guide)
+        lp = coverage_relaxation(self.model, objective, guide=guide, money=money)
         result = self.engine.solve_lp(f"{name}-quick-{'guide' if guide else 'bound'}", lp, limit)
         if result is None:
             return None
@@ -507,12 +513,19 @@ class Stages:
         if quick is None or quick.objective is None:
             return self._round_then_search(name, objective, left(), start)
         bound = float(quick.objective)
-        guide = self._quick_guide(name, objective, left(), guide=True)
         repaired = None
-        if guide is not None:
+        runs = [quick]
+        for money in _GUIDE_MONEY:  # less of the money, if rounding the guide breaks a budget
+            guide = self._quick_guide(name, objective, left(), guide=True, money=money)
+            if guide is None:
+                break
+            runs.append(guide)
             guide = dataclasses.replace(guide, objective=bound)
             repaired = self._repair(name, objective, guide, final=False, large=True)
-        runs = [quick, *([guide] if guide is not None else [])]
+            if repaired is None:  # the LPs of its running patterns first, then their rounding
+                repaired = self._repair(name, objective, guide, final=False)
+            if repaired is not None or time.perf_counter() - clock >= limit:
+                break
         if repaired is not None:
             runs.append(repaired)
             if start is None or repaired.objective > evaluate(objective, start):
@@ -546,11 +559,13 @@ class Stages:
         quick = self._quick_bound(name, objective, max(self.deadline - time.perf_counter(), _REPAIR_MIN_S))
         return None if quick is None else quick.objective
 
-    def _quick_guide(self, name: str, objective, limit: float, guide: bool = False) -> StageResult | None:
+    def _quick_guide(
+        self, name: str, objective, limit: float, guide: bool = False, money: float = 1.0
+    ) -> StageResult | None:
         """The coverage relaxation's plan as column values of the model, to round and
         repair (:meth:`_repair`), with its optimum as the bound (``guide``: the guide
         LP's plan, whose optimum bounds nothing); None as :meth:`_quick_bound`."""
-        result = self._quick_bound(name, objective, limit, guide)
+        result = self._quick_bound(name, objective, limit, guide, money)
         if result is None or result.values is None:
             return None
         return dataclasses.replace(result, values=coverage_point(self.model, result.values))
