@@ -80,11 +80,24 @@ parts of the remaining time for every one part left to each later stage (weighte
 75 % to "value", the rest to "cost"); time a stage does not use passes on.
 
 A time limit that stops an integer search before it found any plan does not end in "no
-plan": the relaxation (solved again if the limit stopped it too) is rounded to whole
-units and repaired (``Stages._repair``: units down, on/off missions run where their
-rounded units still reach the minimum, must-fund floors kept, the rest solved as an
-LP), status ``feasible`` with its gap to the relaxation's bound. Only when that rounded
-plan breaks a rule (a policy the rounding moved, say) does :class:`SolveError` remain.
+plan": the relaxation (or, when the limit stopped it too, the coverage relaxation's
+guide, :mod:`optimiser.bound`) is rounded to whole units and repaired
+(``Stages._repair``: units down, on/off missions run where their rounded units still
+reach the minimum, must-fund floors kept, the rest solved as an LP), status
+``feasible`` with its gap to the relaxation's bound. The repair's runs together end at
+most ``_REPAIR_MIN_S`` (5 s) past the time limit. Only when no rounded plan keeps every
+rule (a policy the rounding moved, say) does :class:`SolveError` remain. A search
+stopped with a plan whose relaxation had not finished takes the coverage relaxation's
+bound when it proves more than the search's own.
+
+Large models (whole units, :data:`LARGE_COLUMNS` columns and more: 20,000 missions x 4
+quarters has 870,000 columns and 1.6 million rows, whose relaxation does not finish in a
+minute): each value stage (not strict mode's tiers below the first) solves the coverage
+relaxation (a genuine bound, about 2 s), then its guide (budget-share policies kept,
+100%, then 90%, 75%, 60% of the money, until its rounding is a plan), rounds and
+repairs it (each LP started afresh, interior point), and searches from that plan in the
+time left; the stage's bound is the lesser of the coverage relaxation's and the
+search's. At 20,000 missions and 60 s: ``feasible``, 13.9% from the bound, 65 s.
 
 Status: ``optimal`` when the value stages proved their optimum (within ``mip_gap``);
 ``feasible`` when the time limit stopped a search with a plan in hand; ``infeasible``
@@ -437,9 +450,9 @@ class Stages:
         points = []
         if len(self.running_cols) and not engine.running_fixed and not large:
             for decisions in self._patterns(relaxed.values):
-                engine.fix_running(*self.model.fixed_running(decisions))
                 if time.perf_counter() >= end:
                     break
+                engine.fix_running(*self.model.fixed_running(decisions))
                 try:
                     pattern = self._run(f"{name}-repair-lp", objective, True, until_end(), None, relaxed=True)
                 finally:
@@ -531,7 +544,8 @@ class Stages:
             if start is None or repaired.objective > evaluate(objective, start):
                 start = repaired.values
         stopped = self.out_of_time
-        if left() >= _LARGE_SEARCH_MIN_S or repaired is None:
+        proven = repaired is not None and relative_gap(repaired.objective, bound) <= self.gap_target
+        if not proven and (left() >= _LARGE_SEARCH_MIN_S or repaired is None):
             result = self._run(name, objective, True, left(), start)
         else:
             result = StageResult(name, StageState.NO_PLAN)
@@ -541,13 +555,12 @@ class Stages:
                 result = dataclasses.replace(result, values=repaired.values, objective=repaired.objective)
         elif repaired is not None:  # the search found nothing better in its time
             result = dataclasses.replace(repaired, state=StageState.STOPPED)
+        result = dataclasses.replace(result, name=name, seconds=time.perf_counter() - clock)
         if result.values is not None and result.objective is not None:
             held = bound if result.bound is None else min(bound, float(result.bound))
             result.bound, result.gap = held, relative_gap(result.objective, held)
             result.state = StageState.OPTIMAL if result.gap <= self.gap_target else StageState.STOPPED
             self.out_of_time = self.out_of_time or result.state is StageState.STOPPED
-        result.name = name
-        result.seconds = time.perf_counter() - clock
         log.debug("stage %s: %s objective=%s bound=%s gap=%s (%d runs before the search)",
                   name, result.state, result.objective, result.bound, result.gap, len(runs))
         return result
