@@ -90,14 +90,15 @@ rule (a policy the rounding moved, say) does :class:`SolveError` remain. A searc
 stopped with a plan whose relaxation had not finished takes the coverage relaxation's
 bound when it proves more than the search's own.
 
-Large models (whole units, :data:`LARGE_COLUMNS` columns and more: 20,000 missions x 4
-quarters has 870,000 columns and 1.6 million rows, whose relaxation does not finish in a
-minute): each value stage (not strict mode's tiers below the first) solves the coverage
+Large models (whole units or on/off decisions, :data:`LARGE_COLUMNS` columns and more:
+20,000 missions x 4 quarters in whole units has 870,000 columns and 1.6 million rows,
+whose relaxation does not finish in a minute): each value stage (not strict mode's tiers below the first) solves the coverage
 relaxation (a genuine bound, about 2 s), then its guide (budget-share policies kept,
 100%, then 90%, 75%, 60% of the money, until its rounding is a plan), rounds and
 repairs it (each LP started afresh, interior point), and searches from that plan in the
 time left; the stage's bound is the lesser of the coverage relaxation's and the
-search's. At 20,000 missions and 60 s: ``feasible``, 13.9% from the bound, 65 s.
+search's. At 20,000 missions and 60 s: ``feasible``, 13.9% from the bound, 65 s; a
+relaxed plan of 10,000 missions x 8 quarters within 0.17% of its bound in 64 s.
 
 Status: ``optimal`` when the value stages proved their optimum (within ``mip_gap``);
 ``feasible`` when the time limit stopped a search with a plan in hand; ``infeasible``
@@ -291,10 +292,10 @@ class Stages:
     def _value_stage(self, name: str, objective, share: float, start) -> StageResult:
         """One value stage (the total value, a tier, or strict mode's weighted start) by
         the search that suits the model."""
-        if self.model.running and not self.model.units:
-            return self._dive(name, objective, share)
         if self._is_large() and not self.floor_exprs:
             return self._large_stage(name, objective, share, start)
+        if self.model.running and not self.model.units:
+            return self._dive(name, objective, share)
         if self.model.units and self.engine.can_round:
             return self._round_then_search(name, objective, share, start)
         return self._run(name, objective, True, share, start)
@@ -505,9 +506,10 @@ class Stages:
         return result
 
     def _is_large(self) -> bool:
-        """Whole units on HiGHS at a size where the model's relaxation does not finish in
-        the time limit (:data:`LARGE_COLUMNS`)."""
-        return bool(self.model.units) and self.engine.can_round and len(self.model.variables) >= LARGE_COLUMNS
+        """Whole units or on/off decisions on HiGHS at a size where the model's
+        relaxation does not finish in the time limit (:data:`LARGE_COLUMNS`)."""
+        decisions = bool(self.model.units) or bool(self.model.running)
+        return decisions and self.engine.can_round and len(self.model.variables) >= LARGE_COLUMNS
 
     def _large_stage(self, name: str, objective, limit: float, start) -> StageResult:
         """Whole units at a size where the relaxation takes minutes (20,000 missions): the

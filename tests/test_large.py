@@ -143,14 +143,15 @@ def test_a_large_model_with_no_search_in_time_gets_the_guide_repaired(monkeypatc
 
 
 @pytest.mark.parametrize(("missions", "seed", "changes"), CASES[:2])
+@pytest.mark.parametrize("integer", [True, False])
 def test_the_large_model_stage_with_time_gives_the_plan_of_the_normal_one(
-    monkeypatch, missions, seed, changes
+    monkeypatch, missions, seed, changes, integer
 ):
     """With the time to search from the repaired guide, the large-model stage ends as the
     normal one does: proven within mip_gap, its value within the gap of the normal
     path's, and each path's bound above the other's value."""
     portfolio = validate(read_tables(generate_portfolio(missions=missions, seed=seed)))
-    scenario = apply_levers(portfolio, portfolio.levers.changed(integer=True, **changes))
+    scenario = apply_levers(portfolio, portfolio.levers.changed(integer=integer, **changes))
     normal = solve(scenario)
     monkeypatch.setattr(stages_module, "LARGE_COLUMNS", 0)
     large = solve(scenario)
