@@ -95,9 +95,9 @@ Large models (whole units or on/off decisions, :data:`LARGE_COLUMNS` columns and
 whose relaxation does not finish in a minute): each value stage (not strict mode's
 tiers below the first) solves the coverage relaxation (a genuine bound, about 2 s),
 then its guide (budget-share policies kept, 100%, then 90%, 75%, 60% of the money,
-until its rounding is a plan), rounds and repairs it (each LP started afresh, interior point), and searches from that plan in the
-time left; the stage's bound is the lesser of the coverage relaxation's and the
-search's. At 20,000 missions and 60 s: ``feasible``, 13.9% from the bound, 65 s; a
+until its rounding is a plan), rounds and repairs it (each LP started afresh, interior
+point), and searches from that plan in the time left; the stage's bound is the lesser
+of the coverage relaxation's and the search's. At 20,000 missions and 60 s: ``feasible``, 13.9% from the bound, 65 s; a
 relaxed plan of 10,000 missions x 8 quarters within 0.17% of its bound in 64 s.
 
 Status: ``optimal`` when the value stages proved their optimum (within ``mip_gap``);
