@@ -97,8 +97,9 @@ tiers below the first) solves the coverage relaxation (a genuine bound, about 2 
 then its guide (budget-share policies kept, 100%, then 90%, 75%, 60% of the money,
 until its rounding is a plan), rounds and repairs it (each LP started afresh, interior
 point), and searches from that plan in the time left; the stage's bound is the lesser
-of the coverage relaxation's and the search's. At 20,000 missions and 60 s: ``feasible``, 13.9% from the bound, 65 s; a
-relaxed plan of 10,000 missions x 8 quarters within 0.17% of its bound in 64 s.
+of the coverage relaxation's and the search's. At 20,000 missions and 60 s:
+``feasible``, 13.9% from the bound, 65 s; a relaxed plan of 10,000 missions x 8
+quarters within 0.17% of its bound in 64 s.
 
 Status: ``optimal`` when the value stages proved their optimum (within ``mip_gap``);
 ``feasible`` when the time limit stopped a search with a plan in hand; ``infeasible``
