@@ -24,16 +24,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +37,16 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser_page import (  # noqa: E402  (the page in a browser, as the browser tests drive it)
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    PLAN_TIMEOUT_MS,
+    browser_missing,
+    page_server,
+    wait_for_idle,
+)
 
 from bench import Figure  # noqa: E402  (one Figure for every figure of make bench)
 
@@ -50,11 +54,6 @@ APP = ROOT / "ui" / "app.py"
 SAMPLE = ROOT / "sample_budgets" / "national_portfolio.xlsx"
 TARGETS_S = {"relaxed": 1.0, "integer": 5.0}
 BROWSER_TARGETS_S = {"relaxed": 0.4, "integer": 1.0}
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--no-first-run"]
-PLAN_TIMEOUT_MS = 240_000
 
 
 def ui_figures(runs: int = 5, workbook: Path | None = None, modes: tuple[str, ...] = ("relaxed", "integer")
@@ -111,58 +110,6 @@ def _check(at: AppTest) -> None:
 # --------------------------------------------------------------------------- real browser
 
 
-def browser_missing() -> str | None:
-    """Why the browser figures cannot be taken here, or ``None``."""
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "Python playwright is not installed (run .ci/install-browser.sh)"
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (run .ci/install-browser.sh)"
-    return None
-
-
-@contextmanager
-def page_server() -> Iterator[str]:
-    """``streamlit run ui/app.py`` on a free localhost port, with a scenario store of its
-    own (never the user's); yields the page's address and stops the server after."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    with tempfile.TemporaryDirectory(prefix="ui_bench") as folder:
-        env = {**os.environ, "MISSION_OPTIMISER_STORE": str(Path(folder) / "scenarios.sqlite")}
-        command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-                   "--server.address", "localhost", "--server.headless", "true",
-                   "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-        with (Path(folder) / "streamlit.log").open("wb") as log:
-            server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-            try:
-                _wait_healthy(port, server, Path(folder) / "streamlit.log")
-                yield f"http://localhost:{port}/"
-            finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait(timeout=15)
-
-
-def _wait_healthy(port: int, server: subprocess.Popen[bytes], log: Path, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as answer:
-                if answer.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer within {timeout_s:g} s:\n{log.read_text()[-3000:]}")
-
-
 # The headline as the planner reads it: the four metrics with their values, deltas and captions.
 _HEADLINE_JS = """() => ['metric_value', 'metric_money', 'metric_personnel', 'metric_status']
     .map(k => { const e = document.querySelector('.st-key-' + k); return e ? e.innerText.trim() : ''; })
@@ -200,18 +147,19 @@ def browser_figures(runs: int = 5, workbook: Path | None = None,
     from playwright.sync_api import sync_playwright
 
     figures: list[Figure] = []
-    with page_server() as url, sync_playwright() as driver:
+    with tempfile.TemporaryDirectory(prefix="ui_bench") as folder, page_server(Path(folder)) as url, \
+            sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
             page.goto(url, timeout=PLAN_TIMEOUT_MS)
             money = page.locator(".st-key-metric_money [data-testid='stMetricValue']")
             money.wait_for(timeout=PLAN_TIMEOUT_MS)
-            _idle(page)
+            wait_for_idle(page, pause_s=0.3)
             if workbook is not None:
                 page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(workbook))
                 page.get_by_text(f"Uploaded: {workbook.name}").wait_for(timeout=PLAN_TIMEOUT_MS)
-                _idle(page)
+                wait_for_idle(page, pause_s=0.3)
             slider = page.locator(".st-key-budget_scale input[type='range']")
             for mode in modes:
                 integer = page.locator(".st-key-integer input[type='checkbox']")
@@ -219,7 +167,7 @@ def browser_figures(runs: int = 5, workbook: Path | None = None,
                     page.locator(".st-key-integer label").click()
                     wanted = "whole units" if mode == "integer" else "fractional units"
                     page.locator(".st-key-metric_status").get_by_text(wanted).wait_for(timeout=PLAN_TIMEOUT_MS)
-                    _idle(page)
+                    wait_for_idle(page, pause_s=0.3)
                 times, notes = [], []
                 for _ in range(runs + 1):  # the first is a warm-up
                     before = page.evaluate(_HEADLINE_JS)
@@ -230,7 +178,7 @@ def browser_figures(runs: int = 5, workbook: Path | None = None,
                                            polling=50)
                     times.append(page.evaluate("() => window.__benchDone") / 1000)
                     notes.append(f"budget {slider.input_value()}")
-                    _idle(page)  # the rest of the page drawn before the next move
+                    wait_for_idle(page, pause_s=0.3)  # the rest of the page drawn before the next move
                     _settle(page)
                 times = times[1:]
                 figures.append(Figure(f"page {mode} (browser): release -> headline", statistics.median(times),
@@ -240,7 +188,7 @@ def browser_figures(runs: int = 5, workbook: Path | None = None,
                     slider.focus()
                     for _ in range(runs + 1):
                         page.keyboard.press("ArrowRight")
-                    _idle(page)
+                    wait_for_idle(page, pause_s=0.3)
         finally:
             browser.close()
     return figures
@@ -251,18 +199,6 @@ def _settle(page: object, quiet_s: float = 1.0) -> None:
     ``quiet_s`` more), as a planner reads the new figures before the next move."""
     page.evaluate("() => new Promise(done => requestIdleCallback(() => done(), {timeout: 5000}))")  # type: ignore[attr-defined]
     time.sleep(quiet_s)
-
-
-def _idle(page: object, timeout_s: float = PLAN_TIMEOUT_MS / 1000) -> None:
-    """Wait until Streamlit says the script is no longer running."""
-    deadline = time.monotonic() + timeout_s
-    status = page.locator("[data-testid='stStatusWidget']")  # type: ignore[attr-defined]
-    time.sleep(0.3)
-    while time.monotonic() < deadline:
-        if status.count() == 0:
-            return
-        time.sleep(0.1)
-    raise RuntimeError("the page was still running after the timeout")
 
 
 def print_table(figures: list[Figure]) -> None:

@@ -14,97 +14,36 @@ from __future__ import annotations
 import io
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_page import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    PLAN_TIMEOUT_MS,
+    browser_missing,
+    page_server,
+    wait_for_idle,
+)
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-START_TIMEOUT_S = 60
-PLAN_TIMEOUT_MS = 240_000  # the first plan is an integer one (the workbook's Settings)
 SAMPLE_NAME = "national_portfolio.xlsx"
-
-
-def _missing_browser() -> str | None:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "Python playwright is not installed (run .ci/install-browser.sh)"
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (run .ci/install-browser.sh)"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def page_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    reason = _missing_browser()
+    reason = browser_missing()
     if reason:
         if os.environ.get("CI"):
             pytest.fail(reason)  # CI installs the browser: its absence is a failure there
         pytest.skip(reason)
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"),
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]
-    # the page's scenarios go to a store of this test's own, never the user's
-    env = {**os.environ, "MISSION_OPTIMISER_STORE": str(log_path.parent / "scenarios.sqlite")}
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
-            _wait_until_healthy(port, server, log_path)
-            yield f"http://127.0.0.1:{port}/"
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=15)
-
-
-def _wait_until_healthy(port: int, server: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
-                if answer.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"streamlit did not answer within {START_TIMEOUT_S} s:\n{log_path.read_text()[-3000:]}")
+    try:
+        with page_server(tmp_path_factory.mktemp("streamlit")) as url:
+            yield url
+    except RuntimeError as error:  # the server did not come up
+        pytest.fail(str(error))
 
 
 def _metric_value(page: object, key: str) -> str:
@@ -126,14 +65,14 @@ def test_page_plans_moves_a_slider_and_downloads_the_report(page_url: str, tmp_p
             money = page.locator(".st-key-metric_money [data-testid='stMetricValue']")
             expect(money).to_be_visible(timeout=PLAN_TIMEOUT_MS)
             expect(page.get_by_text(SAMPLE_NAME).first).to_be_visible()
-            _wait_for_idle(page)
+            wait_for_idle(page)
             assert any(ch.isdigit() for ch in _metric_value(page, "metric_money"))
 
             # a relaxed plan from here on: quicker to re-plan while the slider moves
             page.locator(".st-key-integer label").click()
             status = page.locator(".st-key-metric_status [data-testid='stCaptionContainer']")
             expect(status).to_contain_text("fractional units", timeout=PLAN_TIMEOUT_MS)
-            _wait_for_idle(page)
+            wait_for_idle(page)
             before = _metric_value(page, "metric_money")
 
             # move the budget slider down with the keyboard: 10 steps of 0.05
@@ -143,7 +82,7 @@ def test_page_plans_moves_a_slider_and_downloads_the_report(page_url: str, tmp_p
                 page.keyboard.press("ArrowLeft")
             expect(slider).to_have_value("0.5", timeout=10_000)
             expect(money).not_to_have_text(before, timeout=PLAN_TIMEOUT_MS)
-            _wait_for_idle(page)
+            wait_for_idle(page)
             after = _metric_value(page, "metric_money")
             assert after != before
 
@@ -162,17 +101,6 @@ def test_page_plans_moves_a_slider_and_downloads_the_report(page_url: str, tmp_p
             browser.close()
 
 
-def _wait_for_idle(page: object, timeout_s: float = PLAN_TIMEOUT_MS / 1000) -> None:
-    """Wait until Streamlit says the script is no longer running."""
-    deadline = time.monotonic() + timeout_s
-    status = page.locator("[data-testid='stStatusWidget']")  # type: ignore[attr-defined]
-    while time.monotonic() < deadline:
-        if status.count() == 0:
-            return
-        time.sleep(0.2)
-    raise AssertionError("the page was still running after the timeout")
-
-
 SNAKE_CASE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 REPR = re.compile(r"\b(?:Portfolio|Plan|Levers|DataFrame)\(")
 
@@ -189,13 +117,13 @@ def test_every_tab_reads_as_a_planner_would_and_agrees_with_the_report(page_url:
             page.goto(page_url, timeout=PLAN_TIMEOUT_MS)
             expect(page.locator(".st-key-metric_money [data-testid='stMetricValue']")).to_be_visible(
                 timeout=PLAN_TIMEOUT_MS)
-            _wait_for_idle(page)
+            wait_for_idle(page)
             tabs = page.get_by_role("tab")
             names = [t.strip() for t in tabs.all_inner_texts()]
             assert names[:6] == ["Plan", "Timeline", "What binds", "Missions", "Tables", "Compare scenarios"]
             for index, name in enumerate(names):
                 tabs.nth(index).click()
-                _wait_for_idle(page)
+                wait_for_idle(page)
                 page.wait_for_timeout(1500)  # charts and tables draw after the script ends
                 page.screenshot(path=str(tmp_path / f"tab-{index}-{name.replace(' ', '-')}.png"))
                 text = page.locator("[data-testid='stMain']").inner_text()
@@ -208,7 +136,7 @@ def test_every_tab_reads_as_a_planner_would_and_agrees_with_the_report(page_url:
             # the tier table on the page holds the counts of the report of the plan on screen
             # (one definition, SPEC 5)
             tabs.nth(0).click()
-            _wait_for_idle(page)
+            wait_for_idle(page)
             with page.expect_download(timeout=PLAN_TIMEOUT_MS) as download_info:
                 page.locator(".st-key-download_report button").click()
             saved = tmp_path / "report.xlsx"
@@ -247,15 +175,15 @@ def test_a_saved_cut_compares_in_words_and_unmet_needs_fit_a_laptop_screen(page_
             page.goto(page_url, timeout=PLAN_TIMEOUT_MS)
             money = page.locator(".st-key-metric_money [data-testid='stMetricValue']")
             expect(money).to_be_visible(timeout=PLAN_TIMEOUT_MS)
-            _wait_for_idle(page)
+            wait_for_idle(page)
             page.locator(".st-key-integer label").click()  # fractional units: quick to re-plan
             status = page.locator(".st-key-metric_status [data-testid='stCaptionContainer']")
             expect(status).to_contain_text("fractional units", timeout=PLAN_TIMEOUT_MS)
-            _wait_for_idle(page)
+            wait_for_idle(page)
 
             # What binds: every column of the Unmet table inside the page's width
             page.get_by_role("tab", name="What binds").click()
-            _wait_for_idle(page)
+            wait_for_idle(page)
             unmet = page.locator(".st-key-unmet_table table")
             expect(unmet).to_be_visible(timeout=PLAN_TIMEOUT_MS)
             main = page.locator("[data-testid='stMainBlockContainer']").bounding_box()
@@ -273,16 +201,16 @@ def test_a_saved_cut_compares_in_words_and_unmet_needs_fit_a_laptop_screen(page_
                     for _ in range(steps):
                         page.keyboard.press("ArrowLeft")
                     expect(money).not_to_have_text(before, timeout=PLAN_TIMEOUT_MS)
-                    _wait_for_idle(page)
+                    wait_for_idle(page)
                 page.locator(".st-key-scenario_name input").fill(name)
                 page.locator(".st-key-scenario_name input").press("Enter")
-                _wait_for_idle(page)
+                wait_for_idle(page)
                 page.locator(".st-key-save_scenario button").click()
                 expect(page.get_by_text(f"Saved scenario '{name}'.")).to_be_visible(timeout=PLAN_TIMEOUT_MS)
-                _wait_for_idle(page)
+                wait_for_idle(page)
             caption = page.locator(".st-key-metric_value [data-testid='stCaptionContainer']").inner_text()
             page.get_by_role("tab", name="Compare scenarios").click()
-            _wait_for_idle(page)
+            wait_for_idle(page)
             levers = page.locator(".st-key-compare_levers")
             expect(levers).to_contain_text("Budget (× the workbook's funding)", timeout=60_000)
             text = page.locator("[data-testid='stMain']").inner_text()
@@ -321,18 +249,18 @@ def test_workbook_text_shows_literally_and_the_browser_fetches_nothing(page_url:
             page.goto(page_url, timeout=PLAN_TIMEOUT_MS)
             expect(page.locator(".st-key-metric_money [data-testid='stMetricValue']")).to_be_visible(
                 timeout=PLAN_TIMEOUT_MS)
-            _wait_for_idle(page)
+            wait_for_idle(page)
             page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(upload))
             expect(page.get_by_text("Uploaded: **file** [f](http:__127.0.0.1:9_).xlsx")).to_be_visible(
                 timeout=PLAN_TIMEOUT_MS)
-            _wait_for_idle(page)
+            wait_for_idle(page)
             # the upload's own zones (2), not the sample's still on screen while its plan is made
             page.get_by_text("Zone personnel caps (2)").click()
             label = page.get_by_text(re.compile(r"^\*\*bold\*\*.*\(Z1\)$")).first
             expect(label).to_be_visible(timeout=30_000)
             assert label.inner_text().replace("\u2060", "") == f"{HOSTILE} (Z1)"  # as typed, joiners aside
             page.get_by_role("tab", name="What binds").click()
-            _wait_for_idle(page)
+            wait_for_idle(page)
             page.screenshot(path=os.environ.get("HOSTILE_PNG", str(tmp_path / "hostile.png")), full_page=True)
             assert page.locator("[data-testid='stMarkdownContainer'] strong", has_text="bold").count() == 0
             links = page.locator("[data-testid='stMarkdownContainer'] a[href^='http://127.0.0.1:9']")
