@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pytest
 from builders import make_portfolio
 from test_model import LINEAR, MONEY, ZONES, needs, people
+from test_speed_quality import NoIntegerPlan, meets_every_row
 
 import optimiser.stages as stages_module
 from optimiser.bound import coverage_relaxation
@@ -38,18 +38,6 @@ CASES = [
 def _model(missions, seed, changes, integer=True):
     portfolio = validate(read_tables(generate_portfolio(missions=missions, seed=seed)))
     return build_model(apply_levers(portfolio, portfolio.levers.changed(integer=integer, **changes)))
-
-
-def _meets_every_row(model, x, engine) -> None:
-    """``x`` is a plan: whole numbers whole, every bound and row held."""
-    whole = engine.integer
-    assert np.abs(x[whole] - np.round(x[whole])).max() < 1e-6
-    for variable, v in zip(model.variables, x, strict=True):
-        variable.varValue = float(v)
-        assert variable.lowBound is None or v >= variable.lowBound - 1e-6
-        assert variable.upBound is None or v <= variable.upBound + 1e-6
-    broken = [name for name, row in model.problem.constraints.items() if not row.valid(1e-6)]
-    assert broken == []
 
 
 @pytest.mark.parametrize(("missions", "seed", "changes"), CASES)
@@ -95,13 +83,12 @@ def test_the_coverage_relaxation_of_a_hand_made_case(settings, per_worth_of_a):
     assert plan.value == pytest.approx(quick.objective)
 
 
-class _NoIntegerPlan(HighsEngine):
-    """HiGHS, except that every integer search ends as a time limit that stopped it before
-    it found any plan would, and the model's own relaxation too: the case of 20,000
-    missions in 60 s. The coverage relaxation (a small LP of its own) still solves."""
+class _NoRelaxation(NoIntegerPlan):
+    """As :class:`NoIntegerPlan`, and the model's own relaxation stopped too: the case of
+    20,000 missions in 60 s. The coverage relaxation (a small LP of its own) still solves."""
 
     def run(self, name, objective, maximise, time_limit, start, relaxed=False, gap=None, target=None):
-        if (not relaxed and len(self.integer)) or name.endswith("-bound"):
+        if name.endswith("-bound"):
             return StageResult(name, StageState.NO_PLAN, seconds=0.0)
         return super().run(
             name, objective, maximise, time_limit, start, relaxed=relaxed, gap=gap, target=target
@@ -128,13 +115,13 @@ def test_a_large_model_with_no_search_in_time_gets_the_guide_repaired(monkeypatc
     stopped (``feasible``) with its gap to the coverage relaxation's bound."""
     monkeypatch.setattr(stages_module, "LARGE_COLUMNS", 0)
     model = _model(missions, seed, changes)
-    engine = _NoIntegerPlan(model, model.scenario.levers)
+    engine = _NoRelaxation(model, model.scenario.levers)
     run = Stages(model, engine, deadline=time.perf_counter() + 60.0)
     run.go()
     value = run.value_stages[0]
     assert value.state in (StageState.STOPPED, StageState.OPTIMAL)
     assert run.out_of_time is (value.state is StageState.STOPPED)
-    _meets_every_row(model, run.incumbent, engine)
+    meets_every_row(model, run.incumbent, engine)
     quick = engine.solve_lp("quick", coverage_relaxation(model, model.value), 60.0)
     assert value.bound == pytest.approx(quick.objective)
     assert 0 < value.objective <= value.bound

@@ -83,7 +83,7 @@ def test_a_plan_rounded_within_the_gap_needs_no_search(tmp_path, caplog):
     assert plan.value >= reference.objective * 0.9 - 1e-6
 
 
-class _NoIntegerPlan(HighsEngine):
+class NoIntegerPlan(HighsEngine):
     """HiGHS, except that every integer search ends as a time limit that stopped it before
     it found any plan would: the case of a model too large for its time limit."""
 
@@ -93,6 +93,18 @@ class _NoIntegerPlan(HighsEngine):
         return super().run(
             name, objective, maximise, time_limit, start, relaxed=relaxed, gap=gap, target=target
         )
+
+
+def meets_every_row(model, x, engine) -> None:
+    """``x`` is a plan: whole numbers whole, every bound and row held."""
+    whole = engine.integer
+    assert np.abs(x[whole] - np.round(x[whole])).max() < 1e-6
+    for variable, v in zip(model.variables, x, strict=True):
+        variable.varValue = float(v)
+        assert variable.lowBound is None or v >= variable.lowBound - 1e-6
+        assert variable.upBound is None or v <= variable.upBound + 1e-6
+    broken = [name for name, row in model.problem.constraints.items() if not row.valid(1e-6)]
+    assert broken == []
 
 
 # Known gap (issue 12, open): with the plans-over-time rules of the generated samples
@@ -118,20 +130,12 @@ def test_a_search_stopped_before_any_plan_returns_the_relaxation_repaired(missio
     with its gap to the relaxation's bound."""
     portfolio = validate(read_tables(generate_portfolio(missions=missions, seed=seed)))
     model = build_model(apply_levers(portfolio, portfolio.levers.changed(integer=True, **changes)))
-    engine = _NoIntegerPlan(model, model.scenario.levers)
+    engine = NoIntegerPlan(model, model.scenario.levers)
     run = Stages(model, engine, deadline=time.perf_counter() + 60.0)
     run.go()
     value = run.value_stages[0]
     assert value.state is StageState.STOPPED and run.out_of_time
-    x = run.incumbent
-    whole = engine.integer
-    assert np.abs(x[whole] - np.round(x[whole])).max() < 1e-6
-    for variable, v in zip(model.variables, x, strict=True):
-        variable.varValue = float(v)
-        assert variable.lowBound is None or v >= variable.lowBound - 1e-6
-        assert variable.upBound is None or v <= variable.upBound + 1e-6
-    broken = [name for name, row in model.problem.constraints.items() if not row.valid(1e-6)]
-    assert broken == []
+    meets_every_row(model, run.incumbent, engine)
     assert 0 < value.objective <= value.bound
     assert value.gap == pytest.approx((value.bound - value.objective) / value.bound)
     # a usable plan, not an empty one (50 missions, seed 4: a cap on peacekeeping's share of
