@@ -268,6 +268,34 @@ def _slope_down(c: float, diminishing: bool) -> float:
     return 4.0 / 3.0 if c <= HALF + 1e-9 else 2.0 / 3.0
 
 
+def _binding(
+    kind: str,
+    id: str,
+    period_id: str,
+    sentence: str,
+    *,
+    limit: float = math.nan,
+    used: float = math.nan,
+    unit: str = "",
+    value_per_unit: float = math.nan,
+    this_value_per_unit: float = math.nan,
+) -> dict[str, Any]:
+    """One row of what binds a mission (SPEC 4.1): the limit (``kind``, ``id``) in a
+    period, how much of it there is and is used, in what unit, what one more is worth to
+    the plan and to this mission (NaN: not priced), and the sentence a planner reads."""
+    return dict(
+        kind=kind,
+        id=id,
+        period_id=period_id,
+        limit=limit,
+        used=used,
+        unit=unit,
+        value_per_unit=value_per_unit,
+        this_value_per_unit=this_value_per_unit,
+        sentence=sentence,
+    )
+
+
 class _Context:
     """What every mission's reading of one plan shares, indexed once: the model's cells,
     needs and eligibility (built, never solved), the plan's coverage and limits."""
@@ -518,16 +546,16 @@ class _Reading:
                 f"{formats.per_unit(mine)}"
             )
             out.append(
-                dict(
-                    kind="resource",
-                    id=str(resource_id),
-                    period_id=period,
+                _binding(
+                    "resource",
+                    str(resource_id),
+                    period,
+                    sentence,
                     limit=usable,
                     used=used,
                     unit=unit,
                     value_per_unit=price,
                     this_value_per_unit=mine,
-                    sentence=sentence,
                 )
             )
         return out
@@ -553,16 +581,16 @@ class _Reading:
             f"to this mission {formats.per_unit(mine)}"
         )
         return [
-            dict(
-                kind="zone_cap",
-                id=zone,
-                period_id=period,
+            _binding(
+                "zone_cap",
+                zone,
+                period,
+                sentence,
                 limit=cap,
                 used=people,
                 unit="person",
                 value_per_unit=price,
                 this_value_per_unit=mine,
-                sentence=sentence,
             )
         ]
 
@@ -576,17 +604,15 @@ class _Reading:
             return []
         if not eligible:
             return [
-                dict(
-                    kind="budget",
-                    id="",
-                    period_id=period,
+                _binding(
+                    "budget",
+                    "",
+                    period,
+                    f"No funding source may pay for it in {self._where(period)} "
+                    "(check the sources' eligible types, zones and regions)",
                     limit=0.0,
                     used=0.0,
                     unit=self.currency,
-                    value_per_unit=math.nan,
-                    this_value_per_unit=math.nan,
-                    sentence=f"No funding source may pay for it in {self._where(period)} "
-                    "(check the sources' eligible types, zones and regions)",
                 )
             ]
         budgets = self.context.budgets
@@ -617,16 +643,16 @@ class _Reading:
                     f"{per} there would be worth {formats.per_unit(mine * step)} value to this mission"
                 )
             out.append(
-                dict(
-                    kind="budget",
-                    id=source,
-                    period_id=period,
+                _binding(
+                    "budget",
+                    source,
+                    period,
+                    sentence,
                     limit=amount,
                     used=used,
                     unit=self.currency,
                     value_per_unit=price,
                     this_value_per_unit=mine,
-                    sentence=sentence,
                 )
             )
         return out
@@ -648,16 +674,14 @@ class _Reading:
             f"({formats.money(cost, self.currency)})"
         )
         return [
-            dict(
-                kind="on_off",
-                id=self.mission_id,
-                period_id=period,
+            _binding(
+                "on_off",
+                self.mission_id,
+                period,
+                sentence,
                 limit=low,
                 used=0.0,
                 unit="coverage",
-                value_per_unit=math.nan,
-                this_value_per_unit=math.nan,
-                sentence=sentence,
             )
         ]
 
@@ -679,16 +703,14 @@ class _Reading:
             f"today's {formats.percent(today)} (Baseline sheet)"
         )
         return [
-            dict(
-                kind="max_change",
-                id=self.mission_id,
-                period_id=period,
+            _binding(
+                "max_change",
+                self.mission_id,
+                period,
+                sentence,
                 limit=today + float(limit),
                 used=c,
                 unit="coverage",
-                value_per_unit=math.nan,
-                this_value_per_unit=math.nan,
-                sentence=sentence,
             )
         ]
 
@@ -718,21 +740,8 @@ class _Reading:
 
         def entry(kind: str, sentence: str, limit: float = math.nan, used: float = math.nan,
                   unit: str = "") -> None:
-            out.append(
-                dict(
-                    kind=kind,
-                    id=self.mission_id,
-                    period_id=period,
-                    limit=limit,
-                    used=used,
-                    unit=unit,
-                    value_per_unit=math.nan,
-                    this_value_per_unit=math.nan,
-                    sentence=sentence,
-                    value_if_lifted=math.nan,
-                    coverage_if_lifted=math.nan,
-                )
-            )
+            row = _binding(kind, self.mission_id, period, sentence, limit=limit, used=used, unit=unit)
+            out.append({**row, "value_if_lifted": math.nan, "coverage_if_lifted": math.nan})
 
         startup, closure = float(row["startup_cost"]), float(row["closure_cost"])
         min_run, step = int(row["min_run"]), float(row["max_step"])
@@ -913,16 +922,14 @@ class _Reading:
             f"{formats.per_unit(gap_value)} value), so the integer search stopped before covering it"
         )
         return [
-            dict(
-                kind="search_gap",
-                id=self.mission_id,
-                period_id=period,
+            _binding(
+                "search_gap",
+                self.mission_id,
+                period,
+                sentence,
                 limit=gap_value,
                 used=adds,
                 unit="value",
-                value_per_unit=math.nan,
-                this_value_per_unit=math.nan,
-                sentence=sentence,
             )
         ]
 
@@ -933,17 +940,7 @@ class _Reading:
             "units (the next step of coverage needs a whole unit that is worth more elsewhere or costs "
             "more than the step adds)"
         )
-        return dict(
-            kind="whole_units",
-            id=self.mission_id,
-            period_id=period,
-            limit=math.nan,
-            used=math.nan,
-            unit="",
-            value_per_unit=math.nan,
-            this_value_per_unit=math.nan,
-            sentence=sentence,
-        )
+        return _binding("whole_units", self.mission_id, period, sentence)
 
     def _policies(self) -> list[dict[str, Any]]:
         out = []
@@ -961,16 +958,14 @@ class _Reading:
             else:
                 continue
             out.append(
-                dict(
-                    kind="policy",
-                    id=f"{rule} {scope_type}={scope_value}",
-                    period_id="",
+                _binding(
+                    "policy",
+                    f"{rule} {scope_type}={scope_value}",
+                    "",
+                    text,
                     limit=share,
                     used=used,
                     unit="share",
-                    value_per_unit=math.nan,
-                    this_value_per_unit=math.nan,
-                    sentence=text,
                 )
             )
         return out
